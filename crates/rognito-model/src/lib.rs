@@ -1,0 +1,12 @@
+//! The Cognito user-pool API as data: request/response shapes, the `Operation` and `ErrorCode`
+//! enums and every model constraint, generated from botocore's `cognito-idp/2016-04-18` model by
+//! `codegen/generate.py` (see `generated.rs`), plus the hand-written runtime that turns those
+//! constraints into AWS's validation messages (`validate.rs`).
+
+mod error;
+mod generated;
+pub mod validate;
+
+pub use error::CognitoError;
+pub use generated::*;
+pub use validate::{Validate, ValidationErrors};
