@@ -320,7 +320,11 @@ class Gen:
         if t == "string" or t == "blob":
             return "v.string(%s, self.%s.as_deref(), %s, &%s);" % (path, field, req, self.string_rules(mshape))
         if t in ("integer", "long"):
-            return "v.number(%s, self.%s.map(i64::from), %s, &%s);" % (path, field, req, self.number_rules(mshape))
+            # Cognito's Java front end reads an absent required integer as 0 and reports the range
+            # ("Value '0' at 'maxResults' ... greater than or equal to 1"), never "must not be null".
+            absent = ".or(Some(0))" if required else ""
+            return "v.number(%s, self.%s.map(i64::from)%s, %s, &%s);" % (
+                path, field, absent, req, self.number_rules(mshape))
         if t in ("boolean", "timestamp"):
             return "v.present(%s, self.%s.is_some(), %s);" % (path, field, req)
         if t == "structure":

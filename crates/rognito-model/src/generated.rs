@@ -3098,13 +3098,13 @@ impl Validate for LimitType {
         v.structure("limitDefinition", self.limit_definition.as_ref(), true);
         v.number(
             "provisionedLimitValue",
-            self.provisioned_limit_value.map(i64::from),
+            self.provisioned_limit_value.map(i64::from).or(Some(0)),
             true,
             &NUMBER_INTEGER_TYPE,
         );
         v.number(
             "freeLimitValue",
-            self.free_limit_value.map(i64::from),
+            self.free_limit_value.map(i64::from).or(Some(0)),
             true,
             &NUMBER_INTEGER_TYPE,
         );
@@ -3394,7 +3394,7 @@ impl Validate for ListUserPoolsRequest {
         );
         v.number(
             "maxResults",
-            self.max_results.map(i64::from),
+            self.max_results.map(i64::from).or(Some(0)),
             true,
             &NUMBER_POOL_QUERY_LIMIT_TYPE,
         );
@@ -3611,7 +3611,7 @@ impl Validate for RecoveryOptionType {
     fn validate_members(&self, v: &mut Validator) {
         v.number(
             "priority",
-            self.priority.map(i64::from),
+            self.priority.map(i64::from).or(Some(0)),
             true,
             &NUMBER_PRIORITY_TYPE,
         );
@@ -4048,7 +4048,7 @@ impl Validate for UpdateProvisionedLimitRequest {
         v.structure("limitDefinition", self.limit_definition.as_ref(), true);
         v.number(
             "requestedLimitValue",
-            self.requested_limit_value.map(i64::from),
+            self.requested_limit_value.map(i64::from).or(Some(0)),
             true,
             &NUMBER_INTEGER_TYPE,
         );

@@ -205,7 +205,9 @@ impl Validator {
                 }
             }
             rules => {
-                let fails = items.iter().any(|item| element_fails(&to_value(item), &rules));
+                let fails = items
+                    .iter()
+                    .any(|item| element_fails(&to_value(item), &rules));
                 if fails {
                     let hidden = size.sensitive || element_sensitive(&rules);
                     let shown = (!hidden).then(|| quote(&java_list(items)));
@@ -242,7 +244,11 @@ impl Validator {
                 element_description(&keys)
             );
             let hidden = size.sensitive || element_sensitive(&keys);
-            self.violation((!hidden).then(|| quote(&java_map(map))).as_deref(), name, &c);
+            self.violation(
+                (!hidden).then(|| quote(&java_map(map))).as_deref(),
+                name,
+                &c,
+            );
         }
         match values {
             ElementRules::None => {}
@@ -253,13 +259,20 @@ impl Validator {
                 }
             }
             rules => {
-                if map.values().any(|item| element_fails(&to_value(item), &rules)) {
+                if map
+                    .values()
+                    .any(|item| element_fails(&to_value(item), &rules))
+                {
                     let c = format!(
                         "Map value must satisfy constraint: [{}]",
                         element_description(&rules)
                     );
                     let hidden = size.sensitive || element_sensitive(&rules);
-                    self.violation((!hidden).then(|| quote(&java_map(map))).as_deref(), name, &c);
+                    self.violation(
+                        (!hidden).then(|| quote(&java_map(map))).as_deref(),
+                        name,
+                        &c,
+                    );
                 }
             }
         }
@@ -276,7 +289,10 @@ fn quote(s: &str) -> String {
 }
 
 fn enum_set(values: &[&str]) -> String {
-    format!("Member must satisfy enum value set: [{}]", values.join(", "))
+    format!(
+        "Member must satisfy enum value set: [{}]",
+        values.join(", ")
+    )
 }
 
 fn pattern_text(p: &Pattern) -> String {
@@ -327,12 +343,16 @@ fn number_violations(n: i64, rules: &NumberRules) -> Vec<String> {
     if let Some(min) = rules.min
         && n < min
     {
-        out.push(format!("Member must have value greater than or equal to {min}"));
+        out.push(format!(
+            "Member must have value greater than or equal to {min}"
+        ));
     }
     if let Some(max) = rules.max
         && n > max
     {
-        out.push(format!("Member must have value less than or equal to {max}"));
+        out.push(format!(
+            "Member must have value less than or equal to {max}"
+        ));
     }
     out
 }
@@ -390,10 +410,14 @@ fn element_description(rules: &ElementRules) -> String {
         }
         ElementRules::Number(r) => {
             if let Some(max) = r.max {
-                parts.push(format!("Member must have value less than or equal to {max}"));
+                parts.push(format!(
+                    "Member must have value less than or equal to {max}"
+                ));
             }
             if let Some(min) = r.min {
-                parts.push(format!("Member must have value greater than or equal to {min}"));
+                parts.push(format!(
+                    "Member must have value greater than or equal to {min}"
+                ));
             }
         }
         ElementRules::None | ElementRules::Structure => {}

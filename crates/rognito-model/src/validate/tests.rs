@@ -11,17 +11,33 @@ fn message_of(v: &impl Validate) -> String {
 #[test]
 fn every_model_pattern_compiles_after_translation() {
     for p in ALL_PATTERNS {
-        assert!(p.regex().is_some(), "pattern {} does not compile", p.source());
+        assert!(
+            p.regex().is_some(),
+            "pattern {} does not compile",
+            p.source()
+        );
     }
 }
 
 #[test]
 fn word_class_is_ascii_like_java() {
     // Java's \w is ASCII-only; Rust's is Unicode unless translated.
-    assert!(STRING_USER_POOL_ID_TYPE.pattern.is_some_and(|p| p.is_match("us-east-1_abc")));
-    assert!(!STRING_USER_POOL_ID_TYPE.pattern.is_some_and(|p| p.is_match("é_abc")));
+    assert!(
+        STRING_USER_POOL_ID_TYPE
+            .pattern
+            .is_some_and(|p| p.is_match("us-east-1_abc"))
+    );
+    assert!(
+        !STRING_USER_POOL_ID_TYPE
+            .pattern
+            .is_some_and(|p| p.is_match("é_abc"))
+    );
     // whole-string match, as Java's matches()
-    assert!(!STRING_USER_POOL_ID_TYPE.pattern.is_some_and(|p| p.is_match("us-east-1_abc def")));
+    assert!(
+        !STRING_USER_POOL_ID_TYPE
+            .pattern
+            .is_some_and(|p| p.is_match("us-east-1_abc def"))
+    );
 }
 
 #[test]

@@ -1,0 +1,17 @@
+/// Why a storage call failed. `NotFound`/`AlreadyExists`/`LimitExceeded` are outcomes the
+/// operations layer maps to Cognito errors; `Backend` is everything unexpected.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the parent record does not exist")]
+    NotFound,
+    #[error("a record with this key already exists")]
+    AlreadyExists,
+    #[error("the quota for this record is reached")]
+    LimitExceeded,
+    #[error("storage failure: {0}")]
+    Backend(#[from] sqlx::Error),
+    #[error("migration failure: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot open the database: {0}")]
+    Open(String),
+}
