@@ -10,3 +10,7 @@ pub mod validate;
 pub use error::CognitoError;
 pub use generated::*;
 pub use validate::{Validate, ValidationErrors};
+
+/// The output of operations the model gives no output shape (e.g. DeleteUserPool): `{}`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct EmptyOutput {}

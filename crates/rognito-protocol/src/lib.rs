@@ -1,1 +1,15 @@
-//! placeholder
+//! The AWS JSON 1.1 protocol for the Cognito API, in the order AWS applies it:
+//! frame (`X-Amz-Target` → [`Operation`]), authenticate ([`Authenticator`], before any typed
+//! decoding), decode (→ `SerializationException`), validate against the model
+//! (→ `InvalidParameterException` with AWS's messages), call the operation, render the output or
+//! the error with AWS's status, `__type` and headers.
+
+mod auth;
+mod decode;
+mod dispatch;
+mod wire;
+
+pub use auth::{AcceptUnverified, Authenticator, Principal, RequestHead};
+pub use dispatch::JsonProtocol;
+pub use rognito_model::Operation;
+pub use wire::{CONTENT_TYPE, JsonResponse, WireError};

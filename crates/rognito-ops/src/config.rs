@@ -1,0 +1,25 @@
+/// Settings the operations layer needs from the server's configuration.
+#[derive(Debug, Clone)]
+pub struct OpsConfig {
+    pub region: String,
+    pub quotas: Quotas,
+}
+
+/// Cognito's default quotas; each can be raised (or lowered) in the server's configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quotas {
+    pub user_pools_per_account: u64,
+    pub resource_servers_per_user_pool: u64,
+    pub scopes_per_resource_server: u64,
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        // https://docs.aws.amazon.com/cognito/latest/developerguide/quotas.html
+        Quotas {
+            user_pools_per_account: 1_000,
+            resource_servers_per_user_pool: 25,
+            scopes_per_resource_server: 100,
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! The resource-server family: Create, Describe, List, Update, Delete.
+//!
+//! Rules copied from Cognito: scopes come back sorted by ScopeName; a duplicate ScopeName in one
+//! request and a duplicate Identifier in a pool are InvalidParameterException; Update replaces
+//! Name and Scopes wholesale (omitted Scopes means none) and never changes the Identifier.
+
+use std::collections::BTreeSet;
+
+use rognito_model::{
+    CognitoError, CreateResourceServerRequest, CreateResourceServerResponse,
+    DeleteResourceServerRequest, DescribeResourceServerRequest, DescribeResourceServerResponse,
+    EmptyOutput, ListResourceServersRequest, ListResourceServersResponse, ResourceServerScopeType,
+    ResourceServerType, UpdateResourceServerRequest, UpdateResourceServerResponse,
+};
+use rognito_store::{ResourceServerRecord, StoreError};
+
+use crate::clock::now_ms;
+use crate::pagination::Listing;
+use crate::user_pools::pool_not_found;
+use crate::{Cognito, RequestContext, internal, required};
+
+/// ListResourceServers' page size when MaxResults is omitted (the model's maximum).
+const DEFAULT_PAGE_SIZE: u32 = 50;
+
+impl Cognito {
+    pub async fn create_resource_server(
+        &self,
+        ctx: &RequestContext,
+        input: CreateResourceServerRequest,
+    ) -> Result<CreateResourceServerResponse, CognitoError> {
+        let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
+        let identifier = required(input.identifier.as_deref(), "Identifier")?;
+        let name = required(input.name.as_deref(), "Name")?;
+        self.owned_pool(ctx, pool_id).await?;
+        let scopes = self.checked_scopes(input.scopes)?;
+        let now = now_ms();
+        let record = ResourceServerRecord {
+            user_pool_id: pool_id.to_owned(),
+            identifier: identifier.to_owned(),
+            name: name.to_owned(),
+            scopes: scopes_json(&scopes)?,
+            created_ms: now,
+            modified_ms: now,
+        };
+        let quota = self.config.quotas.resource_servers_per_user_pool;
+        match self.store.create_resource_server(&record, quota).await {
+            Ok(()) => Ok(CreateResourceServerResponse {
+                resource_server: Some(resource_server_type(&record)?),
+            }),
+            Err(StoreError::NotFound) => Err(pool_not_found(pool_id)),
+            Err(StoreError::AlreadyExists) => Err(CognitoError::invalid_parameter(format!(
+                "{identifier} already exists in user pool {pool_id}."
+            ))),
+            Err(StoreError::LimitExceeded) => Err(CognitoError::limit_exceeded(format!(
+                "User pool {pool_id} has reached its quota of {quota} resource servers."
+            ))),
+            Err(e) => Err(internal(e)),
+        }
+    }
+
+    pub async fn describe_resource_server(
+        &self,
+        ctx: &RequestContext,
+        input: DescribeResourceServerRequest,
+    ) -> Result<DescribeResourceServerResponse, CognitoError> {
+        let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
+        let identifier = required(input.identifier.as_deref(), "Identifier")?;
+        self.owned_pool(ctx, pool_id).await?;
+        let record = self
+            .store
+            .resource_server(pool_id, identifier)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| server_not_found(pool_id, identifier))?;
+        Ok(DescribeResourceServerResponse {
+            resource_server: Some(resource_server_type(&record)?),
+        })
+    }
+
+    pub async fn list_resource_servers(
+        &self,
+        ctx: &RequestContext,
+        input: ListResourceServersRequest,
+    ) -> Result<ListResourceServersResponse, CognitoError> {
+        let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
+        self.owned_pool(ctx, pool_id).await?;
+        let limit = input
+            .max_results
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(DEFAULT_PAGE_SIZE);
+        let after = match input.next_token.as_deref() {
+            Some(token) => Some(
+                self.pages
+                    .decode(Listing::ResourceServers, pool_id, token)?,
+            ),
+            None => None,
+        };
+        let page = self
+            .store
+            .list_resource_servers(pool_id, after.as_deref(), limit)
+            .await
+            .map_err(internal)?;
+        let next_token = match (page.more, page.items.last()) {
+            (true, Some(last)) => Some(self.pages.encode(
+                Listing::ResourceServers,
+                pool_id,
+                &last.identifier,
+            )),
+            _ => None,
+        };
+        let servers = page
+            .items
+            .iter()
+            .map(resource_server_type)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ListResourceServersResponse {
+            resource_servers: Some(servers),
+            next_token,
+        })
+    }
+
+    pub async fn update_resource_server(
+        &self,
+        ctx: &RequestContext,
+        input: UpdateResourceServerRequest,
+    ) -> Result<UpdateResourceServerResponse, CognitoError> {
+        let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
+        let identifier = required(input.identifier.as_deref(), "Identifier")?;
+        let name = required(input.name.as_deref(), "Name")?;
+        self.owned_pool(ctx, pool_id).await?;
+        // Cognito's Update* replace: an omitted Scopes sets the scopes to the default (none).
+        let scopes = self.checked_scopes(input.scopes)?;
+        let record = ResourceServerRecord {
+            user_pool_id: pool_id.to_owned(),
+            identifier: identifier.to_owned(),
+            name: name.to_owned(),
+            scopes: scopes_json(&scopes)?,
+            created_ms: 0,
+            modified_ms: now_ms(),
+        };
+        let stored = self
+            .store
+            .replace_resource_server(&record)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| server_not_found(pool_id, identifier))?;
+        Ok(UpdateResourceServerResponse {
+            resource_server: Some(resource_server_type(&stored)?),
+        })
+    }
+
+    pub async fn delete_resource_server(
+        &self,
+        ctx: &RequestContext,
+        input: DeleteResourceServerRequest,
+    ) -> Result<EmptyOutput, CognitoError> {
+        let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
+        let identifier = required(input.identifier.as_deref(), "Identifier")?;
+        self.owned_pool(ctx, pool_id).await?;
+        if !self
+            .store
+            .delete_resource_server(pool_id, identifier)
+            .await
+            .map_err(internal)?
+        {
+            return Err(server_not_found(pool_id, identifier));
+        }
+        Ok(EmptyOutput {})
+    }
+
+    /// Scopes as stored: sorted by ScopeName (as Cognito returns them), names unique, within
+    /// the configured per-server quota.
+    fn checked_scopes(
+        &self,
+        scopes: Option<Vec<ResourceServerScopeType>>,
+    ) -> Result<Vec<ResourceServerScopeType>, CognitoError> {
+        let mut scopes = scopes.unwrap_or_default();
+        let quota = self.config.quotas.scopes_per_resource_server;
+        if scopes.len() as u64 > quota {
+            return Err(CognitoError::limit_exceeded(format!(
+                "A resource server can have at most {quota} scopes; {} were given.",
+                scopes.len()
+            )));
+        }
+        let mut seen = BTreeSet::new();
+        for scope in &scopes {
+            let name = scope.scope_name.as_deref().unwrap_or_default();
+            if !seen.insert(name) {
+                return Err(CognitoError::invalid_parameter(format!(
+                    "Scope name {name} is given more than once; scope names must be unique \
+                     within a resource server."
+                )));
+            }
+        }
+        scopes.sort_by(|a, b| a.scope_name.cmp(&b.scope_name));
+        Ok(scopes)
+    }
+}
+
+fn server_not_found(pool_id: &str, identifier: &str) -> CognitoError {
+    CognitoError::not_found(format!(
+        "{identifier} does not exist in user pool {pool_id}."
+    ))
+}
+
+fn scopes_json(scopes: &[ResourceServerScopeType]) -> Result<String, CognitoError> {
+    serde_json::to_string(scopes).map_err(|_| CognitoError::internal())
+}
+
+fn resource_server_type(record: &ResourceServerRecord) -> Result<ResourceServerType, CognitoError> {
+    let scopes: Vec<ResourceServerScopeType> =
+        serde_json::from_str(&record.scopes).map_err(|e| {
+            tracing::error!(error = %e, "stored scopes are unreadable");
+            CognitoError::internal()
+        })?;
+    Ok(ResourceServerType {
+        user_pool_id: Some(record.user_pool_id.clone()),
+        identifier: Some(record.identifier.clone()),
+        name: Some(record.name.clone()),
+        scopes: Some(scopes),
+        managed_by: None,
+    })
+}

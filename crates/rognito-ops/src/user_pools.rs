@@ -1,0 +1,343 @@
+//! CreateUserPool, DescribeUserPool, ListUserPools, DeleteUserPool.
+//!
+//! A pool is stored as the `UserPoolType` document DescribeUserPool returns: everything the
+//! caller sent under its response name, with Cognito's defaults for what was omitted.
+
+use rognito_model::{
+    CognitoError, CreateUserPoolRequest, CreateUserPoolResponse, DeleteUserPoolRequest,
+    DescribeUserPoolRequest, DescribeUserPoolResponse, EmptyOutput, ListUserPoolsRequest,
+    ListUserPoolsResponse, UserPoolDescriptionType, UserPoolType,
+};
+use rognito_store::{StoreError, UserPoolRecord};
+use serde_json::{Map, Value, json};
+
+use crate::clock::{epoch_seconds, now_ms};
+use crate::pagination::Listing;
+use crate::{Cognito, RequestContext, internal, required};
+
+/// Members of CreateUserPoolRequest that UserPoolType names differently or not at all.
+const RENAMED: &[(&str, &str)] = &[("PoolName", "Name"), ("Schema", "SchemaAttributes")];
+
+impl Cognito {
+    pub async fn create_user_pool(
+        &self,
+        ctx: &RequestContext,
+        input: CreateUserPoolRequest,
+    ) -> Result<CreateUserPoolResponse, CognitoError> {
+        let name = required(input.pool_name.as_deref(), "PoolName")?.to_owned();
+        let doc = user_pool_document(&input)?;
+        let now = now_ms();
+        // Ids are random; a collision is astronomically rare but is retried, never surfaced.
+        for _ in 0..5 {
+            let id = crate::ids::user_pool_id(&self.config.region);
+            let record = UserPoolRecord {
+                id: id.clone(),
+                account_id: ctx.account_id.clone(),
+                name: name.clone(),
+                doc: doc.to_string(),
+                created_ms: now,
+                modified_ms: now,
+            };
+            let quota = self.config.quotas.user_pools_per_account;
+            match self.store.create_user_pool(&record, quota).await {
+                Ok(()) => {
+                    return Ok(CreateUserPoolResponse {
+                        user_pool: Some(self.user_pool_type(&record)?),
+                    });
+                }
+                Err(StoreError::AlreadyExists) => continue,
+                Err(StoreError::LimitExceeded) => {
+                    return Err(CognitoError::limit_exceeded(format!(
+                        "The number of user pools in this account has reached the quota of {quota}."
+                    )));
+                }
+                Err(e) => return Err(internal(e)),
+            }
+        }
+        Err(CognitoError::internal())
+    }
+
+    pub async fn describe_user_pool(
+        &self,
+        ctx: &RequestContext,
+        input: DescribeUserPoolRequest,
+    ) -> Result<DescribeUserPoolResponse, CognitoError> {
+        let id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
+        let record = self.owned_pool(ctx, id).await?;
+        Ok(DescribeUserPoolResponse {
+            user_pool: Some(self.user_pool_type(&record)?),
+        })
+    }
+
+    pub async fn list_user_pools(
+        &self,
+        ctx: &RequestContext,
+        input: ListUserPoolsRequest,
+    ) -> Result<ListUserPoolsResponse, CognitoError> {
+        let limit = u32::try_from(input.max_results.unwrap_or(60)).unwrap_or(60);
+        let after = match input.next_token.as_deref() {
+            Some(token) => Some(
+                self.pages
+                    .decode(Listing::UserPools, &ctx.account_id, token)?,
+            ),
+            None => None,
+        };
+        let page = self
+            .store
+            .list_user_pools(&ctx.account_id, after.as_deref(), limit)
+            .await
+            .map_err(internal)?;
+        let next_token = match (page.more, page.items.last()) {
+            (true, Some(last)) => Some(self.pages.encode(
+                Listing::UserPools,
+                &ctx.account_id,
+                &last.id,
+            )),
+            _ => None,
+        };
+        let user_pools = page
+            .items
+            .iter()
+            .map(|record| {
+                let pool = self.user_pool_type(record)?;
+                // ListUserPools shows only these members (LambdaConfig always, `{}` when empty).
+                Ok(UserPoolDescriptionType {
+                    id: pool.id,
+                    name: pool.name,
+                    lambda_config: Some(pool.lambda_config.unwrap_or_default()),
+                    last_modified_date: pool.last_modified_date,
+                    creation_date: pool.creation_date,
+                    ..Default::default()
+                })
+            })
+            .collect::<Result<Vec<_>, CognitoError>>()?;
+        Ok(ListUserPoolsResponse {
+            user_pools: Some(user_pools),
+            next_token,
+        })
+    }
+
+    pub async fn delete_user_pool(
+        &self,
+        ctx: &RequestContext,
+        input: DeleteUserPoolRequest,
+    ) -> Result<EmptyOutput, CognitoError> {
+        let id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
+        let record = self.owned_pool(ctx, id).await?;
+        let pool = self.user_pool_type(&record)?;
+        if pool.deletion_protection.as_deref() == Some("ACTIVE") {
+            // Cognito's text, as the AWS CLI prints it.
+            return Err(CognitoError::invalid_parameter(
+                "The user pool cannot be deleted because deletion protection is activated. \
+                 Deletion protection must be inactivated first.",
+            ));
+        }
+        if !self.store.delete_user_pool(id).await.map_err(internal)? {
+            return Err(pool_not_found(id));
+        }
+        Ok(EmptyOutput {})
+    }
+
+    /// The pool if it exists and belongs to the caller's account; otherwise Cognito's
+    /// "does not exist" (another account's pool is indistinguishable from a missing one).
+    pub(crate) async fn owned_pool(
+        &self,
+        ctx: &RequestContext,
+        id: &str,
+    ) -> Result<UserPoolRecord, CognitoError> {
+        match self.store.user_pool(id).await.map_err(internal)? {
+            Some(record) if record.account_id == ctx.account_id => Ok(record),
+            _ => Err(pool_not_found(id)),
+        }
+    }
+
+    fn user_pool_type(&self, record: &UserPoolRecord) -> Result<UserPoolType, CognitoError> {
+        let mut pool: UserPoolType = serde_json::from_str(&record.doc).map_err(|e| {
+            tracing::error!(error = %e, pool = %record.id, "stored user pool document is unreadable");
+            CognitoError::internal()
+        })?;
+        pool.id = Some(record.id.clone());
+        pool.arn = Some(format!(
+            "arn:aws:cognito-idp:{}:{}:userpool/{}",
+            self.config.region, record.account_id, record.id
+        ));
+        pool.creation_date = Some(epoch_seconds(record.created_ms));
+        pool.last_modified_date = Some(epoch_seconds(record.modified_ms));
+        pool.estimated_number_of_users = Some(0);
+        Ok(pool)
+    }
+}
+
+pub(crate) fn pool_not_found(id: &str) -> CognitoError {
+    CognitoError::not_found(format!("User pool {id} does not exist."))
+}
+
+/// The stored `UserPoolType` for a create request: the request's members under their response
+/// names, plus Cognito's defaults for what was omitted.
+fn user_pool_document(input: &CreateUserPoolRequest) -> Result<Value, CognitoError> {
+    let Value::Object(mut members) = serde_json::to_value(input).map_err(|e| {
+        tracing::error!(error = %e, "cannot serialise CreateUserPool input");
+        CognitoError::internal()
+    })?
+    else {
+        return Err(CognitoError::internal());
+    };
+    for (from, to) in RENAMED {
+        if let Some(v) = members.remove(*from) {
+            members.insert((*to).to_owned(), v);
+        }
+    }
+    let schema = schema_attributes(members.remove("SchemaAttributes"));
+    members.insert("SchemaAttributes".into(), schema);
+    apply_defaults(&mut members);
+    // Keep only what UserPoolType has: round-trip through the model type.
+    let typed: UserPoolType = serde_json::from_value(Value::Object(members)).map_err(|e| {
+        tracing::error!(error = %e, "CreateUserPool input does not map onto UserPoolType");
+        CognitoError::internal()
+    })?;
+    serde_json::to_value(typed).map_err(|_| CognitoError::internal())
+}
+
+fn default_into(members: &mut Map<String, Value>, key: &str, value: Value) {
+    members.entry(key.to_owned()).or_insert(value);
+}
+
+/// Defaults DescribeUserPool shows for a pool created with only a name.
+fn apply_defaults(members: &mut Map<String, Value>) {
+    let policies = members.entry("Policies").or_insert_with(|| json!({}));
+    if let Value::Object(policies) = policies {
+        let password = policies.entry("PasswordPolicy").or_insert_with(|| {
+            json!({
+                "MinimumLength": 8,
+                "RequireUppercase": true,
+                "RequireLowercase": true,
+                "RequireNumbers": true,
+                "RequireSymbols": true,
+            })
+        });
+        if let Value::Object(password) = password {
+            password
+                .entry("TemporaryPasswordValidityDays")
+                .or_insert(json!(7));
+        }
+        policies
+            .entry("SignInPolicy")
+            .or_insert_with(|| json!({"AllowedFirstAuthFactors": ["PASSWORD"]}));
+    }
+    default_into(members, "DeletionProtection", json!("INACTIVE"));
+    default_into(members, "LambdaConfig", json!({}));
+    default_into(members, "MfaConfiguration", json!("OFF"));
+    default_into(
+        members,
+        "EmailConfiguration",
+        json!({"EmailSendingAccount": "COGNITO_DEFAULT"}),
+    );
+    let template = members
+        .entry("VerificationMessageTemplate")
+        .or_insert_with(|| json!({}));
+    if let Value::Object(template) = template {
+        template
+            .entry("DefaultEmailOption")
+            .or_insert(json!("CONFIRM_WITH_CODE"));
+    }
+    default_into(
+        members,
+        "UserAttributeUpdateSettings",
+        json!({"AttributesRequireVerificationBeforeUpdate": []}),
+    );
+    let admin = members
+        .entry("AdminCreateUserConfig")
+        .or_insert_with(|| json!({}));
+    if let Value::Object(admin) = admin {
+        admin
+            .entry("AllowAdminCreateUserOnly")
+            .or_insert(json!(false));
+        admin.entry("UnusedAccountValidityDays").or_insert(json!(7));
+    }
+    default_into(members, "UserPoolTags", json!({}));
+    default_into(members, "UserPoolTier", json!("ESSENTIALS"));
+}
+
+/// Cognito's standard attributes, in the order DescribeUserPool lists them, with the caller's
+/// `Schema` entries applied: a standard name overrides that entry, any other name becomes a
+/// custom attribute (`custom:<name>`, or `dev:custom:<name>` when developer-only).
+fn schema_attributes(requested: Option<Value>) -> Value {
+    let string = |name: &str, mutable: bool, required: bool, min: &str, max: &str| {
+        json!({
+            "Name": name, "AttributeDataType": "String", "DeveloperOnlyAttribute": false,
+            "Mutable": mutable, "Required": required,
+            "StringAttributeConstraints": {"MinLength": min, "MaxLength": max},
+        })
+    };
+    let boolean = |name: &str| {
+        json!({
+            "Name": name, "AttributeDataType": "Boolean", "DeveloperOnlyAttribute": false,
+            "Mutable": true, "Required": false,
+        })
+    };
+    let mut attributes = vec![string("sub", false, true, "1", "2048")];
+    for name in [
+        "name",
+        "given_name",
+        "family_name",
+        "middle_name",
+        "nickname",
+        "preferred_username",
+        "profile",
+        "picture",
+        "website",
+        "email",
+    ] {
+        attributes.push(string(name, true, false, "0", "2048"));
+    }
+    attributes.push(boolean("email_verified"));
+    attributes.push(string("gender", true, false, "0", "2048"));
+    attributes.push(string("birthdate", true, false, "10", "10"));
+    attributes.push(string("zoneinfo", true, false, "0", "2048"));
+    attributes.push(string("locale", true, false, "0", "2048"));
+    attributes.push(string("phone_number", true, false, "0", "2048"));
+    attributes.push(boolean("phone_number_verified"));
+    attributes.push(string("address", true, false, "0", "2048"));
+    attributes.push(json!({
+        "Name": "updated_at", "AttributeDataType": "Number", "DeveloperOnlyAttribute": false,
+        "Mutable": true, "Required": false, "NumberAttributeConstraints": {"MinValue": "0"},
+    }));
+    attributes.push(json!({
+        "Name": "identities", "AttributeDataType": "String", "DeveloperOnlyAttribute": false,
+        "Mutable": true, "Required": false, "StringAttributeConstraints": {},
+    }));
+
+    let Some(Value::Array(requested)) = requested else {
+        return Value::Array(attributes);
+    };
+    for mut attr in requested {
+        let Some(name) = attr.get("Name").and_then(Value::as_str).map(str::to_owned) else {
+            continue;
+        };
+        if let Some(standard) = attributes
+            .iter_mut()
+            .find(|a| a.get("Name").and_then(Value::as_str) == Some(name.as_str()))
+        {
+            if let (Value::Object(standard), Value::Object(given)) = (standard, attr) {
+                for (k, v) in given {
+                    standard.insert(k, v);
+                }
+            }
+            continue;
+        }
+        let developer_only = attr.get("DeveloperOnlyAttribute") == Some(&Value::Bool(true));
+        if let Value::Object(a) = &mut attr {
+            let prefix = if developer_only {
+                "dev:custom:"
+            } else {
+                "custom:"
+            };
+            a.insert("Name".into(), json!(format!("{prefix}{name}")));
+            a.entry("DeveloperOnlyAttribute").or_insert(json!(false));
+            a.entry("Mutable").or_insert(json!(true));
+            a.entry("Required").or_insert(json!(false));
+        }
+        attributes.push(attr);
+    }
+    Value::Array(attributes)
+}

@@ -1,0 +1,91 @@
+use std::sync::Arc;
+
+use rognito_model::{Operation, TARGET_PREFIX};
+use rognito_ops::{Cognito, RequestContext};
+use serde::Serialize;
+
+use crate::{Authenticator, JsonResponse, RequestHead, WireError, decode};
+
+/// Serves `POST /` requests of the Cognito API.
+pub struct JsonProtocol {
+    ops: Arc<Cognito>,
+    authenticator: Arc<dyn Authenticator>,
+}
+
+impl JsonProtocol {
+    pub fn new(ops: Arc<Cognito>, authenticator: Arc<dyn Authenticator>) -> Self {
+        JsonProtocol { ops, authenticator }
+    }
+
+    /// The operation named by an `X-Amz-Target` header value.
+    pub fn operation(target: Option<&str>) -> Result<Operation, WireError> {
+        let Some(target) = target else {
+            return Err(WireError::unknown_operation(
+                "Missing X-Amz-Target header: expected AWSCognitoIdentityProviderService.<Operation>.",
+            ));
+        };
+        target
+            .strip_prefix(TARGET_PREFIX)
+            .and_then(|rest| rest.strip_prefix('.'))
+            .and_then(Operation::from_name)
+            .ok_or_else(|| WireError::unknown_operation(format!("Unknown operation: {target}.")))
+    }
+
+    pub async fn handle(&self, head: RequestHead<'_>, request_id: &str) -> JsonResponse {
+        let target = head
+            .headers
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok());
+        match self.serve(target, &head, request_id).await {
+            Ok(body) => JsonResponse::ok(body),
+            Err(e) => JsonResponse::error(&e),
+        }
+    }
+
+    async fn serve(
+        &self,
+        target: Option<&str>,
+        head: &RequestHead<'_>,
+        request_id: &str,
+    ) -> Result<Vec<u8>, WireError> {
+        let operation = Self::operation(target)?;
+        let principal = self.authenticator.authenticate(operation, head).await?;
+        let ctx = RequestContext {
+            account_id: principal.account_id,
+            request_id: request_id.to_owned(),
+        };
+        let body = head.body;
+        let ops = &self.ops;
+        // Each arm decodes the input type the operation's method takes (inferred), validates
+        // it, calls the operation and serialises its output.
+        macro_rules! dispatch {
+            ($($name:ident => $method:ident),* $(,)?) => {
+                match operation {
+                    $(Operation::$name => encode(&ops.$method(&ctx, decode::input(body)?).await?),)*
+                    other => Err(WireError::unknown_operation(format!(
+                        "{} is a Cognito operation that rognito does not implement.",
+                        other.name()
+                    ))),
+                }
+            };
+        }
+        dispatch! {
+            CreateUserPool => create_user_pool,
+            DescribeUserPool => describe_user_pool,
+            ListUserPools => list_user_pools,
+            DeleteUserPool => delete_user_pool,
+            CreateResourceServer => create_resource_server,
+            DescribeResourceServer => describe_resource_server,
+            ListResourceServers => list_resource_servers,
+            UpdateResourceServer => update_resource_server,
+            DeleteResourceServer => delete_resource_server,
+        }
+    }
+}
+
+fn encode<T: Serialize>(output: &T) -> Result<Vec<u8>, WireError> {
+    serde_json::to_vec(output).map_err(|e| {
+        tracing::error!(error = %e, "cannot serialise an output");
+        rognito_model::CognitoError::internal().into()
+    })
+}

@@ -1,0 +1,242 @@
+//! Server configuration. Each setting comes from, in order of precedence: a command-line flag, its
+//! `ROGNITO_*` environment variable, the TOML file named by `--config`, the built-in default.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use rognito_ops::Quotas;
+use rognito_store::Durability;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DurabilityArg {
+    /// fsync before acknowledging a write: survives power loss (default).
+    Fsync,
+    /// written to the OS before acknowledging: survives a crash of rognito, not of the machine.
+    Os,
+    /// nothing on disk: for throwaway runs; everything is gone when rognito stops.
+    Memory,
+}
+
+impl From<DurabilityArg> for Durability {
+    fn from(d: DurabilityArg) -> Self {
+        match d {
+            DurabilityArg::Fsync => Durability::Fsync,
+            DurabilityArg::Os => Durability::Os,
+            DurabilityArg::Memory => Durability::Memory,
+        }
+    }
+}
+
+/// `rognito serve` flags. Every one is optional here so the config file can fill it in.
+#[derive(Debug, Args, Default)]
+pub struct ServeArgs {
+    /// TOML configuration file (flags and environment variables override it).
+    #[arg(long, env = "ROGNITO_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:9229]; port 0 picks a free port.
+    #[arg(long, env = "ROGNITO_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Directory for the database, created if missing [default: ./rognito-data].
+    #[arg(long, env = "ROGNITO_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// AWS region rognito presents itself as (pool ids, ARNs) [default: us-east-1].
+    #[arg(long, env = "ROGNITO_REGION")]
+    pub region: Option<String>,
+    /// The 12-digit account that owns the pools [default: 000000000000].
+    #[arg(long, env = "ROGNITO_ACCOUNT_ID")]
+    pub account_id: Option<String>,
+    /// What an acknowledged write survives [default: fsync].
+    #[arg(long, env = "ROGNITO_DURABILITY", value_enum)]
+    pub durability: Option<DurabilityArg>,
+    /// Largest accepted request body in bytes [default: 1048576].
+    #[arg(long, env = "ROGNITO_MAX_BODY_BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// Quota: user pools per account [default: 1000].
+    #[arg(long, env = "ROGNITO_MAX_USER_POOLS_PER_ACCOUNT")]
+    pub max_user_pools_per_account: Option<u64>,
+    /// Quota: resource servers per user pool [default: 25].
+    #[arg(long, env = "ROGNITO_MAX_RESOURCE_SERVERS_PER_USER_POOL")]
+    pub max_resource_servers_per_user_pool: Option<u64>,
+    /// Quota: scopes per resource server [default: 100].
+    #[arg(long, env = "ROGNITO_MAX_SCOPES_PER_RESOURCE_SERVER")]
+    pub max_scopes_per_resource_server: Option<u64>,
+}
+
+/// The configuration file's shape; unknown keys are refused so typos do not go unnoticed.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    region: Option<String>,
+    account_id: Option<String>,
+    durability: Option<DurabilityArg>,
+    max_body_bytes: Option<usize>,
+    #[serde(default)]
+    quotas: FileQuotas,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileQuotas {
+    user_pools_per_account: Option<u64>,
+    resource_servers_per_user_pool: Option<u64>,
+    scopes_per_resource_server: Option<u64>,
+}
+
+/// The resolved configuration the server runs with.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub region: String,
+    pub account_id: String,
+    pub durability: Durability,
+    pub max_body_bytes: usize,
+    pub quotas: Quotas,
+}
+
+impl ServerConfig {
+    pub fn from_args(args: ServeArgs) -> anyhow::Result<Self> {
+        let file = match &args.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let defaults = Quotas::default();
+        let config = ServerConfig {
+            listen: args
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 9229))),
+            data_dir: args
+                .data_dir
+                .or(file.data_dir)
+                .unwrap_or_else(|| PathBuf::from("rognito-data")),
+            region: args
+                .region
+                .or(file.region)
+                .unwrap_or_else(|| "us-east-1".into()),
+            account_id: args
+                .account_id
+                .or(file.account_id)
+                .unwrap_or_else(|| "000000000000".into()),
+            durability: args
+                .durability
+                .or(file.durability)
+                .unwrap_or(DurabilityArg::Fsync)
+                .into(),
+            max_body_bytes: args
+                .max_body_bytes
+                .or(file.max_body_bytes)
+                .unwrap_or(1 << 20),
+            quotas: Quotas {
+                user_pools_per_account: args
+                    .max_user_pools_per_account
+                    .or(file.quotas.user_pools_per_account)
+                    .unwrap_or(defaults.user_pools_per_account),
+                resource_servers_per_user_pool: args
+                    .max_resource_servers_per_user_pool
+                    .or(file.quotas.resource_servers_per_user_pool)
+                    .unwrap_or(defaults.resource_servers_per_user_pool),
+                scopes_per_resource_server: args
+                    .max_scopes_per_resource_server
+                    .or(file.quotas.scopes_per_resource_server)
+                    .unwrap_or(defaults.scopes_per_resource_server),
+            },
+        };
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        let region_ok = {
+            let parts: Vec<&str> = self.region.split('-').collect();
+            parts.len() >= 3
+                && parts.iter().all(|p| {
+                    !p.is_empty()
+                        && p.bytes()
+                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                })
+                && parts
+                    .last()
+                    .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
+        };
+        if !region_ok {
+            bail!(
+                "--region {:?} is not an AWS region name (like us-east-1 or eu-west-2)",
+                self.region
+            );
+        }
+        if self.account_id.len() != 12 || !self.account_id.bytes().all(|b| b.is_ascii_digit()) {
+            bail!(
+                "--account-id {:?} must be 12 digits (like 000000000000)",
+                self.account_id
+            );
+        }
+        if self.max_body_bytes < 1024 {
+            bail!("--max-body-bytes must be at least 1024");
+        }
+        if self.quotas.user_pools_per_account == 0
+            || self.quotas.resource_servers_per_user_pool == 0
+            || self.quotas.scopes_per_resource_server == 0
+        {
+            bail!("quotas must be at least 1");
+        }
+        Ok(())
+    }
+}
+
+fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read config file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_file_which_overrides_defaults() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("rognito.toml");
+        std::fs::write(
+            &path,
+            "region = \"eu-west-1\"\naccount_id = \"123456789012\"\n[quotas]\nresource_servers_per_user_pool = 300\n",
+        )
+        .expect("write");
+        let config = ServerConfig::from_args(ServeArgs {
+            config: Some(path),
+            account_id: Some("210987654321".into()),
+            ..Default::default()
+        })
+        .expect("config");
+        assert_eq!(config.region, "eu-west-1");
+        assert_eq!(config.account_id, "210987654321");
+        assert_eq!(config.quotas.resource_servers_per_user_pool, 300);
+        assert_eq!(config.quotas.user_pools_per_account, 1000);
+        assert_eq!(config.listen.to_string(), "127.0.0.1:9229");
+    }
+
+    #[test]
+    fn bad_values_and_unknown_keys_are_refused() {
+        let bad_region = ServerConfig::from_args(ServeArgs {
+            region: Some("moon".into()),
+            ..Default::default()
+        });
+        assert!(bad_region.is_err());
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("rognito.toml");
+        std::fs::write(&path, "regoin = \"us-east-1\"\n").expect("write");
+        let err = ServerConfig::from_args(ServeArgs {
+            config: Some(path),
+            ..Default::default()
+        })
+        .expect_err("typo refused");
+        assert!(format!("{err:#}").contains("unknown field"));
+    }
+}

@@ -1,0 +1,5 @@
+//! The rognito server: configuration (flags, `ROGNITO_*` environment, TOML file), the HTTP
+//! router and its layers, startup checks and graceful shutdown.
+
+pub mod config;
+pub mod server;
