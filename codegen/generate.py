@@ -353,13 +353,34 @@ class Gen:
     def structure(self, name):
         s = self.shapes[name]
         required = set(s.get("required", []))
-        self.w("#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]")
+        self.w("#[derive(Debug, Clone, Default, PartialEq, Serialize)]")
         self.w("pub struct %s {" % name)
         for mname, m in s["members"].items():
-            self.w(
-                '    #[serde(rename = "%s", default, skip_serializing_if = "Option::is_none")]' % mname
-            )
+            self.w('    #[serde(rename = "%s", skip_serializing_if = "Option::is_none")]' % mname)
             self.w("    pub %s: Option<%s>," % (snake(mname), self.rust_type(m["shape"])))
+        self.w("}")
+        self.w()
+        # Deserialization accepts only JSON objects (serde's derive would also take arrays).
+        self.w("impl ModelStruct for %s {" % name)
+        self.w('    const NAME: &\'static str = "%s";' % name)
+        self.w("    const FIELDS: &'static [&'static str] = &[" + ", ".join(json.dumps(m) for m in s["members"]) + "];")
+        self.w()
+        self.w("    fn read_field<'de, M: MapAccess<'de>>(&mut self, field: usize, map: &mut M) -> Result<(), M::Error> {")
+        self.w("        match field {")
+        for i, mname in enumerate(s["members"]):
+            self.w("            %d => self.%s = map.next_value()?," % (i, snake(mname)))
+        self.w("            _ => {")
+        self.w("                map.next_value::<IgnoredAny>()?;")
+        self.w("            }")
+        self.w("        }")
+        self.w("        Ok(())")
+        self.w("    }")
+        self.w("}")
+        self.w()
+        self.w("impl<'de> Deserialize<'de> for %s {" % name)
+        self.w("    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {")
+        self.w("        deserialize_struct(deserializer)")
+        self.w("    }")
         self.w("}")
         self.w()
         body = [
@@ -387,7 +408,10 @@ class Gen:
         self.w()
         self.w("use std::collections::BTreeMap;")
         self.w()
-        self.w("use serde::{Deserialize, Serialize};")
+        self.w("use serde::de::{IgnoredAny, MapAccess};")
+        self.w("use serde::{Deserialize, Deserializer, Serialize};")
+        self.w()
+        self.w("use crate::de::{ModelStruct, deserialize_struct};")
         self.w()
         self.w("use crate::validate::{ElementRules, NumberRules, Pattern, SizeRules, StringRules, Validate, Validator};")
         self.w()

@@ -5,7 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::de::{IgnoredAny, MapAccess};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::de::{ModelStruct, deserialize_struct};
 
 use crate::validate::{
     ElementRules, NumberRules, Pattern, SizeRules, StringRules, Validate, Validator,
@@ -808,14 +811,35 @@ impl ErrorCode {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AccountRecoverySettingType {
-    #[serde(
-        rename = "RecoveryMechanisms",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "RecoveryMechanisms", skip_serializing_if = "Option::is_none")]
     pub recovery_mechanisms: Option<Vec<RecoveryOptionType>>,
+}
+
+impl ModelStruct for AccountRecoverySettingType {
+    const NAME: &'static str = "AccountRecoverySettingType";
+    const FIELDS: &'static [&'static str] = &["RecoveryMechanisms"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.recovery_mechanisms = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for AccountRecoverySettingType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for AccountRecoverySettingType {
@@ -830,10 +854,35 @@ impl Validate for AccountRecoverySettingType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AcrLevelConfigType {
-    #[serde(rename = "AcrValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "AcrValue", skip_serializing_if = "Option::is_none")]
     pub acr_value: Option<String>,
+}
+
+impl ModelStruct for AcrLevelConfigType {
+    const NAME: &'static str = "AcrLevelConfigType";
+    const FIELDS: &'static [&'static str] = &["AcrValue"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.acr_value = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for AcrLevelConfigType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for AcrLevelConfigType {
@@ -847,22 +896,41 @@ impl Validate for AcrLevelConfigType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AddUserPoolClientSecretRequest {
-    #[serde(
-        rename = "UserPoolId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserPoolId", skip_serializing_if = "Option::is_none")]
     pub user_pool_id: Option<String>,
-    #[serde(rename = "ClientId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "ClientId", skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
-    #[serde(
-        rename = "ClientSecret",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ClientSecret", skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
+}
+
+impl ModelStruct for AddUserPoolClientSecretRequest {
+    const NAME: &'static str = "AddUserPoolClientSecretRequest";
+    const FIELDS: &'static [&'static str] = &["UserPoolId", "ClientId", "ClientSecret"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.user_pool_id = map.next_value()?,
+            1 => self.client_id = map.next_value()?,
+            2 => self.client_secret = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for AddUserPoolClientSecretRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for AddUserPoolClientSecretRequest {
@@ -888,14 +956,38 @@ impl Validate for AddUserPoolClientSecretRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AddUserPoolClientSecretResponse {
     #[serde(
         rename = "ClientSecretDescriptor",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub client_secret_descriptor: Option<ClientSecretDescriptorType>,
+}
+
+impl ModelStruct for AddUserPoolClientSecretResponse {
+    const NAME: &'static str = "AddUserPoolClientSecretResponse";
+    const FIELDS: &'static [&'static str] = &["ClientSecretDescriptor"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.client_secret_descriptor = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for AddUserPoolClientSecretResponse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for AddUserPoolClientSecretResponse {
@@ -908,26 +1000,54 @@ impl Validate for AddUserPoolClientSecretResponse {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AdminCreateUserConfigType {
     #[serde(
         rename = "AllowAdminCreateUserOnly",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub allow_admin_create_user_only: Option<bool>,
     #[serde(
         rename = "UnusedAccountValidityDays",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub unused_account_validity_days: Option<i32>,
     #[serde(
         rename = "InviteMessageTemplate",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub invite_message_template: Option<MessageTemplateType>,
+}
+
+impl ModelStruct for AdminCreateUserConfigType {
+    const NAME: &'static str = "AdminCreateUserConfigType";
+    const FIELDS: &'static [&'static str] = &[
+        "AllowAdminCreateUserOnly",
+        "UnusedAccountValidityDays",
+        "InviteMessageTemplate",
+    ];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.allow_admin_create_user_only = map.next_value()?,
+            1 => self.unused_account_validity_days = map.next_value()?,
+            2 => self.invite_message_template = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for AdminCreateUserConfigType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for AdminCreateUserConfigType {
@@ -951,14 +1071,35 @@ impl Validate for AdminCreateUserConfigType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AdvancedSecurityAdditionalFlowsType {
-    #[serde(
-        rename = "CustomAuthMode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "CustomAuthMode", skip_serializing_if = "Option::is_none")]
     pub custom_auth_mode: Option<String>,
+}
+
+impl ModelStruct for AdvancedSecurityAdditionalFlowsType {
+    const NAME: &'static str = "AdvancedSecurityAdditionalFlowsType";
+    const FIELDS: &'static [&'static str] = &["CustomAuthMode"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.custom_auth_mode = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for AdvancedSecurityAdditionalFlowsType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for AdvancedSecurityAdditionalFlowsType {
@@ -972,34 +1113,53 @@ impl Validate for AdvancedSecurityAdditionalFlowsType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AnalyticsConfigurationType {
-    #[serde(
-        rename = "ApplicationId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ApplicationId", skip_serializing_if = "Option::is_none")]
     pub application_id: Option<String>,
-    #[serde(
-        rename = "ApplicationArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ApplicationArn", skip_serializing_if = "Option::is_none")]
     pub application_arn: Option<String>,
-    #[serde(rename = "RoleArn", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "RoleArn", skip_serializing_if = "Option::is_none")]
     pub role_arn: Option<String>,
-    #[serde(
-        rename = "ExternalId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ExternalId", skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
-    #[serde(
-        rename = "UserDataShared",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserDataShared", skip_serializing_if = "Option::is_none")]
     pub user_data_shared: Option<bool>,
+}
+
+impl ModelStruct for AnalyticsConfigurationType {
+    const NAME: &'static str = "AnalyticsConfigurationType";
+    const FIELDS: &'static [&'static str] = &[
+        "ApplicationId",
+        "ApplicationArn",
+        "RoleArn",
+        "ExternalId",
+        "UserDataShared",
+    ];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.application_id = map.next_value()?,
+            1 => self.application_arn = map.next_value()?,
+            2 => self.role_arn = map.next_value()?,
+            3 => self.external_id = map.next_value()?,
+            4 => self.user_data_shared = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for AnalyticsConfigurationType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for AnalyticsConfigurationType {
@@ -1027,18 +1187,41 @@ impl Validate for AnalyticsConfigurationType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ClientAuthenticationResultType {
-    #[serde(
-        rename = "AccessToken",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "AccessToken", skip_serializing_if = "Option::is_none")]
     pub access_token: Option<String>,
-    #[serde(rename = "ExpiresIn", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "ExpiresIn", skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<i32>,
-    #[serde(rename = "TokenType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "TokenType", skip_serializing_if = "Option::is_none")]
     pub token_type: Option<String>,
+}
+
+impl ModelStruct for ClientAuthenticationResultType {
+    const NAME: &'static str = "ClientAuthenticationResultType";
+    const FIELDS: &'static [&'static str] = &["AccessToken", "ExpiresIn", "TokenType"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.access_token = map.next_value()?,
+            1 => self.expires_in = map.next_value()?,
+            2 => self.token_type = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for ClientAuthenticationResultType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for ClientAuthenticationResultType {
@@ -1064,26 +1247,48 @@ impl Validate for ClientAuthenticationResultType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ClientSecretDescriptorType {
-    #[serde(
-        rename = "ClientSecretId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ClientSecretId", skip_serializing_if = "Option::is_none")]
     pub client_secret_id: Option<String>,
-    #[serde(
-        rename = "ClientSecretValue",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ClientSecretValue", skip_serializing_if = "Option::is_none")]
     pub client_secret_value: Option<String>,
     #[serde(
         rename = "ClientSecretCreateDate",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub client_secret_create_date: Option<f64>,
+}
+
+impl ModelStruct for ClientSecretDescriptorType {
+    const NAME: &'static str = "ClientSecretDescriptorType";
+    const FIELDS: &'static [&'static str] = &[
+        "ClientSecretId",
+        "ClientSecretValue",
+        "ClientSecretCreateDate",
+    ];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.client_secret_id = map.next_value()?,
+            1 => self.client_secret_value = map.next_value()?,
+            2 => self.client_secret_create_date = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for ClientSecretDescriptorType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for ClientSecretDescriptorType {
@@ -1108,24 +1313,44 @@ impl Validate for ClientSecretDescriptorType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CreateResourceServerRequest {
-    #[serde(
-        rename = "UserPoolId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserPoolId", skip_serializing_if = "Option::is_none")]
     pub user_pool_id: Option<String>,
-    #[serde(
-        rename = "Identifier",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "Identifier", skip_serializing_if = "Option::is_none")]
     pub identifier: Option<String>,
-    #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(rename = "Scopes", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Scopes", skip_serializing_if = "Option::is_none")]
     pub scopes: Option<Vec<ResourceServerScopeType>>,
+}
+
+impl ModelStruct for CreateResourceServerRequest {
+    const NAME: &'static str = "CreateResourceServerRequest";
+    const FIELDS: &'static [&'static str] = &["UserPoolId", "Identifier", "Name", "Scopes"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.user_pool_id = map.next_value()?,
+            1 => self.identifier = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.scopes = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for CreateResourceServerRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for CreateResourceServerRequest {
@@ -1158,14 +1383,35 @@ impl Validate for CreateResourceServerRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CreateResourceServerResponse {
-    #[serde(
-        rename = "ResourceServer",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ResourceServer", skip_serializing_if = "Option::is_none")]
     pub resource_server: Option<ResourceServerType>,
+}
+
+impl ModelStruct for CreateResourceServerResponse {
+    const NAME: &'static str = "CreateResourceServerResponse";
+    const FIELDS: &'static [&'static str] = &["ResourceServer"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.resource_server = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for CreateResourceServerResponse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for CreateResourceServerResponse {
@@ -1174,152 +1420,159 @@ impl Validate for CreateResourceServerResponse {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CreateUserPoolClientRequest {
-    #[serde(
-        rename = "UserPoolId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserPoolId", skip_serializing_if = "Option::is_none")]
     pub user_pool_id: Option<String>,
-    #[serde(
-        rename = "ClientName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ClientName", skip_serializing_if = "Option::is_none")]
     pub client_name: Option<String>,
-    #[serde(
-        rename = "GenerateSecret",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "GenerateSecret", skip_serializing_if = "Option::is_none")]
     pub generate_secret: Option<bool>,
-    #[serde(
-        rename = "ClientSecret",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ClientSecret", skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
     #[serde(
         rename = "RefreshTokenValidity",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub refresh_token_validity: Option<i32>,
     #[serde(
         rename = "AccessTokenValidity",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub access_token_validity: Option<i32>,
-    #[serde(
-        rename = "IdTokenValidity",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "IdTokenValidity", skip_serializing_if = "Option::is_none")]
     pub id_token_validity: Option<i32>,
-    #[serde(
-        rename = "TokenValidityUnits",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "TokenValidityUnits", skip_serializing_if = "Option::is_none")]
     pub token_validity_units: Option<TokenValidityUnitsType>,
-    #[serde(
-        rename = "ReadAttributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ReadAttributes", skip_serializing_if = "Option::is_none")]
     pub read_attributes: Option<Vec<String>>,
-    #[serde(
-        rename = "WriteAttributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "WriteAttributes", skip_serializing_if = "Option::is_none")]
     pub write_attributes: Option<Vec<String>>,
-    #[serde(
-        rename = "ExplicitAuthFlows",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ExplicitAuthFlows", skip_serializing_if = "Option::is_none")]
     pub explicit_auth_flows: Option<Vec<String>>,
     #[serde(
         rename = "SupportedIdentityProviders",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub supported_identity_providers: Option<Vec<String>>,
-    #[serde(
-        rename = "CallbackURLs",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "CallbackURLs", skip_serializing_if = "Option::is_none")]
     pub callback_ur_ls: Option<Vec<String>>,
-    #[serde(
-        rename = "LogoutURLs",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "LogoutURLs", skip_serializing_if = "Option::is_none")]
     pub logout_ur_ls: Option<Vec<String>>,
-    #[serde(
-        rename = "DefaultRedirectURI",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "DefaultRedirectURI", skip_serializing_if = "Option::is_none")]
     pub default_redirect_uri: Option<String>,
-    #[serde(
-        rename = "AllowedOAuthFlows",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "AllowedOAuthFlows", skip_serializing_if = "Option::is_none")]
     pub allowed_o_auth_flows: Option<Vec<String>>,
-    #[serde(
-        rename = "AllowedOAuthScopes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "AllowedOAuthScopes", skip_serializing_if = "Option::is_none")]
     pub allowed_o_auth_scopes: Option<Vec<String>>,
     #[serde(
         rename = "AllowedOAuthFlowsUserPoolClient",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub allowed_o_auth_flows_user_pool_client: Option<bool>,
     #[serde(
         rename = "AnalyticsConfiguration",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub analytics_configuration: Option<AnalyticsConfigurationType>,
     #[serde(
         rename = "PreventUserExistenceErrors",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub prevent_user_existence_errors: Option<String>,
     #[serde(
         rename = "EnableTokenRevocation",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub enable_token_revocation: Option<bool>,
     #[serde(
         rename = "EnablePropagateAdditionalUserContextData",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub enable_propagate_additional_user_context_data: Option<bool>,
     #[serde(
         rename = "AuthSessionValidity",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub auth_session_validity: Option<i32>,
     #[serde(
         rename = "RefreshTokenRotation",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub refresh_token_rotation: Option<RefreshTokenRotationType>,
+}
+
+impl ModelStruct for CreateUserPoolClientRequest {
+    const NAME: &'static str = "CreateUserPoolClientRequest";
+    const FIELDS: &'static [&'static str] = &[
+        "UserPoolId",
+        "ClientName",
+        "GenerateSecret",
+        "ClientSecret",
+        "RefreshTokenValidity",
+        "AccessTokenValidity",
+        "IdTokenValidity",
+        "TokenValidityUnits",
+        "ReadAttributes",
+        "WriteAttributes",
+        "ExplicitAuthFlows",
+        "SupportedIdentityProviders",
+        "CallbackURLs",
+        "LogoutURLs",
+        "DefaultRedirectURI",
+        "AllowedOAuthFlows",
+        "AllowedOAuthScopes",
+        "AllowedOAuthFlowsUserPoolClient",
+        "AnalyticsConfiguration",
+        "PreventUserExistenceErrors",
+        "EnableTokenRevocation",
+        "EnablePropagateAdditionalUserContextData",
+        "AuthSessionValidity",
+        "RefreshTokenRotation",
+    ];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.user_pool_id = map.next_value()?,
+            1 => self.client_name = map.next_value()?,
+            2 => self.generate_secret = map.next_value()?,
+            3 => self.client_secret = map.next_value()?,
+            4 => self.refresh_token_validity = map.next_value()?,
+            5 => self.access_token_validity = map.next_value()?,
+            6 => self.id_token_validity = map.next_value()?,
+            7 => self.token_validity_units = map.next_value()?,
+            8 => self.read_attributes = map.next_value()?,
+            9 => self.write_attributes = map.next_value()?,
+            10 => self.explicit_auth_flows = map.next_value()?,
+            11 => self.supported_identity_providers = map.next_value()?,
+            12 => self.callback_ur_ls = map.next_value()?,
+            13 => self.logout_ur_ls = map.next_value()?,
+            14 => self.default_redirect_uri = map.next_value()?,
+            15 => self.allowed_o_auth_flows = map.next_value()?,
+            16 => self.allowed_o_auth_scopes = map.next_value()?,
+            17 => self.allowed_o_auth_flows_user_pool_client = map.next_value()?,
+            18 => self.analytics_configuration = map.next_value()?,
+            19 => self.prevent_user_existence_errors = map.next_value()?,
+            20 => self.enable_token_revocation = map.next_value()?,
+            21 => self.enable_propagate_additional_user_context_data = map.next_value()?,
+            22 => self.auth_session_validity = map.next_value()?,
+            23 => self.refresh_token_rotation = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for CreateUserPoolClientRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for CreateUserPoolClientRequest {
@@ -1468,14 +1721,35 @@ impl Validate for CreateUserPoolClientRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CreateUserPoolClientResponse {
-    #[serde(
-        rename = "UserPoolClient",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserPoolClient", skip_serializing_if = "Option::is_none")]
     pub user_pool_client: Option<UserPoolClientType>,
+}
+
+impl ModelStruct for CreateUserPoolClientResponse {
+    const NAME: &'static str = "CreateUserPoolClientResponse";
+    const FIELDS: &'static [&'static str] = &["UserPoolClient"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.user_pool_client = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for CreateUserPoolClientResponse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for CreateUserPoolClientResponse {
@@ -1484,30 +1758,56 @@ impl Validate for CreateUserPoolClientResponse {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CreateUserPoolDomainRequest {
-    #[serde(rename = "Domain", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Domain", skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
-    #[serde(
-        rename = "UserPoolId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserPoolId", skip_serializing_if = "Option::is_none")]
     pub user_pool_id: Option<String>,
     #[serde(
         rename = "ManagedLoginVersion",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub managed_login_version: Option<i32>,
-    #[serde(
-        rename = "CustomDomainConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "CustomDomainConfig", skip_serializing_if = "Option::is_none")]
     pub custom_domain_config: Option<CustomDomainConfigType>,
-    #[serde(rename = "Routing", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Routing", skip_serializing_if = "Option::is_none")]
     pub routing: Option<RoutingType>,
+}
+
+impl ModelStruct for CreateUserPoolDomainRequest {
+    const NAME: &'static str = "CreateUserPoolDomainRequest";
+    const FIELDS: &'static [&'static str] = &[
+        "Domain",
+        "UserPoolId",
+        "ManagedLoginVersion",
+        "CustomDomainConfig",
+        "Routing",
+    ];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.domain = map.next_value()?,
+            1 => self.user_pool_id = map.next_value()?,
+            2 => self.managed_login_version = map.next_value()?,
+            3 => self.custom_domain_config = map.next_value()?,
+            4 => self.routing = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for CreateUserPoolDomainRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for CreateUserPoolDomainRequest {
@@ -1534,22 +1834,44 @@ impl Validate for CreateUserPoolDomainRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CreateUserPoolDomainResponse {
     #[serde(
         rename = "ManagedLoginVersion",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub managed_login_version: Option<i32>,
-    #[serde(
-        rename = "CloudFrontDomain",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "CloudFrontDomain", skip_serializing_if = "Option::is_none")]
     pub cloud_front_domain: Option<String>,
-    #[serde(rename = "Routing", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Routing", skip_serializing_if = "Option::is_none")]
     pub routing: Option<RoutingType>,
+}
+
+impl ModelStruct for CreateUserPoolDomainResponse {
+    const NAME: &'static str = "CreateUserPoolDomainResponse";
+    const FIELDS: &'static [&'static str] = &["ManagedLoginVersion", "CloudFrontDomain", "Routing"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.managed_login_version = map.next_value()?,
+            1 => self.cloud_front_domain = map.next_value()?,
+            2 => self.routing = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for CreateUserPoolDomainResponse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for CreateUserPoolDomainResponse {
@@ -1570,164 +1892,181 @@ impl Validate for CreateUserPoolDomainResponse {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CreateUserPoolRequest {
-    #[serde(rename = "PoolName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "PoolName", skip_serializing_if = "Option::is_none")]
     pub pool_name: Option<String>,
-    #[serde(rename = "Policies", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Policies", skip_serializing_if = "Option::is_none")]
     pub policies: Option<UserPoolPolicyType>,
-    #[serde(
-        rename = "DeletionProtection",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "DeletionProtection", skip_serializing_if = "Option::is_none")]
     pub deletion_protection: Option<String>,
-    #[serde(
-        rename = "LambdaConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "LambdaConfig", skip_serializing_if = "Option::is_none")]
     pub lambda_config: Option<LambdaConfigType>,
     #[serde(
         rename = "AutoVerifiedAttributes",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub auto_verified_attributes: Option<Vec<String>>,
-    #[serde(
-        rename = "AliasAttributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "AliasAttributes", skip_serializing_if = "Option::is_none")]
     pub alias_attributes: Option<Vec<String>>,
-    #[serde(
-        rename = "UsernameAttributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UsernameAttributes", skip_serializing_if = "Option::is_none")]
     pub username_attributes: Option<Vec<String>>,
     #[serde(
         rename = "SmsVerificationMessage",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub sms_verification_message: Option<String>,
     #[serde(
         rename = "EmailVerificationMessage",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub email_verification_message: Option<String>,
     #[serde(
         rename = "EmailVerificationSubject",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub email_verification_subject: Option<String>,
     #[serde(
         rename = "VerificationMessageTemplate",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub verification_message_template: Option<VerificationMessageTemplateType>,
     #[serde(
         rename = "SmsAuthenticationMessage",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub sms_authentication_message: Option<String>,
-    #[serde(
-        rename = "MfaConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "MfaConfiguration", skip_serializing_if = "Option::is_none")]
     pub mfa_configuration: Option<String>,
     #[serde(
         rename = "UserAttributeUpdateSettings",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub user_attribute_update_settings: Option<UserAttributeUpdateSettingsType>,
     #[serde(
         rename = "DeviceConfiguration",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub device_configuration: Option<DeviceConfigurationType>,
-    #[serde(
-        rename = "EmailConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "EmailConfiguration", skip_serializing_if = "Option::is_none")]
     pub email_configuration: Option<EmailConfigurationType>,
-    #[serde(
-        rename = "SmsConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "SmsConfiguration", skip_serializing_if = "Option::is_none")]
     pub sms_configuration: Option<SmsConfigurationType>,
-    #[serde(
-        rename = "UserPoolTags",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserPoolTags", skip_serializing_if = "Option::is_none")]
     pub user_pool_tags: Option<BTreeMap<String, String>>,
     #[serde(
         rename = "AdminCreateUserConfig",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub admin_create_user_config: Option<AdminCreateUserConfigType>,
-    #[serde(rename = "Schema", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Schema", skip_serializing_if = "Option::is_none")]
     pub schema: Option<Vec<SchemaAttributeType>>,
-    #[serde(
-        rename = "UserPoolAddOns",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserPoolAddOns", skip_serializing_if = "Option::is_none")]
     pub user_pool_add_ons: Option<UserPoolAddOnsType>,
-    #[serde(
-        rename = "DcrConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "DcrConfiguration", skip_serializing_if = "Option::is_none")]
     pub dcr_configuration: Option<DcrConfigurationType>,
     #[serde(
         rename = "UsernameConfiguration",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub username_configuration: Option<UsernameConfigurationType>,
     #[serde(
         rename = "AccountRecoverySetting",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub account_recovery_setting: Option<AccountRecoverySettingType>,
-    #[serde(
-        rename = "UserPoolTier",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserPoolTier", skip_serializing_if = "Option::is_none")]
     pub user_pool_tier: Option<String>,
-    #[serde(
-        rename = "KeyConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "KeyConfiguration", skip_serializing_if = "Option::is_none")]
     pub key_configuration: Option<KeyConfigurationType>,
     #[serde(
         rename = "IssuerConfiguration",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub issuer_configuration: Option<IssuerConfigurationType>,
-    #[serde(
-        rename = "AcrConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "AcrConfiguration", skip_serializing_if = "Option::is_none")]
     pub acr_configuration: Option<BTreeMap<String, AcrLevelConfigType>>,
+}
+
+impl ModelStruct for CreateUserPoolRequest {
+    const NAME: &'static str = "CreateUserPoolRequest";
+    const FIELDS: &'static [&'static str] = &[
+        "PoolName",
+        "Policies",
+        "DeletionProtection",
+        "LambdaConfig",
+        "AutoVerifiedAttributes",
+        "AliasAttributes",
+        "UsernameAttributes",
+        "SmsVerificationMessage",
+        "EmailVerificationMessage",
+        "EmailVerificationSubject",
+        "VerificationMessageTemplate",
+        "SmsAuthenticationMessage",
+        "MfaConfiguration",
+        "UserAttributeUpdateSettings",
+        "DeviceConfiguration",
+        "EmailConfiguration",
+        "SmsConfiguration",
+        "UserPoolTags",
+        "AdminCreateUserConfig",
+        "Schema",
+        "UserPoolAddOns",
+        "DcrConfiguration",
+        "UsernameConfiguration",
+        "AccountRecoverySetting",
+        "UserPoolTier",
+        "KeyConfiguration",
+        "IssuerConfiguration",
+        "AcrConfiguration",
+    ];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.pool_name = map.next_value()?,
+            1 => self.policies = map.next_value()?,
+            2 => self.deletion_protection = map.next_value()?,
+            3 => self.lambda_config = map.next_value()?,
+            4 => self.auto_verified_attributes = map.next_value()?,
+            5 => self.alias_attributes = map.next_value()?,
+            6 => self.username_attributes = map.next_value()?,
+            7 => self.sms_verification_message = map.next_value()?,
+            8 => self.email_verification_message = map.next_value()?,
+            9 => self.email_verification_subject = map.next_value()?,
+            10 => self.verification_message_template = map.next_value()?,
+            11 => self.sms_authentication_message = map.next_value()?,
+            12 => self.mfa_configuration = map.next_value()?,
+            13 => self.user_attribute_update_settings = map.next_value()?,
+            14 => self.device_configuration = map.next_value()?,
+            15 => self.email_configuration = map.next_value()?,
+            16 => self.sms_configuration = map.next_value()?,
+            17 => self.user_pool_tags = map.next_value()?,
+            18 => self.admin_create_user_config = map.next_value()?,
+            19 => self.schema = map.next_value()?,
+            20 => self.user_pool_add_ons = map.next_value()?,
+            21 => self.dcr_configuration = map.next_value()?,
+            22 => self.username_configuration = map.next_value()?,
+            23 => self.account_recovery_setting = map.next_value()?,
+            24 => self.user_pool_tier = map.next_value()?,
+            25 => self.key_configuration = map.next_value()?,
+            26 => self.issuer_configuration = map.next_value()?,
+            27 => self.acr_configuration = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for CreateUserPoolRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for CreateUserPoolRequest {
@@ -1873,10 +2212,35 @@ impl Validate for CreateUserPoolRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CreateUserPoolResponse {
-    #[serde(rename = "UserPool", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "UserPool", skip_serializing_if = "Option::is_none")]
     pub user_pool: Option<UserPoolType>,
+}
+
+impl ModelStruct for CreateUserPoolResponse {
+    const NAME: &'static str = "CreateUserPoolResponse";
+    const FIELDS: &'static [&'static str] = &["UserPool"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.user_pool = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for CreateUserPoolResponse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for CreateUserPoolResponse {
@@ -1885,20 +2249,38 @@ impl Validate for CreateUserPoolResponse {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CustomDomainConfigType {
-    #[serde(
-        rename = "CertificateArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "CertificateArn", skip_serializing_if = "Option::is_none")]
     pub certificate_arn: Option<String>,
-    #[serde(
-        rename = "SecurityPolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "SecurityPolicy", skip_serializing_if = "Option::is_none")]
     pub security_policy: Option<String>,
+}
+
+impl ModelStruct for CustomDomainConfigType {
+    const NAME: &'static str = "CustomDomainConfigType";
+    const FIELDS: &'static [&'static str] = &["CertificateArn", "SecurityPolicy"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.certificate_arn = map.next_value()?,
+            1 => self.security_policy = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for CustomDomainConfigType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for CustomDomainConfigType {
@@ -1918,16 +2300,38 @@ impl Validate for CustomDomainConfigType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CustomEmailLambdaVersionConfigType {
-    #[serde(
-        rename = "LambdaVersion",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "LambdaVersion", skip_serializing_if = "Option::is_none")]
     pub lambda_version: Option<String>,
-    #[serde(rename = "LambdaArn", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "LambdaArn", skip_serializing_if = "Option::is_none")]
     pub lambda_arn: Option<String>,
+}
+
+impl ModelStruct for CustomEmailLambdaVersionConfigType {
+    const NAME: &'static str = "CustomEmailLambdaVersionConfigType";
+    const FIELDS: &'static [&'static str] = &["LambdaVersion", "LambdaArn"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.lambda_version = map.next_value()?,
+            1 => self.lambda_arn = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for CustomEmailLambdaVersionConfigType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for CustomEmailLambdaVersionConfigType {
@@ -1947,16 +2351,38 @@ impl Validate for CustomEmailLambdaVersionConfigType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CustomSMSLambdaVersionConfigType {
-    #[serde(
-        rename = "LambdaVersion",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "LambdaVersion", skip_serializing_if = "Option::is_none")]
     pub lambda_version: Option<String>,
-    #[serde(rename = "LambdaArn", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "LambdaArn", skip_serializing_if = "Option::is_none")]
     pub lambda_arn: Option<String>,
+}
+
+impl ModelStruct for CustomSMSLambdaVersionConfigType {
+    const NAME: &'static str = "CustomSMSLambdaVersionConfigType";
+    const FIELDS: &'static [&'static str] = &["LambdaVersion", "LambdaArn"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.lambda_version = map.next_value()?,
+            1 => self.lambda_arn = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for CustomSMSLambdaVersionConfigType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for CustomSMSLambdaVersionConfigType {
@@ -1976,38 +2402,56 @@ impl Validate for CustomSMSLambdaVersionConfigType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DcrConfigurationType {
-    #[serde(
-        rename = "EnableStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "EnableStatus", skip_serializing_if = "Option::is_none")]
     pub enable_status: Option<String>,
-    #[serde(
-        rename = "OpenDcrEnabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "OpenDcrEnabled", skip_serializing_if = "Option::is_none")]
     pub open_dcr_enabled: Option<bool>,
     #[serde(
         rename = "AuthenticatedGrantTypes",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub authenticated_grant_types: Option<Vec<String>>,
-    #[serde(
-        rename = "OpenDcrGrantTypes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "OpenDcrGrantTypes", skip_serializing_if = "Option::is_none")]
     pub open_dcr_grant_types: Option<Vec<String>>,
-    #[serde(
-        rename = "AllowedScopes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "AllowedScopes", skip_serializing_if = "Option::is_none")]
     pub allowed_scopes: Option<Vec<String>>,
+}
+
+impl ModelStruct for DcrConfigurationType {
+    const NAME: &'static str = "DcrConfigurationType";
+    const FIELDS: &'static [&'static str] = &[
+        "EnableStatus",
+        "OpenDcrEnabled",
+        "AuthenticatedGrantTypes",
+        "OpenDcrGrantTypes",
+        "AllowedScopes",
+    ];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.enable_status = map.next_value()?,
+            1 => self.open_dcr_enabled = map.next_value()?,
+            2 => self.authenticated_grant_types = map.next_value()?,
+            3 => self.open_dcr_grant_types = map.next_value()?,
+            4 => self.allowed_scopes = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for DcrConfigurationType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for DcrConfigurationType {
@@ -2043,20 +2487,38 @@ impl Validate for DcrConfigurationType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DeleteResourceServerRequest {
-    #[serde(
-        rename = "UserPoolId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserPoolId", skip_serializing_if = "Option::is_none")]
     pub user_pool_id: Option<String>,
-    #[serde(
-        rename = "Identifier",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "Identifier", skip_serializing_if = "Option::is_none")]
     pub identifier: Option<String>,
+}
+
+impl ModelStruct for DeleteResourceServerRequest {
+    const NAME: &'static str = "DeleteResourceServerRequest";
+    const FIELDS: &'static [&'static str] = &["UserPoolId", "Identifier"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.user_pool_id = map.next_value()?,
+            1 => self.identifier = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for DeleteResourceServerRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for DeleteResourceServerRequest {
@@ -2076,16 +2538,38 @@ impl Validate for DeleteResourceServerRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DeleteUserPoolClientRequest {
-    #[serde(
-        rename = "UserPoolId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserPoolId", skip_serializing_if = "Option::is_none")]
     pub user_pool_id: Option<String>,
-    #[serde(rename = "ClientId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "ClientId", skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+}
+
+impl ModelStruct for DeleteUserPoolClientRequest {
+    const NAME: &'static str = "DeleteUserPoolClientRequest";
+    const FIELDS: &'static [&'static str] = &["UserPoolId", "ClientId"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.user_pool_id = map.next_value()?,
+            1 => self.client_id = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for DeleteUserPoolClientRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for DeleteUserPoolClientRequest {
@@ -2105,22 +2589,41 @@ impl Validate for DeleteUserPoolClientRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DeleteUserPoolClientSecretRequest {
-    #[serde(
-        rename = "UserPoolId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserPoolId", skip_serializing_if = "Option::is_none")]
     pub user_pool_id: Option<String>,
-    #[serde(rename = "ClientId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "ClientId", skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
-    #[serde(
-        rename = "ClientSecretId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ClientSecretId", skip_serializing_if = "Option::is_none")]
     pub client_secret_id: Option<String>,
+}
+
+impl ModelStruct for DeleteUserPoolClientSecretRequest {
+    const NAME: &'static str = "DeleteUserPoolClientSecretRequest";
+    const FIELDS: &'static [&'static str] = &["UserPoolId", "ClientId", "ClientSecretId"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.user_pool_id = map.next_value()?,
+            1 => self.client_id = map.next_value()?,
+            2 => self.client_secret_id = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for DeleteUserPoolClientSecretRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for DeleteUserPoolClientSecretRequest {
@@ -2146,23 +2649,69 @@ impl Validate for DeleteUserPoolClientSecretRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DeleteUserPoolClientSecretResponse {}
+
+impl ModelStruct for DeleteUserPoolClientSecretResponse {
+    const NAME: &'static str = "DeleteUserPoolClientSecretResponse";
+    const FIELDS: &'static [&'static str] = &[];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for DeleteUserPoolClientSecretResponse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
+}
 
 impl Validate for DeleteUserPoolClientSecretResponse {
     fn validate_members(&self, _v: &mut Validator) {}
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DeleteUserPoolDomainRequest {
-    #[serde(rename = "Domain", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Domain", skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
-    #[serde(
-        rename = "UserPoolId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserPoolId", skip_serializing_if = "Option::is_none")]
     pub user_pool_id: Option<String>,
+}
+
+impl ModelStruct for DeleteUserPoolDomainRequest {
+    const NAME: &'static str = "DeleteUserPoolDomainRequest";
+    const FIELDS: &'static [&'static str] = &["Domain", "UserPoolId"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.domain = map.next_value()?,
+            1 => self.user_pool_id = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for DeleteUserPoolDomainRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for DeleteUserPoolDomainRequest {
@@ -2177,21 +2726,66 @@ impl Validate for DeleteUserPoolDomainRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DeleteUserPoolDomainResponse {}
+
+impl ModelStruct for DeleteUserPoolDomainResponse {
+    const NAME: &'static str = "DeleteUserPoolDomainResponse";
+    const FIELDS: &'static [&'static str] = &[];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for DeleteUserPoolDomainResponse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
+}
 
 impl Validate for DeleteUserPoolDomainResponse {
     fn validate_members(&self, _v: &mut Validator) {}
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DeleteUserPoolRequest {
-    #[serde(
-        rename = "UserPoolId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserPoolId", skip_serializing_if = "Option::is_none")]
     pub user_pool_id: Option<String>,
+}
+
+impl ModelStruct for DeleteUserPoolRequest {
+    const NAME: &'static str = "DeleteUserPoolRequest";
+    const FIELDS: &'static [&'static str] = &["UserPoolId"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.user_pool_id = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for DeleteUserPoolRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for DeleteUserPoolRequest {
@@ -2205,20 +2799,38 @@ impl Validate for DeleteUserPoolRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DescribeResourceServerRequest {
-    #[serde(
-        rename = "UserPoolId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserPoolId", skip_serializing_if = "Option::is_none")]
     pub user_pool_id: Option<String>,
-    #[serde(
-        rename = "Identifier",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "Identifier", skip_serializing_if = "Option::is_none")]
     pub identifier: Option<String>,
+}
+
+impl ModelStruct for DescribeResourceServerRequest {
+    const NAME: &'static str = "DescribeResourceServerRequest";
+    const FIELDS: &'static [&'static str] = &["UserPoolId", "Identifier"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.user_pool_id = map.next_value()?,
+            1 => self.identifier = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for DescribeResourceServerRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for DescribeResourceServerRequest {
@@ -2238,14 +2850,35 @@ impl Validate for DescribeResourceServerRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DescribeResourceServerResponse {
-    #[serde(
-        rename = "ResourceServer",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ResourceServer", skip_serializing_if = "Option::is_none")]
     pub resource_server: Option<ResourceServerType>,
+}
+
+impl ModelStruct for DescribeResourceServerResponse {
+    const NAME: &'static str = "DescribeResourceServerResponse";
+    const FIELDS: &'static [&'static str] = &["ResourceServer"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.resource_server = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for DescribeResourceServerResponse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for DescribeResourceServerResponse {
@@ -2254,16 +2887,38 @@ impl Validate for DescribeResourceServerResponse {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DescribeUserPoolClientRequest {
-    #[serde(
-        rename = "UserPoolId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserPoolId", skip_serializing_if = "Option::is_none")]
     pub user_pool_id: Option<String>,
-    #[serde(rename = "ClientId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "ClientId", skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+}
+
+impl ModelStruct for DescribeUserPoolClientRequest {
+    const NAME: &'static str = "DescribeUserPoolClientRequest";
+    const FIELDS: &'static [&'static str] = &["UserPoolId", "ClientId"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.user_pool_id = map.next_value()?,
+            1 => self.client_id = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for DescribeUserPoolClientRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for DescribeUserPoolClientRequest {
@@ -2283,14 +2938,35 @@ impl Validate for DescribeUserPoolClientRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DescribeUserPoolClientResponse {
-    #[serde(
-        rename = "UserPoolClient",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserPoolClient", skip_serializing_if = "Option::is_none")]
     pub user_pool_client: Option<UserPoolClientType>,
+}
+
+impl ModelStruct for DescribeUserPoolClientResponse {
+    const NAME: &'static str = "DescribeUserPoolClientResponse";
+    const FIELDS: &'static [&'static str] = &["UserPoolClient"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.user_pool_client = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for DescribeUserPoolClientResponse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for DescribeUserPoolClientResponse {
@@ -2299,10 +2975,35 @@ impl Validate for DescribeUserPoolClientResponse {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DescribeUserPoolDomainRequest {
-    #[serde(rename = "Domain", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Domain", skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
+}
+
+impl ModelStruct for DescribeUserPoolDomainRequest {
+    const NAME: &'static str = "DescribeUserPoolDomainRequest";
+    const FIELDS: &'static [&'static str] = &["Domain"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.domain = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for DescribeUserPoolDomainRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for DescribeUserPoolDomainRequest {
@@ -2311,14 +3012,35 @@ impl Validate for DescribeUserPoolDomainRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DescribeUserPoolDomainResponse {
-    #[serde(
-        rename = "DomainDescription",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "DomainDescription", skip_serializing_if = "Option::is_none")]
     pub domain_description: Option<DomainDescriptionType>,
+}
+
+impl ModelStruct for DescribeUserPoolDomainResponse {
+    const NAME: &'static str = "DescribeUserPoolDomainResponse";
+    const FIELDS: &'static [&'static str] = &["DomainDescription"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.domain_description = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for DescribeUserPoolDomainResponse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for DescribeUserPoolDomainResponse {
@@ -2327,14 +3049,35 @@ impl Validate for DescribeUserPoolDomainResponse {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DescribeUserPoolRequest {
-    #[serde(
-        rename = "UserPoolId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserPoolId", skip_serializing_if = "Option::is_none")]
     pub user_pool_id: Option<String>,
+}
+
+impl ModelStruct for DescribeUserPoolRequest {
+    const NAME: &'static str = "DescribeUserPoolRequest";
+    const FIELDS: &'static [&'static str] = &["UserPoolId"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.user_pool_id = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for DescribeUserPoolRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for DescribeUserPoolRequest {
@@ -2348,10 +3091,35 @@ impl Validate for DescribeUserPoolRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DescribeUserPoolResponse {
-    #[serde(rename = "UserPool", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "UserPool", skip_serializing_if = "Option::is_none")]
     pub user_pool: Option<UserPoolType>,
+}
+
+impl ModelStruct for DescribeUserPoolResponse {
+    const NAME: &'static str = "DescribeUserPoolResponse";
+    const FIELDS: &'static [&'static str] = &["UserPool"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.user_pool = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for DescribeUserPoolResponse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for DescribeUserPoolResponse {
@@ -2360,20 +3128,47 @@ impl Validate for DescribeUserPoolResponse {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DeviceConfigurationType {
     #[serde(
         rename = "ChallengeRequiredOnNewDevice",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub challenge_required_on_new_device: Option<bool>,
     #[serde(
         rename = "DeviceOnlyRememberedOnUserPrompt",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub device_only_remembered_on_user_prompt: Option<bool>,
+}
+
+impl ModelStruct for DeviceConfigurationType {
+    const NAME: &'static str = "DeviceConfigurationType";
+    const FIELDS: &'static [&'static str] = &[
+        "ChallengeRequiredOnNewDevice",
+        "DeviceOnlyRememberedOnUserPrompt",
+    ];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.challenge_required_on_new_device = map.next_value()?,
+            1 => self.device_only_remembered_on_user_prompt = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for DeviceConfigurationType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for DeviceConfigurationType {
@@ -2391,48 +3186,79 @@ impl Validate for DeviceConfigurationType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DomainDescriptionType {
-    #[serde(
-        rename = "UserPoolId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserPoolId", skip_serializing_if = "Option::is_none")]
     pub user_pool_id: Option<String>,
-    #[serde(
-        rename = "AWSAccountId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "AWSAccountId", skip_serializing_if = "Option::is_none")]
     pub aws_account_id: Option<String>,
-    #[serde(rename = "Domain", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Domain", skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
-    #[serde(rename = "S3Bucket", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "S3Bucket", skip_serializing_if = "Option::is_none")]
     pub s3_bucket: Option<String>,
     #[serde(
         rename = "CloudFrontDistribution",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub cloud_front_distribution: Option<String>,
-    #[serde(rename = "Version", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
-    #[serde(rename = "Status", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    #[serde(
-        rename = "CustomDomainConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "CustomDomainConfig", skip_serializing_if = "Option::is_none")]
     pub custom_domain_config: Option<CustomDomainConfigType>,
     #[serde(
         rename = "ManagedLoginVersion",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub managed_login_version: Option<i32>,
-    #[serde(rename = "Routing", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Routing", skip_serializing_if = "Option::is_none")]
     pub routing: Option<RoutingType>,
+}
+
+impl ModelStruct for DomainDescriptionType {
+    const NAME: &'static str = "DomainDescriptionType";
+    const FIELDS: &'static [&'static str] = &[
+        "UserPoolId",
+        "AWSAccountId",
+        "Domain",
+        "S3Bucket",
+        "CloudFrontDistribution",
+        "Version",
+        "Status",
+        "CustomDomainConfig",
+        "ManagedLoginVersion",
+        "Routing",
+    ];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.user_pool_id = map.next_value()?,
+            1 => self.aws_account_id = map.next_value()?,
+            2 => self.domain = map.next_value()?,
+            3 => self.s3_bucket = map.next_value()?,
+            4 => self.cloud_front_distribution = map.next_value()?,
+            5 => self.version = map.next_value()?,
+            6 => self.status = map.next_value()?,
+            7 => self.custom_domain_config = map.next_value()?,
+            8 => self.managed_login_version = map.next_value()?,
+            9 => self.routing = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for DomainDescriptionType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for DomainDescriptionType {
@@ -2489,30 +3315,59 @@ impl Validate for DomainDescriptionType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct EmailConfigurationType {
-    #[serde(rename = "SourceArn", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "SourceArn", skip_serializing_if = "Option::is_none")]
     pub source_arn: Option<String>,
     #[serde(
         rename = "ReplyToEmailAddress",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub reply_to_email_address: Option<String>,
     #[serde(
         rename = "EmailSendingAccount",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub email_sending_account: Option<String>,
-    #[serde(rename = "From", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "From", skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
-    #[serde(
-        rename = "ConfigurationSet",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ConfigurationSet", skip_serializing_if = "Option::is_none")]
     pub configuration_set: Option<String>,
+}
+
+impl ModelStruct for EmailConfigurationType {
+    const NAME: &'static str = "EmailConfigurationType";
+    const FIELDS: &'static [&'static str] = &[
+        "SourceArn",
+        "ReplyToEmailAddress",
+        "EmailSendingAccount",
+        "From",
+        "ConfigurationSet",
+    ];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.source_arn = map.next_value()?,
+            1 => self.reply_to_email_address = map.next_value()?,
+            2 => self.email_sending_account = map.next_value()?,
+            3 => self.from = map.next_value()?,
+            4 => self.configuration_set = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for EmailConfigurationType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for EmailConfigurationType {
@@ -2545,42 +3400,67 @@ impl Validate for EmailConfigurationType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct EumsSmsConfigurationType {
-    #[serde(rename = "CallerArn", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "CallerArn", skip_serializing_if = "Option::is_none")]
     pub caller_arn: Option<String>,
-    #[serde(
-        rename = "ExternalId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ExternalId", skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     #[serde(
         rename = "OriginationIdentity",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub origination_identity: Option<String>,
     #[serde(
         rename = "ConfigurationSetName",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub configuration_set_name: Option<String>,
-    #[serde(
-        rename = "InEntityId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "InEntityId", skip_serializing_if = "Option::is_none")]
     pub in_entity_id: Option<String>,
-    #[serde(
-        rename = "InTemplateId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "InTemplateId", skip_serializing_if = "Option::is_none")]
     pub in_template_id: Option<String>,
-    #[serde(rename = "Region", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Region", skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+}
+
+impl ModelStruct for EumsSmsConfigurationType {
+    const NAME: &'static str = "EumsSmsConfigurationType";
+    const FIELDS: &'static [&'static str] = &[
+        "CallerArn",
+        "ExternalId",
+        "OriginationIdentity",
+        "ConfigurationSetName",
+        "InEntityId",
+        "InTemplateId",
+        "Region",
+    ];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.caller_arn = map.next_value()?,
+            1 => self.external_id = map.next_value()?,
+            2 => self.origination_identity = map.next_value()?,
+            3 => self.configuration_set_name = map.next_value()?,
+            4 => self.in_entity_id = map.next_value()?,
+            5 => self.in_template_id = map.next_value()?,
+            6 => self.region = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for EumsSmsConfigurationType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for EumsSmsConfigurationType {
@@ -2630,20 +3510,41 @@ impl Validate for EumsSmsConfigurationType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct FailoverType {
-    #[serde(
-        rename = "SecondaryRegion",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "SecondaryRegion", skip_serializing_if = "Option::is_none")]
     pub secondary_region: Option<String>,
     #[serde(
         rename = "PrimaryRoute53HealthCheckId",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub primary_route53_health_check_id: Option<String>,
+}
+
+impl ModelStruct for FailoverType {
+    const NAME: &'static str = "FailoverType";
+    const FIELDS: &'static [&'static str] = &["SecondaryRegion", "PrimaryRoute53HealthCheckId"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.secondary_region = map.next_value()?,
+            1 => self.primary_route53_health_check_id = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for FailoverType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for FailoverType {
@@ -2663,20 +3564,44 @@ impl Validate for FailoverType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct GetClientTokenRequest {
-    #[serde(rename = "ClientId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "ClientId", skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
-    #[serde(rename = "Secret", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Secret", skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
-    #[serde(rename = "Scopes", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Scopes", skip_serializing_if = "Option::is_none")]
     pub scopes: Option<Vec<String>>,
-    #[serde(
-        rename = "ClientMetadata",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ClientMetadata", skip_serializing_if = "Option::is_none")]
     pub client_metadata: Option<BTreeMap<String, String>>,
+}
+
+impl ModelStruct for GetClientTokenRequest {
+    const NAME: &'static str = "GetClientTokenRequest";
+    const FIELDS: &'static [&'static str] = &["ClientId", "Secret", "Scopes", "ClientMetadata"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.client_id = map.next_value()?,
+            1 => self.secret = map.next_value()?,
+            2 => self.scopes = map.next_value()?,
+            3 => self.client_metadata = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for GetClientTokenRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for GetClientTokenRequest {
@@ -2711,14 +3636,38 @@ impl Validate for GetClientTokenRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct GetClientTokenResponse {
     #[serde(
         rename = "ClientAuthenticationResult",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub client_authentication_result: Option<ClientAuthenticationResultType>,
+}
+
+impl ModelStruct for GetClientTokenResponse {
+    const NAME: &'static str = "GetClientTokenResponse";
+    const FIELDS: &'static [&'static str] = &["ClientAuthenticationResult"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.client_authentication_result = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for GetClientTokenResponse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for GetClientTokenResponse {
@@ -2731,14 +3680,35 @@ impl Validate for GetClientTokenResponse {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct GetProvisionedLimitRequest {
-    #[serde(
-        rename = "LimitDefinition",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "LimitDefinition", skip_serializing_if = "Option::is_none")]
     pub limit_definition: Option<LimitDefinitionType>,
+}
+
+impl ModelStruct for GetProvisionedLimitRequest {
+    const NAME: &'static str = "GetProvisionedLimitRequest";
+    const FIELDS: &'static [&'static str] = &["LimitDefinition"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.limit_definition = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for GetProvisionedLimitRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for GetProvisionedLimitRequest {
@@ -2747,10 +3717,35 @@ impl Validate for GetProvisionedLimitRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct GetProvisionedLimitResponse {
-    #[serde(rename = "Limit", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Limit", skip_serializing_if = "Option::is_none")]
     pub limit: Option<LimitType>,
+}
+
+impl ModelStruct for GetProvisionedLimitResponse {
+    const NAME: &'static str = "GetProvisionedLimitResponse";
+    const FIELDS: &'static [&'static str] = &["Limit"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.limit = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for GetProvisionedLimitResponse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for GetProvisionedLimitResponse {
@@ -2759,14 +3754,35 @@ impl Validate for GetProvisionedLimitResponse {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct GetSigningCertificateRequest {
-    #[serde(
-        rename = "UserPoolId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserPoolId", skip_serializing_if = "Option::is_none")]
     pub user_pool_id: Option<String>,
+}
+
+impl ModelStruct for GetSigningCertificateRequest {
+    const NAME: &'static str = "GetSigningCertificateRequest";
+    const FIELDS: &'static [&'static str] = &["UserPoolId"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.user_pool_id = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for GetSigningCertificateRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for GetSigningCertificateRequest {
@@ -2780,14 +3796,35 @@ impl Validate for GetSigningCertificateRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct GetSigningCertificateResponse {
-    #[serde(
-        rename = "Certificate",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "Certificate", skip_serializing_if = "Option::is_none")]
     pub certificate: Option<String>,
+}
+
+impl ModelStruct for GetSigningCertificateResponse {
+    const NAME: &'static str = "GetSigningCertificateResponse";
+    const FIELDS: &'static [&'static str] = &["Certificate"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.certificate = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for GetSigningCertificateResponse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for GetSigningCertificateResponse {
@@ -2801,16 +3838,38 @@ impl Validate for GetSigningCertificateResponse {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct InboundFederationLambdaType {
-    #[serde(
-        rename = "LambdaVersion",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "LambdaVersion", skip_serializing_if = "Option::is_none")]
     pub lambda_version: Option<String>,
-    #[serde(rename = "LambdaArn", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "LambdaArn", skip_serializing_if = "Option::is_none")]
     pub lambda_arn: Option<String>,
+}
+
+impl ModelStruct for InboundFederationLambdaType {
+    const NAME: &'static str = "InboundFederationLambdaType";
+    const FIELDS: &'static [&'static str] = &["LambdaVersion", "LambdaArn"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.lambda_version = map.next_value()?,
+            1 => self.lambda_arn = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for InboundFederationLambdaType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for InboundFederationLambdaType {
@@ -2830,10 +3889,35 @@ impl Validate for InboundFederationLambdaType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct IssuerConfigurationType {
-    #[serde(rename = "Type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
+}
+
+impl ModelStruct for IssuerConfigurationType {
+    const NAME: &'static str = "IssuerConfigurationType";
+    const FIELDS: &'static [&'static str] = &["Type"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for IssuerConfigurationType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for IssuerConfigurationType {
@@ -2842,12 +3926,38 @@ impl Validate for IssuerConfigurationType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct KeyConfigurationType {
-    #[serde(rename = "KeyType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "KeyType", skip_serializing_if = "Option::is_none")]
     pub key_type: Option<String>,
-    #[serde(rename = "KmsKeyArn", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "KmsKeyArn", skip_serializing_if = "Option::is_none")]
     pub kms_key_arn: Option<String>,
+}
+
+impl ModelStruct for KeyConfigurationType {
+    const NAME: &'static str = "KeyConfigurationType";
+    const FIELDS: &'static [&'static str] = &["KeyType", "KmsKeyArn"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.key_type = map.next_value()?,
+            1 => self.kms_key_arn = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for KeyConfigurationType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for KeyConfigurationType {
@@ -2867,90 +3977,105 @@ impl Validate for KeyConfigurationType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct LambdaConfigType {
-    #[serde(rename = "PreSignUp", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "PreSignUp", skip_serializing_if = "Option::is_none")]
     pub pre_sign_up: Option<String>,
-    #[serde(
-        rename = "CustomMessage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "CustomMessage", skip_serializing_if = "Option::is_none")]
     pub custom_message: Option<String>,
-    #[serde(
-        rename = "PostConfirmation",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "PostConfirmation", skip_serializing_if = "Option::is_none")]
     pub post_confirmation: Option<String>,
-    #[serde(
-        rename = "PreAuthentication",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "PreAuthentication", skip_serializing_if = "Option::is_none")]
     pub pre_authentication: Option<String>,
-    #[serde(
-        rename = "PostAuthentication",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "PostAuthentication", skip_serializing_if = "Option::is_none")]
     pub post_authentication: Option<String>,
     #[serde(
         rename = "DefineAuthChallenge",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub define_auth_challenge: Option<String>,
     #[serde(
         rename = "CreateAuthChallenge",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub create_auth_challenge: Option<String>,
     #[serde(
         rename = "VerifyAuthChallengeResponse",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub verify_auth_challenge_response: Option<String>,
-    #[serde(
-        rename = "PreTokenGeneration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "PreTokenGeneration", skip_serializing_if = "Option::is_none")]
     pub pre_token_generation: Option<String>,
-    #[serde(
-        rename = "UserMigration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserMigration", skip_serializing_if = "Option::is_none")]
     pub user_migration: Option<String>,
     #[serde(
         rename = "PreTokenGenerationConfig",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub pre_token_generation_config: Option<PreTokenGenerationVersionConfigType>,
-    #[serde(
-        rename = "CustomSMSSender",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "CustomSMSSender", skip_serializing_if = "Option::is_none")]
     pub custom_sms_sender: Option<CustomSMSLambdaVersionConfigType>,
-    #[serde(
-        rename = "CustomEmailSender",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "CustomEmailSender", skip_serializing_if = "Option::is_none")]
     pub custom_email_sender: Option<CustomEmailLambdaVersionConfigType>,
-    #[serde(rename = "KMSKeyID", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "KMSKeyID", skip_serializing_if = "Option::is_none")]
     pub kms_key_id: Option<String>,
-    #[serde(
-        rename = "InboundFederation",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "InboundFederation", skip_serializing_if = "Option::is_none")]
     pub inbound_federation: Option<InboundFederationLambdaType>,
+}
+
+impl ModelStruct for LambdaConfigType {
+    const NAME: &'static str = "LambdaConfigType";
+    const FIELDS: &'static [&'static str] = &[
+        "PreSignUp",
+        "CustomMessage",
+        "PostConfirmation",
+        "PreAuthentication",
+        "PostAuthentication",
+        "DefineAuthChallenge",
+        "CreateAuthChallenge",
+        "VerifyAuthChallengeResponse",
+        "PreTokenGeneration",
+        "UserMigration",
+        "PreTokenGenerationConfig",
+        "CustomSMSSender",
+        "CustomEmailSender",
+        "KMSKeyID",
+        "InboundFederation",
+    ];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.pre_sign_up = map.next_value()?,
+            1 => self.custom_message = map.next_value()?,
+            2 => self.post_confirmation = map.next_value()?,
+            3 => self.pre_authentication = map.next_value()?,
+            4 => self.post_authentication = map.next_value()?,
+            5 => self.define_auth_challenge = map.next_value()?,
+            6 => self.create_auth_challenge = map.next_value()?,
+            7 => self.verify_auth_challenge_response = map.next_value()?,
+            8 => self.pre_token_generation = map.next_value()?,
+            9 => self.user_migration = map.next_value()?,
+            10 => self.pre_token_generation_config = map.next_value()?,
+            11 => self.custom_sms_sender = map.next_value()?,
+            12 => self.custom_email_sender = map.next_value()?,
+            13 => self.kms_key_id = map.next_value()?,
+            14 => self.inbound_federation = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for LambdaConfigType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for LambdaConfigType {
@@ -3036,20 +4161,38 @@ impl Validate for LambdaConfigType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct LimitDefinitionType {
-    #[serde(
-        rename = "LimitClass",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "LimitClass", skip_serializing_if = "Option::is_none")]
     pub limit_class: Option<String>,
-    #[serde(
-        rename = "Attributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "Attributes", skip_serializing_if = "Option::is_none")]
     pub attributes: Option<BTreeMap<String, String>>,
+}
+
+impl ModelStruct for LimitDefinitionType {
+    const NAME: &'static str = "LimitDefinitionType";
+    const FIELDS: &'static [&'static str] = &["LimitClass", "Attributes"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.limit_class = map.next_value()?,
+            1 => self.attributes = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for LimitDefinitionType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for LimitDefinitionType {
@@ -3071,26 +4214,45 @@ impl Validate for LimitDefinitionType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct LimitType {
-    #[serde(
-        rename = "LimitDefinition",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "LimitDefinition", skip_serializing_if = "Option::is_none")]
     pub limit_definition: Option<LimitDefinitionType>,
     #[serde(
         rename = "ProvisionedLimitValue",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub provisioned_limit_value: Option<i32>,
-    #[serde(
-        rename = "FreeLimitValue",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "FreeLimitValue", skip_serializing_if = "Option::is_none")]
     pub free_limit_value: Option<i32>,
+}
+
+impl ModelStruct for LimitType {
+    const NAME: &'static str = "LimitType";
+    const FIELDS: &'static [&'static str] =
+        &["LimitDefinition", "ProvisionedLimitValue", "FreeLimitValue"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.limit_definition = map.next_value()?,
+            1 => self.provisioned_limit_value = map.next_value()?,
+            2 => self.free_limit_value = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for LimitType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for LimitType {
@@ -3111,22 +4273,41 @@ impl Validate for LimitType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ListResourceServersRequest {
-    #[serde(
-        rename = "UserPoolId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserPoolId", skip_serializing_if = "Option::is_none")]
     pub user_pool_id: Option<String>,
-    #[serde(
-        rename = "MaxResults",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i32>,
-    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
+}
+
+impl ModelStruct for ListResourceServersRequest {
+    const NAME: &'static str = "ListResourceServersRequest";
+    const FIELDS: &'static [&'static str] = &["UserPoolId", "MaxResults", "NextToken"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.user_pool_id = map.next_value()?,
+            1 => self.max_results = map.next_value()?,
+            2 => self.next_token = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for ListResourceServersRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for ListResourceServersRequest {
@@ -3152,16 +4333,38 @@ impl Validate for ListResourceServersRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ListResourceServersResponse {
-    #[serde(
-        rename = "ResourceServers",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ResourceServers", skip_serializing_if = "Option::is_none")]
     pub resource_servers: Option<Vec<ResourceServerType>>,
-    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
+}
+
+impl ModelStruct for ListResourceServersResponse {
+    const NAME: &'static str = "ListResourceServersResponse";
+    const FIELDS: &'static [&'static str] = &["ResourceServers", "NextToken"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.resource_servers = map.next_value()?,
+            1 => self.next_token = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for ListResourceServersResponse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for ListResourceServersResponse {
@@ -3182,14 +4385,35 @@ impl Validate for ListResourceServersResponse {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ListTagsForResourceRequest {
-    #[serde(
-        rename = "ResourceArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ResourceArn", skip_serializing_if = "Option::is_none")]
     pub resource_arn: Option<String>,
+}
+
+impl ModelStruct for ListTagsForResourceRequest {
+    const NAME: &'static str = "ListTagsForResourceRequest";
+    const FIELDS: &'static [&'static str] = &["ResourceArn"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.resource_arn = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for ListTagsForResourceRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for ListTagsForResourceRequest {
@@ -3203,10 +4427,35 @@ impl Validate for ListTagsForResourceRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ListTagsForResourceResponse {
-    #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
+}
+
+impl ModelStruct for ListTagsForResourceResponse {
+    const NAME: &'static str = "ListTagsForResourceResponse";
+    const FIELDS: &'static [&'static str] = &["Tags"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.tags = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for ListTagsForResourceResponse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for ListTagsForResourceResponse {
@@ -3222,18 +4471,41 @@ impl Validate for ListTagsForResourceResponse {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ListUserPoolClientSecretsRequest {
-    #[serde(
-        rename = "UserPoolId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserPoolId", skip_serializing_if = "Option::is_none")]
     pub user_pool_id: Option<String>,
-    #[serde(rename = "ClientId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "ClientId", skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
-    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
+}
+
+impl ModelStruct for ListUserPoolClientSecretsRequest {
+    const NAME: &'static str = "ListUserPoolClientSecretsRequest";
+    const FIELDS: &'static [&'static str] = &["UserPoolId", "ClientId", "NextToken"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.user_pool_id = map.next_value()?,
+            1 => self.client_id = map.next_value()?,
+            2 => self.next_token = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for ListUserPoolClientSecretsRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for ListUserPoolClientSecretsRequest {
@@ -3259,16 +4531,38 @@ impl Validate for ListUserPoolClientSecretsRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ListUserPoolClientSecretsResponse {
-    #[serde(
-        rename = "ClientSecrets",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ClientSecrets", skip_serializing_if = "Option::is_none")]
     pub client_secrets: Option<Vec<ClientSecretDescriptorType>>,
-    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
+}
+
+impl ModelStruct for ListUserPoolClientSecretsResponse {
+    const NAME: &'static str = "ListUserPoolClientSecretsResponse";
+    const FIELDS: &'static [&'static str] = &["ClientSecrets", "NextToken"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.client_secrets = map.next_value()?,
+            1 => self.next_token = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for ListUserPoolClientSecretsResponse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for ListUserPoolClientSecretsResponse {
@@ -3289,28 +4583,45 @@ impl Validate for ListUserPoolClientSecretsResponse {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ListUserPoolClientsRequest {
-    #[serde(
-        rename = "UserPoolId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserPoolId", skip_serializing_if = "Option::is_none")]
     pub user_pool_id: Option<String>,
-    #[serde(
-        rename = "MaxResults",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i32>,
-    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
-    #[serde(
-        rename = "ClientType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ClientType", skip_serializing_if = "Option::is_none")]
     pub client_type: Option<String>,
+}
+
+impl ModelStruct for ListUserPoolClientsRequest {
+    const NAME: &'static str = "ListUserPoolClientsRequest";
+    const FIELDS: &'static [&'static str] =
+        &["UserPoolId", "MaxResults", "NextToken", "ClientType"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.user_pool_id = map.next_value()?,
+            1 => self.max_results = map.next_value()?,
+            2 => self.next_token = map.next_value()?,
+            3 => self.client_type = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for ListUserPoolClientsRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for ListUserPoolClientsRequest {
@@ -3342,16 +4653,38 @@ impl Validate for ListUserPoolClientsRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ListUserPoolClientsResponse {
-    #[serde(
-        rename = "UserPoolClients",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserPoolClients", skip_serializing_if = "Option::is_none")]
     pub user_pool_clients: Option<Vec<UserPoolClientDescription>>,
-    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
+}
+
+impl ModelStruct for ListUserPoolClientsResponse {
+    const NAME: &'static str = "ListUserPoolClientsResponse";
+    const FIELDS: &'static [&'static str] = &["UserPoolClients", "NextToken"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.user_pool_clients = map.next_value()?,
+            1 => self.next_token = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for ListUserPoolClientsResponse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for ListUserPoolClientsResponse {
@@ -3372,16 +4705,38 @@ impl Validate for ListUserPoolClientsResponse {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ListUserPoolsRequest {
-    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
-    #[serde(
-        rename = "MaxResults",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i32>,
+}
+
+impl ModelStruct for ListUserPoolsRequest {
+    const NAME: &'static str = "ListUserPoolsRequest";
+    const FIELDS: &'static [&'static str] = &["NextToken", "MaxResults"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.next_token = map.next_value()?,
+            1 => self.max_results = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for ListUserPoolsRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for ListUserPoolsRequest {
@@ -3401,12 +4756,38 @@ impl Validate for ListUserPoolsRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ListUserPoolsResponse {
-    #[serde(rename = "UserPools", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "UserPools", skip_serializing_if = "Option::is_none")]
     pub user_pools: Option<Vec<UserPoolDescriptionType>>,
-    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
+}
+
+impl ModelStruct for ListUserPoolsResponse {
+    const NAME: &'static str = "ListUserPoolsResponse";
+    const FIELDS: &'static [&'static str] = &["UserPools", "NextToken"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.user_pools = map.next_value()?,
+            1 => self.next_token = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for ListUserPoolsResponse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for ListUserPoolsResponse {
@@ -3427,26 +4808,41 @@ impl Validate for ListUserPoolsResponse {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct MessageTemplateType {
-    #[serde(
-        rename = "SMSMessage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "SMSMessage", skip_serializing_if = "Option::is_none")]
     pub sms_message: Option<String>,
-    #[serde(
-        rename = "EmailMessage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "EmailMessage", skip_serializing_if = "Option::is_none")]
     pub email_message: Option<String>,
-    #[serde(
-        rename = "EmailSubject",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "EmailSubject", skip_serializing_if = "Option::is_none")]
     pub email_subject: Option<String>,
+}
+
+impl ModelStruct for MessageTemplateType {
+    const NAME: &'static str = "MessageTemplateType";
+    const FIELDS: &'static [&'static str] = &["SMSMessage", "EmailMessage", "EmailSubject"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.sms_message = map.next_value()?,
+            1 => self.email_message = map.next_value()?,
+            2 => self.email_subject = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for MessageTemplateType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for MessageTemplateType {
@@ -3472,12 +4868,38 @@ impl Validate for MessageTemplateType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct NumberAttributeConstraintsType {
-    #[serde(rename = "MinValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "MinValue", skip_serializing_if = "Option::is_none")]
     pub min_value: Option<String>,
-    #[serde(rename = "MaxValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "MaxValue", skip_serializing_if = "Option::is_none")]
     pub max_value: Option<String>,
+}
+
+impl ModelStruct for NumberAttributeConstraintsType {
+    const NAME: &'static str = "NumberAttributeConstraintsType";
+    const FIELDS: &'static [&'static str] = &["MinValue", "MaxValue"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.min_value = map.next_value()?,
+            1 => self.max_value = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for NumberAttributeConstraintsType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for NumberAttributeConstraintsType {
@@ -3497,50 +4919,67 @@ impl Validate for NumberAttributeConstraintsType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct PasswordPolicyType {
-    #[serde(
-        rename = "MinimumLength",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "MinimumLength", skip_serializing_if = "Option::is_none")]
     pub minimum_length: Option<i32>,
-    #[serde(
-        rename = "RequireUppercase",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "RequireUppercase", skip_serializing_if = "Option::is_none")]
     pub require_uppercase: Option<bool>,
-    #[serde(
-        rename = "RequireLowercase",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "RequireLowercase", skip_serializing_if = "Option::is_none")]
     pub require_lowercase: Option<bool>,
-    #[serde(
-        rename = "RequireNumbers",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "RequireNumbers", skip_serializing_if = "Option::is_none")]
     pub require_numbers: Option<bool>,
-    #[serde(
-        rename = "RequireSymbols",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "RequireSymbols", skip_serializing_if = "Option::is_none")]
     pub require_symbols: Option<bool>,
     #[serde(
         rename = "PasswordHistorySize",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub password_history_size: Option<i32>,
     #[serde(
         rename = "TemporaryPasswordValidityDays",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub temporary_password_validity_days: Option<i32>,
+}
+
+impl ModelStruct for PasswordPolicyType {
+    const NAME: &'static str = "PasswordPolicyType";
+    const FIELDS: &'static [&'static str] = &[
+        "MinimumLength",
+        "RequireUppercase",
+        "RequireLowercase",
+        "RequireNumbers",
+        "RequireSymbols",
+        "PasswordHistorySize",
+        "TemporaryPasswordValidityDays",
+    ];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.minimum_length = map.next_value()?,
+            1 => self.require_uppercase = map.next_value()?,
+            2 => self.require_lowercase = map.next_value()?,
+            3 => self.require_numbers = map.next_value()?,
+            4 => self.require_symbols = map.next_value()?,
+            5 => self.password_history_size = map.next_value()?,
+            6 => self.temporary_password_validity_days = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for PasswordPolicyType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for PasswordPolicyType {
@@ -3570,16 +5009,38 @@ impl Validate for PasswordPolicyType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct PreTokenGenerationVersionConfigType {
-    #[serde(
-        rename = "LambdaVersion",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "LambdaVersion", skip_serializing_if = "Option::is_none")]
     pub lambda_version: Option<String>,
-    #[serde(rename = "LambdaArn", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "LambdaArn", skip_serializing_if = "Option::is_none")]
     pub lambda_arn: Option<String>,
+}
+
+impl ModelStruct for PreTokenGenerationVersionConfigType {
+    const NAME: &'static str = "PreTokenGenerationVersionConfigType";
+    const FIELDS: &'static [&'static str] = &["LambdaVersion", "LambdaArn"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.lambda_version = map.next_value()?,
+            1 => self.lambda_arn = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for PreTokenGenerationVersionConfigType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for PreTokenGenerationVersionConfigType {
@@ -3599,12 +5060,38 @@ impl Validate for PreTokenGenerationVersionConfigType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct RecoveryOptionType {
-    #[serde(rename = "Priority", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Priority", skip_serializing_if = "Option::is_none")]
     pub priority: Option<i32>,
-    #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+}
+
+impl ModelStruct for RecoveryOptionType {
+    const NAME: &'static str = "RecoveryOptionType";
+    const FIELDS: &'static [&'static str] = &["Priority", "Name"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.priority = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for RecoveryOptionType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for RecoveryOptionType {
@@ -3624,16 +5111,41 @@ impl Validate for RecoveryOptionType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct RefreshTokenRotationType {
-    #[serde(rename = "Feature", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Feature", skip_serializing_if = "Option::is_none")]
     pub feature: Option<String>,
     #[serde(
         rename = "RetryGracePeriodSeconds",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub retry_grace_period_seconds: Option<i32>,
+}
+
+impl ModelStruct for RefreshTokenRotationType {
+    const NAME: &'static str = "RefreshTokenRotationType";
+    const FIELDS: &'static [&'static str] = &["Feature", "RetryGracePeriodSeconds"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.feature = map.next_value()?,
+            1 => self.retry_grace_period_seconds = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for RefreshTokenRotationType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for RefreshTokenRotationType {
@@ -3653,16 +5165,38 @@ impl Validate for RefreshTokenRotationType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ResourceServerScopeType {
-    #[serde(rename = "ScopeName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "ScopeName", skip_serializing_if = "Option::is_none")]
     pub scope_name: Option<String>,
-    #[serde(
-        rename = "ScopeDescription",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ScopeDescription", skip_serializing_if = "Option::is_none")]
     pub scope_description: Option<String>,
+}
+
+impl ModelStruct for ResourceServerScopeType {
+    const NAME: &'static str = "ResourceServerScopeType";
+    const FIELDS: &'static [&'static str] = &["ScopeName", "ScopeDescription"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.scope_name = map.next_value()?,
+            1 => self.scope_description = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for ResourceServerScopeType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for ResourceServerScopeType {
@@ -3682,26 +5216,48 @@ impl Validate for ResourceServerScopeType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ResourceServerType {
-    #[serde(
-        rename = "UserPoolId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserPoolId", skip_serializing_if = "Option::is_none")]
     pub user_pool_id: Option<String>,
-    #[serde(
-        rename = "Identifier",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "Identifier", skip_serializing_if = "Option::is_none")]
     pub identifier: Option<String>,
-    #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(rename = "Scopes", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Scopes", skip_serializing_if = "Option::is_none")]
     pub scopes: Option<Vec<ResourceServerScopeType>>,
-    #[serde(rename = "ManagedBy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "ManagedBy", skip_serializing_if = "Option::is_none")]
     pub managed_by: Option<String>,
+}
+
+impl ModelStruct for ResourceServerType {
+    const NAME: &'static str = "ResourceServerType";
+    const FIELDS: &'static [&'static str] =
+        &["UserPoolId", "Identifier", "Name", "Scopes", "ManagedBy"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.user_pool_id = map.next_value()?,
+            1 => self.identifier = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.scopes = map.next_value()?,
+            4 => self.managed_by = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for ResourceServerType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for ResourceServerType {
@@ -3740,10 +5296,35 @@ impl Validate for ResourceServerType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct RoutingType {
-    #[serde(rename = "Failover", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Failover", skip_serializing_if = "Option::is_none")]
     pub failover: Option<FailoverType>,
+}
+
+impl ModelStruct for RoutingType {
+    const NAME: &'static str = "RoutingType";
+    const FIELDS: &'static [&'static str] = &["Failover"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.failover = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for RoutingType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for RoutingType {
@@ -3752,38 +5333,70 @@ impl Validate for RoutingType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SchemaAttributeType {
-    #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(
-        rename = "AttributeDataType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "AttributeDataType", skip_serializing_if = "Option::is_none")]
     pub attribute_data_type: Option<String>,
     #[serde(
         rename = "DeveloperOnlyAttribute",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub developer_only_attribute: Option<bool>,
-    #[serde(rename = "Mutable", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Mutable", skip_serializing_if = "Option::is_none")]
     pub mutable: Option<bool>,
-    #[serde(rename = "Required", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Required", skip_serializing_if = "Option::is_none")]
     pub required: Option<bool>,
     #[serde(
         rename = "NumberAttributeConstraints",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub number_attribute_constraints: Option<NumberAttributeConstraintsType>,
     #[serde(
         rename = "StringAttributeConstraints",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub string_attribute_constraints: Option<StringAttributeConstraintsType>,
+}
+
+impl ModelStruct for SchemaAttributeType {
+    const NAME: &'static str = "SchemaAttributeType";
+    const FIELDS: &'static [&'static str] = &[
+        "Name",
+        "AttributeDataType",
+        "DeveloperOnlyAttribute",
+        "Mutable",
+        "Required",
+        "NumberAttributeConstraints",
+        "StringAttributeConstraints",
+    ];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.name = map.next_value()?,
+            1 => self.attribute_data_type = map.next_value()?,
+            2 => self.developer_only_attribute = map.next_value()?,
+            3 => self.mutable = map.next_value()?,
+            4 => self.required = map.next_value()?,
+            5 => self.number_attribute_constraints = map.next_value()?,
+            6 => self.string_attribute_constraints = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for SchemaAttributeType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for SchemaAttributeType {
@@ -3820,14 +5433,38 @@ impl Validate for SchemaAttributeType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SignInPolicyType {
     #[serde(
         rename = "AllowedFirstAuthFactors",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub allowed_first_auth_factors: Option<Vec<String>>,
+}
+
+impl ModelStruct for SignInPolicyType {
+    const NAME: &'static str = "SignInPolicyType";
+    const FIELDS: &'static [&'static str] = &["AllowedFirstAuthFactors"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.allowed_first_auth_factors = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for SignInPolicyType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for SignInPolicyType {
@@ -3842,24 +5479,44 @@ impl Validate for SignInPolicyType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SmsConfigurationType {
-    #[serde(
-        rename = "SnsCallerArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "SnsCallerArn", skip_serializing_if = "Option::is_none")]
     pub sns_caller_arn: Option<String>,
-    #[serde(
-        rename = "ExternalId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ExternalId", skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
-    #[serde(rename = "SnsRegion", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "SnsRegion", skip_serializing_if = "Option::is_none")]
     pub sns_region: Option<String>,
-    #[serde(rename = "EumsSms", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "EumsSms", skip_serializing_if = "Option::is_none")]
     pub eums_sms: Option<EumsSmsConfigurationType>,
+}
+
+impl ModelStruct for SmsConfigurationType {
+    const NAME: &'static str = "SmsConfigurationType";
+    const FIELDS: &'static [&'static str] = &["SnsCallerArn", "ExternalId", "SnsRegion", "EumsSms"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.sns_caller_arn = map.next_value()?,
+            1 => self.external_id = map.next_value()?,
+            2 => self.sns_region = map.next_value()?,
+            3 => self.eums_sms = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for SmsConfigurationType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for SmsConfigurationType {
@@ -3886,12 +5543,38 @@ impl Validate for SmsConfigurationType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct StringAttributeConstraintsType {
-    #[serde(rename = "MinLength", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "MinLength", skip_serializing_if = "Option::is_none")]
     pub min_length: Option<String>,
-    #[serde(rename = "MaxLength", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "MaxLength", skip_serializing_if = "Option::is_none")]
     pub max_length: Option<String>,
+}
+
+impl ModelStruct for StringAttributeConstraintsType {
+    const NAME: &'static str = "StringAttributeConstraintsType";
+    const FIELDS: &'static [&'static str] = &["MinLength", "MaxLength"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.min_length = map.next_value()?,
+            1 => self.max_length = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for StringAttributeConstraintsType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for StringAttributeConstraintsType {
@@ -3911,16 +5594,38 @@ impl Validate for StringAttributeConstraintsType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct TagResourceRequest {
-    #[serde(
-        rename = "ResourceArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ResourceArn", skip_serializing_if = "Option::is_none")]
     pub resource_arn: Option<String>,
-    #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
+}
+
+impl ModelStruct for TagResourceRequest {
+    const NAME: &'static str = "TagResourceRequest";
+    const FIELDS: &'static [&'static str] = &["ResourceArn", "Tags"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.resource_arn = map.next_value()?,
+            1 => self.tags = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for TagResourceRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for TagResourceRequest {
@@ -3942,29 +5647,72 @@ impl Validate for TagResourceRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct TagResourceResponse {}
+
+impl ModelStruct for TagResourceResponse {
+    const NAME: &'static str = "TagResourceResponse";
+    const FIELDS: &'static [&'static str] = &[];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for TagResourceResponse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
+}
 
 impl Validate for TagResourceResponse {
     fn validate_members(&self, _v: &mut Validator) {}
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct TokenValidityUnitsType {
-    #[serde(
-        rename = "AccessToken",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "AccessToken", skip_serializing_if = "Option::is_none")]
     pub access_token: Option<String>,
-    #[serde(rename = "IdToken", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "IdToken", skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
-    #[serde(
-        rename = "RefreshToken",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "RefreshToken", skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+}
+
+impl ModelStruct for TokenValidityUnitsType {
+    const NAME: &'static str = "TokenValidityUnitsType";
+    const FIELDS: &'static [&'static str] = &["AccessToken", "IdToken", "RefreshToken"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.access_token = map.next_value()?,
+            1 => self.id_token = map.next_value()?,
+            2 => self.refresh_token = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for TokenValidityUnitsType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for TokenValidityUnitsType {
@@ -3990,16 +5738,38 @@ impl Validate for TokenValidityUnitsType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct UntagResourceRequest {
-    #[serde(
-        rename = "ResourceArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ResourceArn", skip_serializing_if = "Option::is_none")]
     pub resource_arn: Option<String>,
-    #[serde(rename = "TagKeys", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "TagKeys", skip_serializing_if = "Option::is_none")]
     pub tag_keys: Option<Vec<String>>,
+}
+
+impl ModelStruct for UntagResourceRequest {
+    const NAME: &'static str = "UntagResourceRequest";
+    const FIELDS: &'static [&'static str] = &["ResourceArn", "TagKeys"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.resource_arn = map.next_value()?,
+            1 => self.tag_keys = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for UntagResourceRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for UntagResourceRequest {
@@ -4020,27 +5790,72 @@ impl Validate for UntagResourceRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct UntagResourceResponse {}
+
+impl ModelStruct for UntagResourceResponse {
+    const NAME: &'static str = "UntagResourceResponse";
+    const FIELDS: &'static [&'static str] = &[];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for UntagResourceResponse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
+}
 
 impl Validate for UntagResourceResponse {
     fn validate_members(&self, _v: &mut Validator) {}
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct UpdateProvisionedLimitRequest {
-    #[serde(
-        rename = "LimitDefinition",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "LimitDefinition", skip_serializing_if = "Option::is_none")]
     pub limit_definition: Option<LimitDefinitionType>,
     #[serde(
         rename = "RequestedLimitValue",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub requested_limit_value: Option<i32>,
+}
+
+impl ModelStruct for UpdateProvisionedLimitRequest {
+    const NAME: &'static str = "UpdateProvisionedLimitRequest";
+    const FIELDS: &'static [&'static str] = &["LimitDefinition", "RequestedLimitValue"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.limit_definition = map.next_value()?,
+            1 => self.requested_limit_value = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for UpdateProvisionedLimitRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for UpdateProvisionedLimitRequest {
@@ -4055,10 +5870,35 @@ impl Validate for UpdateProvisionedLimitRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct UpdateProvisionedLimitResponse {
-    #[serde(rename = "Limit", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Limit", skip_serializing_if = "Option::is_none")]
     pub limit: Option<LimitType>,
+}
+
+impl ModelStruct for UpdateProvisionedLimitResponse {
+    const NAME: &'static str = "UpdateProvisionedLimitResponse";
+    const FIELDS: &'static [&'static str] = &["Limit"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.limit = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for UpdateProvisionedLimitResponse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for UpdateProvisionedLimitResponse {
@@ -4067,24 +5907,44 @@ impl Validate for UpdateProvisionedLimitResponse {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct UpdateResourceServerRequest {
-    #[serde(
-        rename = "UserPoolId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserPoolId", skip_serializing_if = "Option::is_none")]
     pub user_pool_id: Option<String>,
-    #[serde(
-        rename = "Identifier",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "Identifier", skip_serializing_if = "Option::is_none")]
     pub identifier: Option<String>,
-    #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(rename = "Scopes", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Scopes", skip_serializing_if = "Option::is_none")]
     pub scopes: Option<Vec<ResourceServerScopeType>>,
+}
+
+impl ModelStruct for UpdateResourceServerRequest {
+    const NAME: &'static str = "UpdateResourceServerRequest";
+    const FIELDS: &'static [&'static str] = &["UserPoolId", "Identifier", "Name", "Scopes"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.user_pool_id = map.next_value()?,
+            1 => self.identifier = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.scopes = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for UpdateResourceServerRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for UpdateResourceServerRequest {
@@ -4117,14 +5977,35 @@ impl Validate for UpdateResourceServerRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct UpdateResourceServerResponse {
-    #[serde(
-        rename = "ResourceServer",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ResourceServer", skip_serializing_if = "Option::is_none")]
     pub resource_server: Option<ResourceServerType>,
+}
+
+impl ModelStruct for UpdateResourceServerResponse {
+    const NAME: &'static str = "UpdateResourceServerResponse";
+    const FIELDS: &'static [&'static str] = &["ResourceServer"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.resource_server = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for UpdateResourceServerResponse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for UpdateResourceServerResponse {
@@ -4133,142 +6014,155 @@ impl Validate for UpdateResourceServerResponse {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct UpdateUserPoolClientRequest {
-    #[serde(
-        rename = "UserPoolId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserPoolId", skip_serializing_if = "Option::is_none")]
     pub user_pool_id: Option<String>,
-    #[serde(rename = "ClientId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "ClientId", skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
-    #[serde(
-        rename = "ClientName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ClientName", skip_serializing_if = "Option::is_none")]
     pub client_name: Option<String>,
     #[serde(
         rename = "RefreshTokenValidity",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub refresh_token_validity: Option<i32>,
     #[serde(
         rename = "AccessTokenValidity",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub access_token_validity: Option<i32>,
-    #[serde(
-        rename = "IdTokenValidity",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "IdTokenValidity", skip_serializing_if = "Option::is_none")]
     pub id_token_validity: Option<i32>,
-    #[serde(
-        rename = "TokenValidityUnits",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "TokenValidityUnits", skip_serializing_if = "Option::is_none")]
     pub token_validity_units: Option<TokenValidityUnitsType>,
-    #[serde(
-        rename = "ReadAttributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ReadAttributes", skip_serializing_if = "Option::is_none")]
     pub read_attributes: Option<Vec<String>>,
-    #[serde(
-        rename = "WriteAttributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "WriteAttributes", skip_serializing_if = "Option::is_none")]
     pub write_attributes: Option<Vec<String>>,
-    #[serde(
-        rename = "ExplicitAuthFlows",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ExplicitAuthFlows", skip_serializing_if = "Option::is_none")]
     pub explicit_auth_flows: Option<Vec<String>>,
     #[serde(
         rename = "SupportedIdentityProviders",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub supported_identity_providers: Option<Vec<String>>,
-    #[serde(
-        rename = "CallbackURLs",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "CallbackURLs", skip_serializing_if = "Option::is_none")]
     pub callback_ur_ls: Option<Vec<String>>,
-    #[serde(
-        rename = "LogoutURLs",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "LogoutURLs", skip_serializing_if = "Option::is_none")]
     pub logout_ur_ls: Option<Vec<String>>,
-    #[serde(
-        rename = "DefaultRedirectURI",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "DefaultRedirectURI", skip_serializing_if = "Option::is_none")]
     pub default_redirect_uri: Option<String>,
-    #[serde(
-        rename = "AllowedOAuthFlows",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "AllowedOAuthFlows", skip_serializing_if = "Option::is_none")]
     pub allowed_o_auth_flows: Option<Vec<String>>,
-    #[serde(
-        rename = "AllowedOAuthScopes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "AllowedOAuthScopes", skip_serializing_if = "Option::is_none")]
     pub allowed_o_auth_scopes: Option<Vec<String>>,
     #[serde(
         rename = "AllowedOAuthFlowsUserPoolClient",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub allowed_o_auth_flows_user_pool_client: Option<bool>,
     #[serde(
         rename = "AnalyticsConfiguration",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub analytics_configuration: Option<AnalyticsConfigurationType>,
     #[serde(
         rename = "PreventUserExistenceErrors",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub prevent_user_existence_errors: Option<String>,
     #[serde(
         rename = "EnableTokenRevocation",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub enable_token_revocation: Option<bool>,
     #[serde(
         rename = "EnablePropagateAdditionalUserContextData",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub enable_propagate_additional_user_context_data: Option<bool>,
     #[serde(
         rename = "AuthSessionValidity",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub auth_session_validity: Option<i32>,
     #[serde(
         rename = "RefreshTokenRotation",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub refresh_token_rotation: Option<RefreshTokenRotationType>,
+}
+
+impl ModelStruct for UpdateUserPoolClientRequest {
+    const NAME: &'static str = "UpdateUserPoolClientRequest";
+    const FIELDS: &'static [&'static str] = &[
+        "UserPoolId",
+        "ClientId",
+        "ClientName",
+        "RefreshTokenValidity",
+        "AccessTokenValidity",
+        "IdTokenValidity",
+        "TokenValidityUnits",
+        "ReadAttributes",
+        "WriteAttributes",
+        "ExplicitAuthFlows",
+        "SupportedIdentityProviders",
+        "CallbackURLs",
+        "LogoutURLs",
+        "DefaultRedirectURI",
+        "AllowedOAuthFlows",
+        "AllowedOAuthScopes",
+        "AllowedOAuthFlowsUserPoolClient",
+        "AnalyticsConfiguration",
+        "PreventUserExistenceErrors",
+        "EnableTokenRevocation",
+        "EnablePropagateAdditionalUserContextData",
+        "AuthSessionValidity",
+        "RefreshTokenRotation",
+    ];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.user_pool_id = map.next_value()?,
+            1 => self.client_id = map.next_value()?,
+            2 => self.client_name = map.next_value()?,
+            3 => self.refresh_token_validity = map.next_value()?,
+            4 => self.access_token_validity = map.next_value()?,
+            5 => self.id_token_validity = map.next_value()?,
+            6 => self.token_validity_units = map.next_value()?,
+            7 => self.read_attributes = map.next_value()?,
+            8 => self.write_attributes = map.next_value()?,
+            9 => self.explicit_auth_flows = map.next_value()?,
+            10 => self.supported_identity_providers = map.next_value()?,
+            11 => self.callback_ur_ls = map.next_value()?,
+            12 => self.logout_ur_ls = map.next_value()?,
+            13 => self.default_redirect_uri = map.next_value()?,
+            14 => self.allowed_o_auth_flows = map.next_value()?,
+            15 => self.allowed_o_auth_scopes = map.next_value()?,
+            16 => self.allowed_o_auth_flows_user_pool_client = map.next_value()?,
+            17 => self.analytics_configuration = map.next_value()?,
+            18 => self.prevent_user_existence_errors = map.next_value()?,
+            19 => self.enable_token_revocation = map.next_value()?,
+            20 => self.enable_propagate_additional_user_context_data = map.next_value()?,
+            21 => self.auth_session_validity = map.next_value()?,
+            22 => self.refresh_token_rotation = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for UpdateUserPoolClientRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for UpdateUserPoolClientRequest {
@@ -4416,14 +6310,35 @@ impl Validate for UpdateUserPoolClientRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct UpdateUserPoolClientResponse {
-    #[serde(
-        rename = "UserPoolClient",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserPoolClient", skip_serializing_if = "Option::is_none")]
     pub user_pool_client: Option<UserPoolClientType>,
+}
+
+impl ModelStruct for UpdateUserPoolClientResponse {
+    const NAME: &'static str = "UpdateUserPoolClientResponse";
+    const FIELDS: &'static [&'static str] = &["UserPoolClient"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.user_pool_client = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for UpdateUserPoolClientResponse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for UpdateUserPoolClientResponse {
@@ -4432,30 +6347,56 @@ impl Validate for UpdateUserPoolClientResponse {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct UpdateUserPoolDomainRequest {
-    #[serde(rename = "Domain", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Domain", skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
-    #[serde(
-        rename = "UserPoolId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserPoolId", skip_serializing_if = "Option::is_none")]
     pub user_pool_id: Option<String>,
     #[serde(
         rename = "ManagedLoginVersion",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub managed_login_version: Option<i32>,
-    #[serde(
-        rename = "CustomDomainConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "CustomDomainConfig", skip_serializing_if = "Option::is_none")]
     pub custom_domain_config: Option<CustomDomainConfigType>,
-    #[serde(rename = "Routing", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Routing", skip_serializing_if = "Option::is_none")]
     pub routing: Option<RoutingType>,
+}
+
+impl ModelStruct for UpdateUserPoolDomainRequest {
+    const NAME: &'static str = "UpdateUserPoolDomainRequest";
+    const FIELDS: &'static [&'static str] = &[
+        "Domain",
+        "UserPoolId",
+        "ManagedLoginVersion",
+        "CustomDomainConfig",
+        "Routing",
+    ];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.domain = map.next_value()?,
+            1 => self.user_pool_id = map.next_value()?,
+            2 => self.managed_login_version = map.next_value()?,
+            3 => self.custom_domain_config = map.next_value()?,
+            4 => self.routing = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for UpdateUserPoolDomainRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for UpdateUserPoolDomainRequest {
@@ -4482,22 +6423,44 @@ impl Validate for UpdateUserPoolDomainRequest {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct UpdateUserPoolDomainResponse {
     #[serde(
         rename = "ManagedLoginVersion",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub managed_login_version: Option<i32>,
-    #[serde(
-        rename = "CloudFrontDomain",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "CloudFrontDomain", skip_serializing_if = "Option::is_none")]
     pub cloud_front_domain: Option<String>,
-    #[serde(rename = "Routing", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Routing", skip_serializing_if = "Option::is_none")]
     pub routing: Option<RoutingType>,
+}
+
+impl ModelStruct for UpdateUserPoolDomainResponse {
+    const NAME: &'static str = "UpdateUserPoolDomainResponse";
+    const FIELDS: &'static [&'static str] = &["ManagedLoginVersion", "CloudFrontDomain", "Routing"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.managed_login_version = map.next_value()?,
+            1 => self.cloud_front_domain = map.next_value()?,
+            2 => self.routing = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for UpdateUserPoolDomainResponse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for UpdateUserPoolDomainResponse {
@@ -4518,14 +6481,38 @@ impl Validate for UpdateUserPoolDomainResponse {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct UserAttributeUpdateSettingsType {
     #[serde(
         rename = "AttributesRequireVerificationBeforeUpdate",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub attributes_require_verification_before_update: Option<Vec<String>>,
+}
+
+impl ModelStruct for UserAttributeUpdateSettingsType {
+    const NAME: &'static str = "UserAttributeUpdateSettingsType";
+    const FIELDS: &'static [&'static str] = &["AttributesRequireVerificationBeforeUpdate"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.attributes_require_verification_before_update = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for UserAttributeUpdateSettingsType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for UserAttributeUpdateSettingsType {
@@ -4541,20 +6528,45 @@ impl Validate for UserAttributeUpdateSettingsType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct UserPoolAddOnsType {
     #[serde(
         rename = "AdvancedSecurityMode",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub advanced_security_mode: Option<String>,
     #[serde(
         rename = "AdvancedSecurityAdditionalFlows",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub advanced_security_additional_flows: Option<AdvancedSecurityAdditionalFlowsType>,
+}
+
+impl ModelStruct for UserPoolAddOnsType {
+    const NAME: &'static str = "UserPoolAddOnsType";
+    const FIELDS: &'static [&'static str] =
+        &["AdvancedSecurityMode", "AdvancedSecurityAdditionalFlows"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.advanced_security_mode = map.next_value()?,
+            1 => self.advanced_security_additional_flows = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for UserPoolAddOnsType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for UserPoolAddOnsType {
@@ -4573,22 +6585,41 @@ impl Validate for UserPoolAddOnsType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct UserPoolClientDescription {
-    #[serde(rename = "ClientId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "ClientId", skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
-    #[serde(
-        rename = "UserPoolId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserPoolId", skip_serializing_if = "Option::is_none")]
     pub user_pool_id: Option<String>,
-    #[serde(
-        rename = "ClientName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ClientName", skip_serializing_if = "Option::is_none")]
     pub client_name: Option<String>,
+}
+
+impl ModelStruct for UserPoolClientDescription {
+    const NAME: &'static str = "UserPoolClientDescription";
+    const FIELDS: &'static [&'static str] = &["ClientId", "UserPoolId", "ClientName"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.client_id = map.next_value()?,
+            1 => self.user_pool_id = map.next_value()?,
+            2 => self.client_name = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for UserPoolClientDescription {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for UserPoolClientDescription {
@@ -4614,166 +6645,171 @@ impl Validate for UserPoolClientDescription {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct UserPoolClientType {
-    #[serde(
-        rename = "UserPoolId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserPoolId", skip_serializing_if = "Option::is_none")]
     pub user_pool_id: Option<String>,
-    #[serde(
-        rename = "ClientName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ClientName", skip_serializing_if = "Option::is_none")]
     pub client_name: Option<String>,
-    #[serde(rename = "ClientId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "ClientId", skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
-    #[serde(
-        rename = "ClientSecret",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ClientSecret", skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
-    #[serde(
-        rename = "LastModifiedDate",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "LastModifiedDate", skip_serializing_if = "Option::is_none")]
     pub last_modified_date: Option<f64>,
-    #[serde(
-        rename = "CreationDate",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "CreationDate", skip_serializing_if = "Option::is_none")]
     pub creation_date: Option<f64>,
     #[serde(
         rename = "RefreshTokenValidity",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub refresh_token_validity: Option<i32>,
     #[serde(
         rename = "AccessTokenValidity",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub access_token_validity: Option<i32>,
-    #[serde(
-        rename = "IdTokenValidity",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "IdTokenValidity", skip_serializing_if = "Option::is_none")]
     pub id_token_validity: Option<i32>,
-    #[serde(
-        rename = "TokenValidityUnits",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "TokenValidityUnits", skip_serializing_if = "Option::is_none")]
     pub token_validity_units: Option<TokenValidityUnitsType>,
-    #[serde(
-        rename = "ReadAttributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ReadAttributes", skip_serializing_if = "Option::is_none")]
     pub read_attributes: Option<Vec<String>>,
-    #[serde(
-        rename = "WriteAttributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "WriteAttributes", skip_serializing_if = "Option::is_none")]
     pub write_attributes: Option<Vec<String>>,
-    #[serde(
-        rename = "ExplicitAuthFlows",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ExplicitAuthFlows", skip_serializing_if = "Option::is_none")]
     pub explicit_auth_flows: Option<Vec<String>>,
     #[serde(
         rename = "SupportedIdentityProviders",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub supported_identity_providers: Option<Vec<String>>,
-    #[serde(
-        rename = "CallbackURLs",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "CallbackURLs", skip_serializing_if = "Option::is_none")]
     pub callback_ur_ls: Option<Vec<String>>,
-    #[serde(
-        rename = "LogoutURLs",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "LogoutURLs", skip_serializing_if = "Option::is_none")]
     pub logout_ur_ls: Option<Vec<String>>,
-    #[serde(
-        rename = "DefaultRedirectURI",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "DefaultRedirectURI", skip_serializing_if = "Option::is_none")]
     pub default_redirect_uri: Option<String>,
-    #[serde(
-        rename = "AllowedOAuthFlows",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "AllowedOAuthFlows", skip_serializing_if = "Option::is_none")]
     pub allowed_o_auth_flows: Option<Vec<String>>,
-    #[serde(
-        rename = "AllowedOAuthScopes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "AllowedOAuthScopes", skip_serializing_if = "Option::is_none")]
     pub allowed_o_auth_scopes: Option<Vec<String>>,
     #[serde(
         rename = "AllowedOAuthFlowsUserPoolClient",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub allowed_o_auth_flows_user_pool_client: Option<bool>,
     #[serde(
         rename = "AnalyticsConfiguration",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub analytics_configuration: Option<AnalyticsConfigurationType>,
     #[serde(
         rename = "PreventUserExistenceErrors",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub prevent_user_existence_errors: Option<String>,
     #[serde(
         rename = "EnableTokenRevocation",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub enable_token_revocation: Option<bool>,
     #[serde(
         rename = "EnablePropagateAdditionalUserContextData",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub enable_propagate_additional_user_context_data: Option<bool>,
     #[serde(
         rename = "AuthSessionValidity",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub auth_session_validity: Option<i32>,
     #[serde(
         rename = "RefreshTokenRotation",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub refresh_token_rotation: Option<RefreshTokenRotationType>,
-    #[serde(
-        rename = "ClientType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ClientType", skip_serializing_if = "Option::is_none")]
     pub client_type: Option<String>,
+}
+
+impl ModelStruct for UserPoolClientType {
+    const NAME: &'static str = "UserPoolClientType";
+    const FIELDS: &'static [&'static str] = &[
+        "UserPoolId",
+        "ClientName",
+        "ClientId",
+        "ClientSecret",
+        "LastModifiedDate",
+        "CreationDate",
+        "RefreshTokenValidity",
+        "AccessTokenValidity",
+        "IdTokenValidity",
+        "TokenValidityUnits",
+        "ReadAttributes",
+        "WriteAttributes",
+        "ExplicitAuthFlows",
+        "SupportedIdentityProviders",
+        "CallbackURLs",
+        "LogoutURLs",
+        "DefaultRedirectURI",
+        "AllowedOAuthFlows",
+        "AllowedOAuthScopes",
+        "AllowedOAuthFlowsUserPoolClient",
+        "AnalyticsConfiguration",
+        "PreventUserExistenceErrors",
+        "EnableTokenRevocation",
+        "EnablePropagateAdditionalUserContextData",
+        "AuthSessionValidity",
+        "RefreshTokenRotation",
+        "ClientType",
+    ];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.user_pool_id = map.next_value()?,
+            1 => self.client_name = map.next_value()?,
+            2 => self.client_id = map.next_value()?,
+            3 => self.client_secret = map.next_value()?,
+            4 => self.last_modified_date = map.next_value()?,
+            5 => self.creation_date = map.next_value()?,
+            6 => self.refresh_token_validity = map.next_value()?,
+            7 => self.access_token_validity = map.next_value()?,
+            8 => self.id_token_validity = map.next_value()?,
+            9 => self.token_validity_units = map.next_value()?,
+            10 => self.read_attributes = map.next_value()?,
+            11 => self.write_attributes = map.next_value()?,
+            12 => self.explicit_auth_flows = map.next_value()?,
+            13 => self.supported_identity_providers = map.next_value()?,
+            14 => self.callback_ur_ls = map.next_value()?,
+            15 => self.logout_ur_ls = map.next_value()?,
+            16 => self.default_redirect_uri = map.next_value()?,
+            17 => self.allowed_o_auth_flows = map.next_value()?,
+            18 => self.allowed_o_auth_scopes = map.next_value()?,
+            19 => self.allowed_o_auth_flows_user_pool_client = map.next_value()?,
+            20 => self.analytics_configuration = map.next_value()?,
+            21 => self.prevent_user_existence_errors = map.next_value()?,
+            22 => self.enable_token_revocation = map.next_value()?,
+            23 => self.enable_propagate_additional_user_context_data = map.next_value()?,
+            24 => self.auth_session_validity = map.next_value()?,
+            25 => self.refresh_token_rotation = map.next_value()?,
+            26 => self.client_type = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for UserPoolClientType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for UserPoolClientType {
@@ -4935,38 +6971,61 @@ impl Validate for UserPoolClientType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct UserPoolDescriptionType {
-    #[serde(rename = "Id", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(
-        rename = "LambdaConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "LambdaConfig", skip_serializing_if = "Option::is_none")]
     pub lambda_config: Option<LambdaConfigType>,
-    #[serde(rename = "Status", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    #[serde(
-        rename = "LastModifiedDate",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "LastModifiedDate", skip_serializing_if = "Option::is_none")]
     pub last_modified_date: Option<f64>,
-    #[serde(
-        rename = "CreationDate",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "CreationDate", skip_serializing_if = "Option::is_none")]
     pub creation_date: Option<f64>,
-    #[serde(
-        rename = "ReplicaRegions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ReplicaRegions", skip_serializing_if = "Option::is_none")]
     pub replica_regions: Option<Vec<String>>,
+}
+
+impl ModelStruct for UserPoolDescriptionType {
+    const NAME: &'static str = "UserPoolDescriptionType";
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "Name",
+        "LambdaConfig",
+        "Status",
+        "LastModifiedDate",
+        "CreationDate",
+        "ReplicaRegions",
+    ];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.lambda_config = map.next_value()?,
+            3 => self.status = map.next_value()?,
+            4 => self.last_modified_date = map.next_value()?,
+            5 => self.creation_date = map.next_value()?,
+            6 => self.replica_regions = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for UserPoolDescriptionType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for UserPoolDescriptionType {
@@ -4992,20 +7051,38 @@ impl Validate for UserPoolDescriptionType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct UserPoolPolicyType {
-    #[serde(
-        rename = "PasswordPolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "PasswordPolicy", skip_serializing_if = "Option::is_none")]
     pub password_policy: Option<PasswordPolicyType>,
-    #[serde(
-        rename = "SignInPolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "SignInPolicy", skip_serializing_if = "Option::is_none")]
     pub sign_in_policy: Option<SignInPolicyType>,
+}
+
+impl ModelStruct for UserPoolPolicyType {
+    const NAME: &'static str = "UserPoolPolicyType";
+    const FIELDS: &'static [&'static str] = &["PasswordPolicy", "SignInPolicy"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.password_policy = map.next_value()?,
+            1 => self.sign_in_policy = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for UserPoolPolicyType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for UserPoolPolicyType {
@@ -5015,212 +7092,230 @@ impl Validate for UserPoolPolicyType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct UserPoolType {
-    #[serde(rename = "Id", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(rename = "Policies", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Policies", skip_serializing_if = "Option::is_none")]
     pub policies: Option<UserPoolPolicyType>,
-    #[serde(
-        rename = "DeletionProtection",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "DeletionProtection", skip_serializing_if = "Option::is_none")]
     pub deletion_protection: Option<String>,
-    #[serde(
-        rename = "LambdaConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "LambdaConfig", skip_serializing_if = "Option::is_none")]
     pub lambda_config: Option<LambdaConfigType>,
-    #[serde(rename = "Status", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    #[serde(
-        rename = "LastModifiedDate",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "LastModifiedDate", skip_serializing_if = "Option::is_none")]
     pub last_modified_date: Option<f64>,
-    #[serde(
-        rename = "CreationDate",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "CreationDate", skip_serializing_if = "Option::is_none")]
     pub creation_date: Option<f64>,
-    #[serde(
-        rename = "SchemaAttributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "SchemaAttributes", skip_serializing_if = "Option::is_none")]
     pub schema_attributes: Option<Vec<SchemaAttributeType>>,
     #[serde(
         rename = "AutoVerifiedAttributes",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub auto_verified_attributes: Option<Vec<String>>,
-    #[serde(
-        rename = "AliasAttributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "AliasAttributes", skip_serializing_if = "Option::is_none")]
     pub alias_attributes: Option<Vec<String>>,
-    #[serde(
-        rename = "UsernameAttributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UsernameAttributes", skip_serializing_if = "Option::is_none")]
     pub username_attributes: Option<Vec<String>>,
     #[serde(
         rename = "SmsVerificationMessage",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub sms_verification_message: Option<String>,
     #[serde(
         rename = "EmailVerificationMessage",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub email_verification_message: Option<String>,
     #[serde(
         rename = "EmailVerificationSubject",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub email_verification_subject: Option<String>,
     #[serde(
         rename = "VerificationMessageTemplate",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub verification_message_template: Option<VerificationMessageTemplateType>,
     #[serde(
         rename = "SmsAuthenticationMessage",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub sms_authentication_message: Option<String>,
     #[serde(
         rename = "UserAttributeUpdateSettings",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub user_attribute_update_settings: Option<UserAttributeUpdateSettingsType>,
-    #[serde(
-        rename = "MfaConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "MfaConfiguration", skip_serializing_if = "Option::is_none")]
     pub mfa_configuration: Option<String>,
     #[serde(
         rename = "DeviceConfiguration",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub device_configuration: Option<DeviceConfigurationType>,
     #[serde(
         rename = "EstimatedNumberOfUsers",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub estimated_number_of_users: Option<i32>,
-    #[serde(
-        rename = "EmailConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "EmailConfiguration", skip_serializing_if = "Option::is_none")]
     pub email_configuration: Option<EmailConfigurationType>,
-    #[serde(
-        rename = "SmsConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "SmsConfiguration", skip_serializing_if = "Option::is_none")]
     pub sms_configuration: Option<SmsConfigurationType>,
-    #[serde(
-        rename = "UserPoolTags",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserPoolTags", skip_serializing_if = "Option::is_none")]
     pub user_pool_tags: Option<BTreeMap<String, String>>,
     #[serde(
         rename = "SmsConfigurationFailure",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub sms_configuration_failure: Option<String>,
     #[serde(
         rename = "EmailConfigurationFailure",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub email_configuration_failure: Option<String>,
-    #[serde(rename = "Domain", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Domain", skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
-    #[serde(
-        rename = "CustomDomain",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "CustomDomain", skip_serializing_if = "Option::is_none")]
     pub custom_domain: Option<String>,
     #[serde(
         rename = "AdminCreateUserConfig",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub admin_create_user_config: Option<AdminCreateUserConfigType>,
-    #[serde(
-        rename = "UserPoolAddOns",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserPoolAddOns", skip_serializing_if = "Option::is_none")]
     pub user_pool_add_ons: Option<UserPoolAddOnsType>,
-    #[serde(
-        rename = "DcrConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "DcrConfiguration", skip_serializing_if = "Option::is_none")]
     pub dcr_configuration: Option<DcrConfigurationType>,
     #[serde(
         rename = "UsernameConfiguration",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub username_configuration: Option<UsernameConfigurationType>,
-    #[serde(rename = "Arn", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "Arn", skip_serializing_if = "Option::is_none")]
     pub arn: Option<String>,
     #[serde(
         rename = "AccountRecoverySetting",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub account_recovery_setting: Option<AccountRecoverySettingType>,
-    #[serde(
-        rename = "UserPoolTier",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "UserPoolTier", skip_serializing_if = "Option::is_none")]
     pub user_pool_tier: Option<String>,
-    #[serde(
-        rename = "KeyConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "KeyConfiguration", skip_serializing_if = "Option::is_none")]
     pub key_configuration: Option<KeyConfigurationType>,
     #[serde(
         rename = "IssuerConfiguration",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub issuer_configuration: Option<IssuerConfigurationType>,
-    #[serde(
-        rename = "AcrConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "AcrConfiguration", skip_serializing_if = "Option::is_none")]
     pub acr_configuration: Option<BTreeMap<String, AcrLevelConfigType>>,
+}
+
+impl ModelStruct for UserPoolType {
+    const NAME: &'static str = "UserPoolType";
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "Name",
+        "Policies",
+        "DeletionProtection",
+        "LambdaConfig",
+        "Status",
+        "LastModifiedDate",
+        "CreationDate",
+        "SchemaAttributes",
+        "AutoVerifiedAttributes",
+        "AliasAttributes",
+        "UsernameAttributes",
+        "SmsVerificationMessage",
+        "EmailVerificationMessage",
+        "EmailVerificationSubject",
+        "VerificationMessageTemplate",
+        "SmsAuthenticationMessage",
+        "UserAttributeUpdateSettings",
+        "MfaConfiguration",
+        "DeviceConfiguration",
+        "EstimatedNumberOfUsers",
+        "EmailConfiguration",
+        "SmsConfiguration",
+        "UserPoolTags",
+        "SmsConfigurationFailure",
+        "EmailConfigurationFailure",
+        "Domain",
+        "CustomDomain",
+        "AdminCreateUserConfig",
+        "UserPoolAddOns",
+        "DcrConfiguration",
+        "UsernameConfiguration",
+        "Arn",
+        "AccountRecoverySetting",
+        "UserPoolTier",
+        "KeyConfiguration",
+        "IssuerConfiguration",
+        "AcrConfiguration",
+    ];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.policies = map.next_value()?,
+            3 => self.deletion_protection = map.next_value()?,
+            4 => self.lambda_config = map.next_value()?,
+            5 => self.status = map.next_value()?,
+            6 => self.last_modified_date = map.next_value()?,
+            7 => self.creation_date = map.next_value()?,
+            8 => self.schema_attributes = map.next_value()?,
+            9 => self.auto_verified_attributes = map.next_value()?,
+            10 => self.alias_attributes = map.next_value()?,
+            11 => self.username_attributes = map.next_value()?,
+            12 => self.sms_verification_message = map.next_value()?,
+            13 => self.email_verification_message = map.next_value()?,
+            14 => self.email_verification_subject = map.next_value()?,
+            15 => self.verification_message_template = map.next_value()?,
+            16 => self.sms_authentication_message = map.next_value()?,
+            17 => self.user_attribute_update_settings = map.next_value()?,
+            18 => self.mfa_configuration = map.next_value()?,
+            19 => self.device_configuration = map.next_value()?,
+            20 => self.estimated_number_of_users = map.next_value()?,
+            21 => self.email_configuration = map.next_value()?,
+            22 => self.sms_configuration = map.next_value()?,
+            23 => self.user_pool_tags = map.next_value()?,
+            24 => self.sms_configuration_failure = map.next_value()?,
+            25 => self.email_configuration_failure = map.next_value()?,
+            26 => self.domain = map.next_value()?,
+            27 => self.custom_domain = map.next_value()?,
+            28 => self.admin_create_user_config = map.next_value()?,
+            29 => self.user_pool_add_ons = map.next_value()?,
+            30 => self.dcr_configuration = map.next_value()?,
+            31 => self.username_configuration = map.next_value()?,
+            32 => self.arn = map.next_value()?,
+            33 => self.account_recovery_setting = map.next_value()?,
+            34 => self.user_pool_tier = map.next_value()?,
+            35 => self.key_configuration = map.next_value()?,
+            36 => self.issuer_configuration = map.next_value()?,
+            37 => self.acr_configuration = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for UserPoolType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for UserPoolType {
@@ -5396,14 +7491,35 @@ impl Validate for UserPoolType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct UsernameConfigurationType {
-    #[serde(
-        rename = "CaseSensitive",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "CaseSensitive", skip_serializing_if = "Option::is_none")]
     pub case_sensitive: Option<bool>,
+}
+
+impl ModelStruct for UsernameConfigurationType {
+    const NAME: &'static str = "UsernameConfigurationType";
+    const FIELDS: &'static [&'static str] = &["CaseSensitive"];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.case_sensitive = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for UsernameConfigurationType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for UsernameConfigurationType {
@@ -5412,44 +7528,57 @@ impl Validate for UsernameConfigurationType {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct VerificationMessageTemplateType {
-    #[serde(
-        rename = "SmsMessage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "SmsMessage", skip_serializing_if = "Option::is_none")]
     pub sms_message: Option<String>,
-    #[serde(
-        rename = "EmailMessage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "EmailMessage", skip_serializing_if = "Option::is_none")]
     pub email_message: Option<String>,
-    #[serde(
-        rename = "EmailSubject",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "EmailSubject", skip_serializing_if = "Option::is_none")]
     pub email_subject: Option<String>,
-    #[serde(
-        rename = "EmailMessageByLink",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "EmailMessageByLink", skip_serializing_if = "Option::is_none")]
     pub email_message_by_link: Option<String>,
-    #[serde(
-        rename = "EmailSubjectByLink",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "EmailSubjectByLink", skip_serializing_if = "Option::is_none")]
     pub email_subject_by_link: Option<String>,
-    #[serde(
-        rename = "DefaultEmailOption",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "DefaultEmailOption", skip_serializing_if = "Option::is_none")]
     pub default_email_option: Option<String>,
+}
+
+impl ModelStruct for VerificationMessageTemplateType {
+    const NAME: &'static str = "VerificationMessageTemplateType";
+    const FIELDS: &'static [&'static str] = &[
+        "SmsMessage",
+        "EmailMessage",
+        "EmailSubject",
+        "EmailMessageByLink",
+        "EmailSubjectByLink",
+        "DefaultEmailOption",
+    ];
+
+    fn read_field<'de, M: MapAccess<'de>>(
+        &mut self,
+        field: usize,
+        map: &mut M,
+    ) -> Result<(), M::Error> {
+        match field {
+            0 => self.sms_message = map.next_value()?,
+            1 => self.email_message = map.next_value()?,
+            2 => self.email_subject = map.next_value()?,
+            3 => self.email_message_by_link = map.next_value()?,
+            4 => self.email_subject_by_link = map.next_value()?,
+            5 => self.default_email_option = map.next_value()?,
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for VerificationMessageTemplateType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_struct(deserializer)
+    }
 }
 
 impl Validate for VerificationMessageTemplateType {

@@ -3,6 +3,7 @@
 //! `codegen/generate.py` (see `generated.rs`), plus the hand-written runtime that turns those
 //! constraints into AWS's validation messages (`validate.rs`).
 
+mod de;
 mod error;
 mod generated;
 pub mod validate;

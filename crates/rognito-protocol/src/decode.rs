@@ -40,28 +40,33 @@ fn serialization_error(e: &serde_json::Error, path: &str) -> WireError {
 }
 
 fn coral_mismatch(found: &str, expected: &str) -> Option<String> {
+    // A container where a different type was expected is reported by what was found...
+    if found == "map" {
+        return Some("Start of structure or map found where not expected.".into());
+    }
+    if found == "sequence" {
+        return Some("Start of list found where not expected".into());
+    }
+    // ...a scalar where a container was expected, by what was expected...
     let target = match expected {
+        "a sequence" => return Some("Expected list or null".into()),
+        e if e == "a map" || e.starts_with("struct ") => {
+            return Some("Expected map or null".into());
+        }
         "a string" => "String",
         "i32" => "Integer",
         "i64" => "Long",
         "a boolean" => "Boolean",
         "f64" => "Date",
-        "a sequence" => return Some("Expected list or null".into()),
-        e if e == "a map" || e.starts_with("struct ") => {
-            return Some("Expected map or null".into());
-        }
         _ => return None,
     };
+    // ...and a scalar of the wrong type by both Java classes.
     let source = if found.starts_with("integer") || found.starts_with("floating point") {
         "com.amazon.coral.value.json.numbers.TruncatingBigNumber"
     } else if found.starts_with("string") {
         "java.lang.String"
     } else if found.starts_with("boolean") {
         "java.lang.Boolean"
-    } else if found == "map" {
-        return Some("Start of structure or map found where not expected.".into());
-    } else if found == "sequence" {
-        return Some("Start of list found where not expected".into());
     } else {
         return None;
     };
@@ -107,7 +112,18 @@ mod tests {
             err(r#"{"Scopes": [5]}"#).message.as_deref(),
             Some("Expected map or null")
         );
-        assert_eq!(err("[1]").message.as_deref(), Some("Expected map or null"));
+        assert_eq!(
+            err(r#"{"Scopes": [["read", "d"]]}"#).message.as_deref(),
+            Some("Start of list found where not expected")
+        );
+        assert_eq!(
+            err("[1]").message.as_deref(),
+            Some("Start of list found where not expected")
+        );
+        assert_eq!(
+            err(r#"{"Identifier": ["a"]}"#).message.as_deref(),
+            Some("Start of list found where not expected")
+        );
     }
 
     #[test]
