@@ -1,0 +1,9 @@
+//! rognito's one integration-test binary (one binary links once; see kanidm's note on why).
+//! Every test boots the real `rognito` executable on 127.0.0.1:0 and talks to it with the AWS
+//! SDK for Rust or raw HTTP.
+
+mod durability;
+mod harness;
+mod protocol;
+mod resource_servers;
+mod user_pools;
