@@ -76,6 +76,12 @@ SUPPORTED_OPERATIONS = [
     "ListTagsForResource",
 ]
 
+# Enum values Cognito accepts that the model does not list yet. GetClientToken's documentation
+# requires ALLOW_CLIENT_TOKEN_AUTH in a client's ExplicitAuthFlows, but ExplicitAuthFlowsType lacks it.
+EXTRA_ENUM_VALUES = {
+    "ExplicitAuthFlowsType": ["ALLOW_CLIENT_TOKEN_AUTH"],
+}
+
 RUST_KEYWORDS = {"type", "match", "ref", "mod", "fn", "use", "self", "struct", "enum", "loop", "move"}
 
 
@@ -260,7 +266,8 @@ class Gen:
             pattern = "Some(&" + self.pattern_static(s["pattern"]) + ")"
         enum = "None"
         if "enum" in s:
-            enum = "Some(&[" + ", ".join(json.dumps(v) for v in java_hashset_order(s["enum"])) + "])"
+            values = s["enum"] + EXTRA_ENUM_VALUES.get(shape_name, [])
+            enum = "Some(&[" + ", ".join(json.dumps(v) for v in java_hashset_order(values)) + "])"
         self.rules[shape_name] = name
         self.statics.append(
             "pub static %s: StringRules = StringRules { min: %s, max: %s, pattern: %s, enum_values: %s, sensitive: %s };"

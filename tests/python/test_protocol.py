@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 
 import pytest
 import requests
 
 from rognito_helpers import (
+    BINARY,
     CONTENT_TYPE,
     TARGET_PREFIX,
     assert_error,
@@ -293,3 +296,40 @@ def test_region_and_account_shape_ids_and_arns(start_server):
     assert pool["Id"].startswith("eu-west-2_")
     assert len(pool["Id"]) == len("eu-west-2_") + 9
     assert pool["Arn"] == f"arn:aws:cognito-idp:eu-west-2:123456789012:userpool/{pool['Id']}"
+
+
+def _run_serve(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(BINARY), "serve", *args],
+        env=dict(os.environ, NO_COLOR="1"),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+
+
+def test_bad_region_is_refused_at_startup(tmp_path):
+    proc = _run_serve("--listen", "127.0.0.1:0", "--data-dir", str(tmp_path), "--region", "moon")
+    assert proc.returncode == 2, proc
+    assert "--region" in proc.stderr and "moon" in proc.stderr
+
+
+def test_bad_account_id_is_refused_at_startup(tmp_path):
+    proc = _run_serve("--listen", "127.0.0.1:0", "--data-dir", str(tmp_path), "--account-id", "12")
+    assert proc.returncode == 2, proc
+
+
+def test_unusable_data_dir_fails_fast(tmp_path):
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    proc = _run_serve("--listen", "127.0.0.1:0", "--data-dir", str(not_a_dir), "--durability", "fsync")
+    assert proc.returncode != 0
+    assert "unusable" in proc.stderr, proc.stderr
+
+
+def test_address_in_use_fails_fast(server, tmp_path):
+    taken = server.url.removeprefix("http://")
+    proc = _run_serve("--listen", taken, "--data-dir", str(tmp_path), "--durability", "memory")
+    assert proc.returncode != 0
+    assert f"cannot listen on {taken}" in proc.stderr, proc.stderr

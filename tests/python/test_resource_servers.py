@@ -3,6 +3,8 @@ DeleteResourceServer."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 import requests
 
@@ -620,3 +622,22 @@ def test_empty_pool_lists_nothing(cognito, pool):
     page = cognito.list_resource_servers(UserPoolId=pool, MaxResults=50)
     assert page["ResourceServers"] == []
     assert "NextToken" not in page
+
+
+def test_concurrent_creates_of_one_identifier(start_server):
+    srv = start_server("--max-resource-servers-per-user-pool", "3", durability="fsync")
+    pool_id = srv.client().create_user_pool(PoolName="race")["UserPool"]["Id"]
+
+    def create(i):
+        body = {"UserPoolId": pool_id, "Identifier": f"id-{i % 6}", "Name": f"n{i}"}
+        return srv.post("CreateResourceServer", body).json()
+
+    with ThreadPoolExecutor(max_workers=16) as workers:
+        results = list(workers.map(create, range(24)))
+    created = [r["ResourceServer"]["Identifier"] for r in results if "ResourceServer" in r]
+    assert len(created) == 3 and len(set(created)) == 3
+    errors = {r["__type"] for r in results if "__type" in r}
+    assert errors <= {"InvalidParameterException", "LimitExceededException"}
+    assert "LimitExceededException" in errors
+    ids, _ = list_all(srv.client(), pool_id, 10)
+    assert ids == sorted(created)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -630,3 +631,32 @@ def test_pools_survive_a_restart(start_server, tmp_path):
     for i, pool_id in enumerate(ids):
         tags = again.describe_user_pool(UserPoolId=pool_id)["UserPool"]["UserPoolTags"]
         assert tags == {"i": str(i)}
+
+
+def test_user_pool_quota_holds_under_concurrency(start_server):
+    srv = start_server("--max-user-pools-per-account", "5", durability="fsync")
+    with ThreadPoolExecutor(max_workers=16) as workers:
+        responses = list(
+            workers.map(lambda i: srv.post("CreateUserPool", {"PoolName": f"race-{i}"}), range(24))
+        )
+    codes = sorted(r.json().get("__type", "OK") for r in responses)
+    assert codes == ["LimitExceededException"] * 19 + ["OK"] * 5
+    assert len(srv.client().list_user_pools(MaxResults=60)["UserPools"]) == 5
+
+
+def test_pools_belong_to_their_account(start_server, tmp_path):
+    data = tmp_path / "accounts"
+    srv = start_server("--account-id", "111111111111", data_dir=data, durability="fsync")
+    pool_id = srv.client().create_user_pool(PoolName="mine")["UserPool"]["Id"]
+    assert srv.stop() == 0
+
+    other = start_server("--account-id", "222222222222", data_dir=data, durability="fsync").client()
+    assert other.list_user_pools(MaxResults=60)["UserPools"] == []
+    for call, extra in (
+        (other.describe_user_pool, {}),
+        (other.delete_user_pool, {}),
+        (other.list_resource_servers, {"MaxResults": 5}),
+        (other.create_resource_server, {"Identifier": "x", "Name": "x"}),
+    ):
+        err = client_error(call, UserPoolId=pool_id, **extra)
+        assert_error(err, "ResourceNotFoundException", f"User pool {pool_id} does not exist.")

@@ -2,11 +2,15 @@
 //! error texts. One module per resource family; every public operation takes already-validated
 //! model input (see `rognito-protocol`) and returns model output or a [`CognitoError`].
 
+mod cache;
 mod clock;
 mod config;
+mod crypto;
 mod ids;
+mod keys;
 mod pagination;
 mod resource_servers;
+mod signing;
 mod user_pools;
 
 use std::sync::Arc;
@@ -15,6 +19,8 @@ use rognito_model::CognitoError;
 use rognito_store::{Store, StoreError};
 
 pub use config::{OpsConfig, Quotas};
+pub use crypto::MasterKey;
+pub use keys::Jwk;
 
 /// Who is calling: operations only ever see the caller's own account's resources.
 #[derive(Debug, Clone)]
@@ -28,16 +34,26 @@ pub struct Cognito {
     store: Arc<dyn Store>,
     config: OpsConfig,
     pages: pagination::PageTokens,
+    master: MasterKey,
+    /// Each pool's signing keys, decrypted and parsed once.
+    pool_keys: cache::Cache<String, signing::PoolKeys>,
 }
 
 impl Cognito {
     /// Builds the service; reads (or creates on first start) the key that signs page tokens.
-    pub async fn new(store: Arc<dyn Store>, config: OpsConfig) -> Result<Self, StoreError> {
+    /// `master` seals client secrets and signing keys at rest.
+    pub async fn new(
+        store: Arc<dyn Store>,
+        config: OpsConfig,
+        master: MasterKey,
+    ) -> Result<Self, StoreError> {
         let pages = pagination::PageTokens::load(store.as_ref()).await?;
         Ok(Cognito {
             store,
             config,
             pages,
+            master,
+            pool_keys: cache::Cache::new(10_000),
         })
     }
 

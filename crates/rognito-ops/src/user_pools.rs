@@ -30,6 +30,7 @@ impl Cognito {
         // Ids are random; a collision is astronomically rare but is retried, never surfaced.
         for _ in 0..5 {
             let id = crate::ids::user_pool_id(&self.config.region);
+            let keys = self.new_pool_keys(&id, now).await?;
             let record = UserPoolRecord {
                 id: id.clone(),
                 account_id: ctx.account_id.clone(),
@@ -39,7 +40,7 @@ impl Cognito {
                 modified_ms: now,
             };
             let quota = self.config.quotas.user_pools_per_account;
-            match self.store.create_user_pool(&record, quota).await {
+            match self.store.create_user_pool(&record, &keys, quota).await {
                 Ok(()) => {
                     return Ok(CreateUserPoolResponse {
                         user_pool: Some(self.user_pool_type(&record)?),
@@ -132,7 +133,9 @@ impl Cognito {
                  Deletion protection must be inactivated first.",
             ));
         }
-        if !self.store.delete_user_pool(id).await.map_err(internal)? {
+        let deleted = self.store.delete_user_pool(id).await.map_err(internal)?;
+        self.forget_pool(id);
+        if !deleted {
             return Err(pool_not_found(id));
         }
         Ok(EmptyOutput {})
@@ -149,6 +152,11 @@ impl Cognito {
             Some(record) if record.account_id == ctx.account_id => Ok(record),
             _ => Err(pool_not_found(id)),
         }
+    }
+
+    /// Drops everything cached about a deleted pool.
+    fn forget_pool(&self, id: &str) {
+        self.pool_keys.invalidate(&id.to_owned());
     }
 
     fn user_pool_type(&self, record: &UserPoolRecord) -> Result<UserPoolType, CognitoError> {

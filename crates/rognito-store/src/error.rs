@@ -8,6 +8,8 @@ pub enum StoreError {
     AlreadyExists,
     #[error("the quota for this record is reached")]
     LimitExceeded,
+    #[error("the change would break an invariant of the stored data")]
+    Conflict,
     #[error("storage failure: {0}")]
     Backend(#[from] sqlx::Error),
     #[error("migration failure: {0}")]

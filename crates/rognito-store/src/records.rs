@@ -36,3 +36,64 @@ impl<T> Page<T> {
         Page { items: rows, more }
     }
 }
+
+/// An app client as stored; `doc` is its UserPoolClientType (without secret and dates) as JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientRecord {
+    pub client_id: String,
+    pub user_pool_id: String,
+    pub client_name: String,
+    pub doc: String,
+    pub created_ms: i64,
+    pub modified_ms: i64,
+}
+
+/// One client secret: its ciphertext (to show it back) and a keyed digest (to check it).
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClientSecretRecord {
+    pub secret_id: String,
+    pub client_id: String,
+    pub ciphertext: Vec<u8>,
+    pub digest: Vec<u8>,
+    pub created_ms: i64,
+}
+
+impl std::fmt::Debug for ClientSecretRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientSecretRecord")
+            .field("secret_id", &self.secret_id)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A user pool domain (prefix or custom); `doc` holds its settings as JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainRecord {
+    pub domain: String,
+    pub user_pool_id: String,
+    pub doc: String,
+    pub created_ms: i64,
+    pub modified_ms: i64,
+}
+
+/// A pool's RSA signing key: encrypted PKCS#8 and the public JWK.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SigningKeyRecord {
+    pub kid: String,
+    pub user_pool_id: String,
+    pub purpose: String,
+    pub private_key: Vec<u8>,
+    pub public_jwk: String,
+    pub created_ms: i64,
+}
+
+impl std::fmt::Debug for SigningKeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKeyRecord")
+            .field("kid", &self.kid)
+            .field("user_pool_id", &self.user_pool_id)
+            .field("purpose", &self.purpose)
+            .finish_non_exhaustive()
+    }
+}

@@ -52,6 +52,11 @@ pub struct ServeArgs {
     /// What an acknowledged write survives [default: fsync].
     #[arg(long, env = "ROGNITO_DURABILITY", value_enum)]
     pub durability: Option<DurabilityArg>,
+    /// File holding the 32-byte master key that encrypts client secrets and signing keys at
+    /// rest; created (mode 0600) if missing [default: <data-dir>/master.key]. The environment
+    /// variable ROGNITO_MASTER_KEY (base64) takes precedence over any file.
+    #[arg(long, env = "ROGNITO_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
     /// Largest accepted request body in bytes [default: 1048576].
     #[arg(long, env = "ROGNITO_MAX_BODY_BYTES")]
     pub max_body_bytes: Option<usize>,
@@ -75,6 +80,7 @@ struct FileConfig {
     region: Option<String>,
     account_id: Option<String>,
     durability: Option<DurabilityArg>,
+    master_key_file: Option<PathBuf>,
     max_body_bytes: Option<usize>,
     #[serde(default)]
     quotas: FileQuotas,
@@ -96,6 +102,7 @@ pub struct ServerConfig {
     pub region: String,
     pub account_id: String,
     pub durability: Durability,
+    pub master_key_file: PathBuf,
     pub max_body_bytes: usize,
     pub quotas: Quotas,
 }
@@ -107,15 +114,20 @@ impl ServerConfig {
             None => FileConfig::default(),
         };
         let defaults = Quotas::default();
+        let data_dir = args
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("rognito-data"));
         let config = ServerConfig {
             listen: args
                 .listen
                 .or(file.listen)
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 9229))),
-            data_dir: args
-                .data_dir
-                .or(file.data_dir)
-                .unwrap_or_else(|| PathBuf::from("rognito-data")),
+            master_key_file: args
+                .master_key_file
+                .or(file.master_key_file)
+                .unwrap_or_else(|| data_dir.join("master.key")),
+            data_dir,
             region: args
                 .region
                 .or(file.region)

@@ -2,4 +2,5 @@
 //! router and its layers, startup checks and graceful shutdown.
 
 pub mod config;
+mod master_key;
 pub mod server;

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use rognito_ops::{Cognito, OpsConfig};
 use rognito_protocol::{AcceptUnverified, JsonProtocol, JsonResponse, RequestHead, WireError};
-use rognito_store::{Durability, SqliteStore, Store};
+use rognito_store::{Durability, ServerStore, SqliteStore};
 use tokio::net::TcpListener;
 
 use crate::config::ServerConfig;
@@ -55,12 +55,14 @@ pub async fn run(
                 )
             })?,
     );
+    let master = crate::master_key::load(&config.master_key_file, config.durability)?;
     let ops = Cognito::new(
         store.clone(),
         OpsConfig {
             region: config.region.clone(),
             quotas: config.quotas.clone(),
         },
+        master,
     )
     .await
     .context("cannot initialise the control plane")?;

@@ -1,6 +1,10 @@
 use std::sync::Arc;
 
 use super::*;
+use crate::{
+    ResourceServerRecord, ResourceServerStore, ServerStore, StoreError, UserPoolRecord,
+    UserPoolStore,
+};
 
 async fn store(dir: &tempfile::TempDir) -> SqliteStore {
     SqliteStore::open(dir.path(), Durability::Fsync)
@@ -34,7 +38,10 @@ fn server(pool: &str, identifier: &str) -> ResourceServerRecord {
 async fn resource_server_quota_holds_under_concurrency() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Arc::new(store(&dir).await);
-    store.create_user_pool(&pool("p1"), 10).await.expect("pool");
+    store
+        .create_user_pool(&pool("p1"), &[], 10)
+        .await
+        .expect("pool");
     let tasks: Vec<_> = (0..40)
         .map(|i| {
             let store = store.clone();
@@ -81,7 +88,10 @@ async fn create_errors_are_told_apart() {
         store.create_resource_server(&server("nope", "a"), 25).await,
         Err(StoreError::NotFound)
     ));
-    store.create_user_pool(&pool("p1"), 10).await.expect("pool");
+    store
+        .create_user_pool(&pool("p1"), &[], 10)
+        .await
+        .expect("pool");
     store
         .create_resource_server(&server("p1", "a"), 1)
         .await
@@ -95,7 +105,10 @@ async fn create_errors_are_told_apart() {
         Err(StoreError::LimitExceeded)
     ));
     // same identifier in another pool is fine
-    store.create_user_pool(&pool("p2"), 10).await.expect("pool");
+    store
+        .create_user_pool(&pool("p2"), &[], 10)
+        .await
+        .expect("pool");
     store
         .create_resource_server(&server("p2", "a"), 1)
         .await
@@ -106,10 +119,16 @@ async fn create_errors_are_told_apart() {
 async fn pool_quota_and_cascading_delete() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = store(&dir).await;
-    store.create_user_pool(&pool("p1"), 2).await.expect("p1");
-    store.create_user_pool(&pool("p2"), 2).await.expect("p2");
+    store
+        .create_user_pool(&pool("p1"), &[], 2)
+        .await
+        .expect("p1");
+    store
+        .create_user_pool(&pool("p2"), &[], 2)
+        .await
+        .expect("p2");
     assert!(matches!(
-        store.create_user_pool(&pool("p3"), 2).await,
+        store.create_user_pool(&pool("p3"), &[], 2).await,
         Err(StoreError::LimitExceeded)
     ));
     store
@@ -120,7 +139,7 @@ async fn pool_quota_and_cascading_delete() {
     assert!(!store.delete_user_pool("p1").await.expect("delete twice"));
     assert_eq!(store.resource_server("p1", "a").await.expect("read"), None);
     store
-        .create_user_pool(&pool("p3"), 2)
+        .create_user_pool(&pool("p3"), &[], 2)
         .await
         .expect("slot freed");
 }
@@ -129,7 +148,10 @@ async fn pool_quota_and_cascading_delete() {
 async fn replace_keeps_creation_time_and_reports_missing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = store(&dir).await;
-    store.create_user_pool(&pool("p1"), 2).await.expect("p1");
+    store
+        .create_user_pool(&pool("p1"), &[], 2)
+        .await
+        .expect("p1");
     store
         .create_resource_server(&server("p1", "a"), 25)
         .await
@@ -161,7 +183,10 @@ async fn data_survives_reopen_and_memory_mode_works() {
     let dir = tempfile::tempdir().expect("tempdir");
     {
         let store = store(&dir).await;
-        store.create_user_pool(&pool("p1"), 2).await.expect("p1");
+        store
+            .create_user_pool(&pool("p1"), &[], 2)
+            .await
+            .expect("p1");
         store.close().await;
     }
     let store = store(&dir).await;
@@ -180,6 +205,6 @@ async fn data_survives_reopen_and_memory_mode_works() {
         .await
         .expect("memory");
     assert!(mem.user_pool("p1").await.expect("read").is_none());
-    mem.create_user_pool(&pool("m1"), 2).await.expect("m1");
+    mem.create_user_pool(&pool("m1"), &[], 2).await.expect("m1");
     assert!(mem.user_pool("m1").await.expect("read").is_some());
 }

@@ -1,0 +1,117 @@
+//! Read-through caches with explicit invalidation that can never resurrect stale data.
+//!
+//! A load that started before an invalidation must not store its (possibly stale) result: every
+//! invalidation bumps a generation, and a loaded value is kept only if the generation is still
+//! the one seen when the load began. Writers invalidate after their change is durable and before
+//! they acknowledge it, so a read that follows an acknowledged write always sees that write.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::hash::Hash;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+pub struct Cache<K, V> {
+    entries: RwLock<HashMap<K, Arc<V>>>,
+    generation: AtomicU64,
+    capacity: usize,
+}
+
+impl<K: Eq + Hash + Clone, V> Cache<K, V> {
+    /// A cache holding at most `capacity` entries (beyond that it is emptied and refills).
+    pub fn new(capacity: usize) -> Self {
+        Cache {
+            entries: RwLock::new(HashMap::new()),
+            generation: AtomicU64::new(0),
+            capacity,
+        }
+    }
+
+    pub fn get(&self, key: &K) -> Option<Arc<V>> {
+        self.entries.read().ok()?.get(key).cloned()
+    }
+
+    /// The cached value, or `load()`'s, which is cached unless an invalidation raced it.
+    /// `Ok(None)` (nothing to load) is not cached.
+    pub async fn get_or_load<E, F, Fut>(&self, key: &K, load: F) -> Result<Option<Arc<V>>, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Option<V>, E>>,
+    {
+        if let Some(hit) = self.get(key) {
+            return Ok(Some(hit));
+        }
+        let generation = self.generation.load(Ordering::Acquire);
+        let Some(value) = load().await?.map(Arc::new) else {
+            return Ok(None);
+        };
+        if let Ok(mut entries) = self.entries.write()
+            && self.generation.load(Ordering::Acquire) == generation
+        {
+            if entries.len() >= self.capacity {
+                entries.clear();
+            }
+            entries.insert(key.clone(), value.clone());
+        }
+        Ok(Some(value))
+    }
+
+    pub fn invalidate(&self, key: &K) {
+        if let Ok(mut entries) = self.entries.write() {
+            self.generation.fetch_add(1, Ordering::AcqRel);
+            entries.remove(key);
+        }
+    }
+
+    pub fn invalidate_all(&self) {
+        if let Ok(mut entries) = self.entries.write() {
+            self.generation.fetch_add(1, Ordering::AcqRel);
+            entries.clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_load_racing_an_invalidation_is_not_kept() {
+        let cache: Cache<&str, u32> = Cache::new(10);
+        let value = cache
+            .get_or_load(&"k", || async {
+                // A write lands and invalidates while this load is in flight.
+                cache.invalidate(&"k");
+                Ok::<_, ()>(Some(1))
+            })
+            .await
+            .expect("load");
+        assert_eq!(value.as_deref(), Some(&1));
+        assert!(cache.get(&"k").is_none(), "stale value must not be cached");
+        let value = cache
+            .get_or_load(&"k", || async { Ok::<_, ()>(Some(2)) })
+            .await
+            .expect("load");
+        assert_eq!(value.as_deref(), Some(&2));
+        assert_eq!(cache.get(&"k").as_deref(), Some(&2));
+    }
+
+    #[tokio::test]
+    async fn misses_are_not_cached_and_capacity_is_bounded() {
+        let cache: Cache<u32, u32> = Cache::new(2);
+        assert!(
+            cache
+                .get_or_load(&1, || async { Ok::<_, ()>(None) })
+                .await
+                .expect("load")
+                .is_none()
+        );
+        for k in 0..5 {
+            cache
+                .get_or_load(&k, || async move { Ok::<_, ()>(Some(k)) })
+                .await
+                .expect("load");
+        }
+        assert!(cache.entries.read().expect("lock").len() <= 2);
+    }
+}
