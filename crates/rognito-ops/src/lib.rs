@@ -3,14 +3,19 @@
 //! model input (see `rognito-protocol`) and returns model output or a [`CognitoError`].
 
 mod cache;
+mod client_secrets;
+mod clients;
 mod clock;
 mod config;
 mod crypto;
+mod discovery;
+mod domains;
 mod ids;
 mod keys;
 mod pagination;
 mod resource_servers;
 mod signing;
+mod tokens;
 mod user_pools;
 
 use std::sync::Arc;
@@ -21,6 +26,7 @@ use rognito_store::{Store, StoreError};
 pub use config::{OpsConfig, Quotas};
 pub use crypto::MasterKey;
 pub use keys::Jwk;
+pub use tokens::{IssuedToken, OAuthError, TokenEndpointRequest};
 
 /// Who is calling: operations only ever see the caller's own account's resources.
 #[derive(Debug, Clone)]
@@ -37,6 +43,13 @@ pub struct Cognito {
     master: MasterKey,
     /// Each pool's signing keys, decrypted and parsed once.
     pool_keys: cache::Cache<String, signing::PoolKeys>,
+    /// What token issuing needs of each client (secret digests, flows, scopes).
+    client_views: cache::Cache<String, tokens::ClientView>,
+    /// Each pool's existing `identifier/scope` strings.
+    pool_scopes: cache::Cache<String, std::collections::HashSet<String>>,
+    /// Pool id → its domain, and domain → its pool.
+    pool_domains: cache::Cache<String, Option<String>>,
+    domain_pools: cache::Cache<String, Option<String>>,
 }
 
 impl Cognito {
@@ -54,6 +67,10 @@ impl Cognito {
             pages,
             master,
             pool_keys: cache::Cache::new(10_000),
+            client_views: cache::Cache::new(100_000),
+            pool_scopes: cache::Cache::new(10_000),
+            pool_domains: cache::Cache::new(100_000),
+            domain_pools: cache::Cache::new(100_000),
         })
     }
 

@@ -16,6 +16,7 @@ const SETTING: &str = "pagination-token-key";
 pub enum Listing {
     UserPools,
     ResourceServers,
+    Clients,
 }
 
 impl Listing {
@@ -23,6 +24,7 @@ impl Listing {
         match self {
             Listing::UserPools => b"user-pools",
             Listing::ResourceServers => b"resource-servers",
+            Listing::Clients => b"clients",
         }
     }
 }

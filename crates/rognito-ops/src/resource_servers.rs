@@ -43,7 +43,9 @@ impl Cognito {
             modified_ms: now,
         };
         let quota = self.config.quotas.resource_servers_per_user_pool;
-        match self.store.create_resource_server(&record, quota).await {
+        let created = self.store.create_resource_server(&record, quota).await;
+        self.forget_scopes(pool_id);
+        match created {
             Ok(()) => Ok(CreateResourceServerResponse {
                 resource_server: Some(resource_server_type(&record)?),
             }),
@@ -138,10 +140,9 @@ impl Cognito {
             created_ms: 0,
             modified_ms: now_ms(),
         };
-        let stored = self
-            .store
-            .replace_resource_server(&record)
-            .await
+        let stored = self.store.replace_resource_server(&record).await;
+        self.forget_scopes(pool_id);
+        let stored = stored
             .map_err(internal)?
             .ok_or_else(|| server_not_found(pool_id, identifier))?;
         Ok(UpdateResourceServerResponse {
@@ -157,15 +158,17 @@ impl Cognito {
         let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
         let identifier = required(input.identifier.as_deref(), "Identifier")?;
         self.owned_pool(ctx, pool_id).await?;
-        if !self
-            .store
-            .delete_resource_server(pool_id, identifier)
-            .await
-            .map_err(internal)?
-        {
+        let deleted = self.store.delete_resource_server(pool_id, identifier).await;
+        self.forget_scopes(pool_id);
+        if !deleted.map_err(internal)? {
             return Err(server_not_found(pool_id, identifier));
         }
         Ok(EmptyOutput {})
+    }
+
+    /// A scope change takes effect on the very next token request.
+    fn forget_scopes(&self, pool_id: &str) {
+        self.pool_scopes.invalidate(&pool_id.to_owned());
     }
 
     /// Scopes as stored: sorted by ScopeName (as Cognito returns them), names unique, within

@@ -65,8 +65,17 @@ impl Cognito {
     ) -> Result<DescribeUserPoolResponse, CognitoError> {
         let id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
         let record = self.owned_pool(ctx, id).await?;
+        let mut pool = self.user_pool_type(&record)?;
+        // A pool shows its domain: a prefix under `Domain`, a custom name under `CustomDomain`.
+        if let Some(domain) = self.store.domain_of_pool(id).await.map_err(internal)? {
+            if domain.doc.contains("CustomDomainConfig") {
+                pool.custom_domain = Some(domain.domain);
+            } else {
+                pool.domain = Some(domain.domain);
+            }
+        }
         Ok(DescribeUserPoolResponse {
-            user_pool: Some(self.user_pool_type(&record)?),
+            user_pool: Some(pool),
         })
     }
 
@@ -126,6 +135,19 @@ impl Cognito {
         let id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
         let record = self.owned_pool(ctx, id).await?;
         let pool = self.user_pool_type(&record)?;
+        if self
+            .store
+            .domain_of_pool(id)
+            .await
+            .map_err(internal)?
+            .is_some()
+        {
+            // Cognito's text (terraform-provider-aws#16479).
+            return Err(CognitoError::invalid_parameter(
+                "User pool cannot be deleted. It has a domain configured that should be deleted \
+                 first.",
+            ));
+        }
         if pool.deletion_protection.as_deref() == Some("ACTIVE") {
             // Cognito's text, as the AWS CLI prints it.
             return Err(CognitoError::invalid_parameter(
@@ -157,6 +179,10 @@ impl Cognito {
     /// Drops everything cached about a deleted pool.
     fn forget_pool(&self, id: &str) {
         self.pool_keys.invalidate(&id.to_owned());
+        self.pool_scopes.invalidate(&id.to_owned());
+        self.pool_domains.invalidate(&id.to_owned());
+        // Clients are cached by client id; a pool's deletion removes an unknown set of them.
+        self.client_views.invalidate_all();
     }
 
     fn user_pool_type(&self, record: &UserPoolRecord) -> Result<UserPoolType, CognitoError> {

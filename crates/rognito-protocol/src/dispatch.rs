@@ -79,6 +79,19 @@ impl JsonProtocol {
             ListResourceServers => list_resource_servers,
             UpdateResourceServer => update_resource_server,
             DeleteResourceServer => delete_resource_server,
+            CreateUserPoolClient => create_user_pool_client,
+            DescribeUserPoolClient => describe_user_pool_client,
+            UpdateUserPoolClient => update_user_pool_client,
+            ListUserPoolClients => list_user_pool_clients,
+            DeleteUserPoolClient => delete_user_pool_client,
+            AddUserPoolClientSecret => add_user_pool_client_secret,
+            ListUserPoolClientSecrets => list_user_pool_client_secrets,
+            DeleteUserPoolClientSecret => delete_user_pool_client_secret,
+            CreateUserPoolDomain => create_user_pool_domain,
+            DescribeUserPoolDomain => describe_user_pool_domain,
+            UpdateUserPoolDomain => update_user_pool_domain,
+            DeleteUserPoolDomain => delete_user_pool_domain,
+            GetClientToken => get_client_token,
         }
     }
 }

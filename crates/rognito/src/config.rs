@@ -57,6 +57,14 @@ pub struct ServeArgs {
     /// variable ROGNITO_MASTER_KEY (base64) takes precedence over any file.
     #[arg(long, env = "ROGNITO_MASTER_KEY_FILE")]
     pub master_key_file: Option<PathBuf>,
+    /// Base URL this server is reached at, used in the endpoints it advertises (discovery
+    /// document) [default: http://<listen address>].
+    #[arg(long, env = "ROGNITO_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Tokens carry `iss` = <issuer base>/<pool id> [default: the public URL]. Set
+    /// https://cognito-idp.<region>.amazonaws.com to get AWS's exact issuer.
+    #[arg(long, env = "ROGNITO_ISSUER_BASE")]
+    pub issuer_base: Option<String>,
     /// Largest accepted request body in bytes [default: 1048576].
     #[arg(long, env = "ROGNITO_MAX_BODY_BYTES")]
     pub max_body_bytes: Option<usize>,
@@ -69,6 +77,9 @@ pub struct ServeArgs {
     /// Quota: scopes per resource server [default: 100].
     #[arg(long, env = "ROGNITO_MAX_SCOPES_PER_RESOURCE_SERVER")]
     pub max_scopes_per_resource_server: Option<u64>,
+    /// Quota: app clients per user pool [default: 1000].
+    #[arg(long, env = "ROGNITO_MAX_CLIENTS_PER_USER_POOL")]
+    pub max_clients_per_user_pool: Option<u64>,
 }
 
 /// The configuration file's shape; unknown keys are refused so typos do not go unnoticed.
@@ -81,6 +92,8 @@ struct FileConfig {
     account_id: Option<String>,
     durability: Option<DurabilityArg>,
     master_key_file: Option<PathBuf>,
+    public_url: Option<String>,
+    issuer_base: Option<String>,
     max_body_bytes: Option<usize>,
     #[serde(default)]
     quotas: FileQuotas,
@@ -92,6 +105,7 @@ struct FileQuotas {
     user_pools_per_account: Option<u64>,
     resource_servers_per_user_pool: Option<u64>,
     scopes_per_resource_server: Option<u64>,
+    clients_per_user_pool: Option<u64>,
 }
 
 /// The resolved configuration the server runs with.
@@ -103,6 +117,10 @@ pub struct ServerConfig {
     pub account_id: String,
     pub durability: Durability,
     pub master_key_file: PathBuf,
+    /// None: derived from the bound address once listening.
+    pub public_url: Option<String>,
+    /// None: the public URL.
+    pub issuer_base: Option<String>,
     pub max_body_bytes: usize,
     pub quotas: Quotas,
 }
@@ -128,6 +146,8 @@ impl ServerConfig {
                 .or(file.master_key_file)
                 .unwrap_or_else(|| data_dir.join("master.key")),
             data_dir,
+            public_url: args.public_url.or(file.public_url),
+            issuer_base: args.issuer_base.or(file.issuer_base),
             region: args
                 .region
                 .or(file.region)
@@ -158,6 +178,10 @@ impl ServerConfig {
                     .max_scopes_per_resource_server
                     .or(file.quotas.scopes_per_resource_server)
                     .unwrap_or(defaults.scopes_per_resource_server),
+                clients_per_user_pool: args
+                    .max_clients_per_user_pool
+                    .or(file.quotas.clients_per_user_pool)
+                    .unwrap_or(defaults.clients_per_user_pool),
             },
         };
         config.check()?;
@@ -189,12 +213,23 @@ impl ServerConfig {
                 self.account_id
             );
         }
+        for (flag, url) in [
+            ("--public-url", &self.public_url),
+            ("--issuer-base", &self.issuer_base),
+        ] {
+            if let Some(url) = url
+                && !(url.starts_with("http://") || url.starts_with("https://"))
+            {
+                bail!("{flag} {url:?} must start with http:// or https://");
+            }
+        }
         if self.max_body_bytes < 1024 {
             bail!("--max-body-bytes must be at least 1024");
         }
         if self.quotas.user_pools_per_account == 0
             || self.quotas.resource_servers_per_user_pool == 0
             || self.quotas.scopes_per_resource_server == 0
+            || self.quotas.clients_per_user_pool == 0
         {
             bail!("quotas must be at least 1");
         }

@@ -2,5 +2,6 @@
 //! router and its layers, startup checks and graceful shutdown.
 
 pub mod config;
+mod http;
 mod master_key;
 pub mod server;

@@ -5,28 +5,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
-use axum::Router;
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use rognito_ops::{Cognito, OpsConfig};
-use rognito_protocol::{AcceptUnverified, JsonProtocol, JsonResponse, RequestHead, WireError};
+use rognito_protocol::{AcceptUnverified, JsonProtocol};
 use rognito_store::{Durability, ServerStore, SqliteStore};
 use tokio::net::TcpListener;
 
 use crate::config::ServerConfig;
-
-struct AppState {
-    protocol: JsonProtocol,
-    max_body_bytes: usize,
-}
-
-/// The request id of the request being served (`x-amzn-RequestId`).
-#[derive(Clone)]
-struct RequestId(String);
+use crate::http::{AppState, router};
 
 /// Runs the server until `shutdown` completes, then lets in-flight requests finish and closes
 /// the store. Fails fast, with a message saying what to change, when the address is taken or
@@ -56,24 +41,37 @@ pub async fn run(
             })?,
     );
     let master = crate::master_key::load(&config.master_key_file, config.durability)?;
-    let ops = Cognito::new(
-        store.clone(),
-        OpsConfig {
-            region: config.region.clone(),
-            quotas: config.quotas.clone(),
-        },
-        master,
-    )
-    .await
-    .context("cannot initialise the control plane")?;
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let issuer_base = config
+        .issuer_base
+        .clone()
+        .unwrap_or_else(|| public_url.clone());
+    let ops = Arc::new(
+        Cognito::new(
+            store.clone(),
+            OpsConfig {
+                region: config.region.clone(),
+                quotas: config.quotas.clone(),
+                issuer_base: issuer_base.trim_end_matches('/').to_owned(),
+                public_url,
+            },
+            master,
+        )
+        .await
+        .context("cannot initialise the control plane")?,
+    );
     let protocol = JsonProtocol::new(
-        Arc::new(ops),
+        ops.clone(),
         Arc::new(AcceptUnverified {
             account_id: config.account_id.clone(),
         }),
     );
     let app = router(Arc::new(AppState {
         protocol,
+        ops,
         max_body_bytes: config.max_body_bytes,
     }));
 
@@ -99,98 +97,6 @@ fn prepare_data_dir(dir: &Path) -> anyhow::Result<()> {
     std::fs::write(&probe, b"ok").with_context(unusable)?;
     std::fs::remove_file(&probe).with_context(unusable)?;
     Ok(())
-}
-
-fn router(state: Arc<AppState>) -> Router {
-    Router::new()
-        .route("/", post(cognito_api))
-        .route("/health", get(health))
-        .fallback(not_found)
-        .with_state(state)
-        .layer(middleware::from_fn(request_id))
-}
-
-async fn request_id(mut request: Request, next: Next) -> Response {
-    let id = uuid::Uuid::new_v4().to_string();
-    request.extensions_mut().insert(RequestId(id.clone()));
-    let mut response = next.run(request).await;
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert("x-amzn-requestid", value);
-    }
-    response
-}
-
-async fn health() -> Response {
-    json(StatusCode::OK, r#"{"status":"ok"}"#.into())
-}
-
-async fn not_found() -> Response {
-    json(
-        StatusCode::NOT_FOUND,
-        r#"{"message":"Not found: the Cognito API is served on POST /"}"#.into(),
-    )
-}
-
-/// `POST /`: the Cognito API over AWS JSON 1.1.
-async fn cognito_api(State(state): State<Arc<AppState>>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let request_id = parts
-        .extensions
-        .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default();
-    let declared = parts
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > state.max_body_bytes) {
-        return too_large(state.max_body_bytes);
-    }
-    let Ok(bytes) = axum::body::to_bytes(body, state.max_body_bytes).await else {
-        return too_large(state.max_body_bytes);
-    };
-    let head = RequestHead {
-        method: &parts.method,
-        uri: &parts.uri,
-        headers: &parts.headers,
-        body: &bytes,
-    };
-    aws_json(state.protocol.handle(head, &request_id).await)
-}
-
-fn too_large(limit: usize) -> Response {
-    aws_json(JsonResponse::error(&WireError::new(
-        "RequestEntityTooLargeException",
-        413,
-        format!("The request body is larger than the {limit}-byte limit."),
-    )))
-}
-
-fn aws_json(response: JsonResponse) -> Response {
-    let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut out = (status, Body::from(response.body)).into_response();
-    let headers = out.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(rognito_protocol::CONTENT_TYPE),
-    );
-    if let Some(error_type) = response.error_type {
-        headers.insert("x-amzn-errortype", HeaderValue::from_static(error_type));
-    }
-    out
-}
-
-fn json(status: StatusCode, body: String) -> Response {
-    (
-        status,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        body,
-    )
-        .into_response()
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

@@ -1,0 +1,512 @@
+//! App clients: Create, Describe, Update, List, Delete, and the rules Cognito enforces on their
+//! OAuth settings (scopes must exist, client_credentials alone and only with a secret, token
+//! validity within Cognito's ranges).
+
+use std::collections::HashSet;
+
+use rognito_model::{
+    CognitoError, CreateUserPoolClientRequest, CreateUserPoolClientResponse,
+    DeleteUserPoolClientRequest, DescribeUserPoolClientRequest, DescribeUserPoolClientResponse,
+    EmptyOutput, ErrorCode, ListUserPoolClientsRequest, ListUserPoolClientsResponse,
+    TokenValidityUnitsType, UpdateUserPoolClientRequest, UpdateUserPoolClientResponse,
+    UserPoolClientDescription, UserPoolClientType,
+};
+use rognito_store::{ClientRecord, ClientSecretRecord, StoreError};
+use serde_json::Value;
+
+use crate::clock::{epoch_seconds, now_ms};
+use crate::pagination::Listing;
+use crate::user_pools::pool_not_found;
+use crate::{Cognito, RequestContext, internal, required};
+
+/// Scopes every pool has without a resource server.
+pub(crate) const BUILT_IN_SCOPES: &[&str] = &[
+    "phone",
+    "email",
+    "openid",
+    "profile",
+    "aws.cognito.signin.user.admin",
+];
+
+const CLIENT_ID_ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+const CLIENT_ID_LEN: usize = 26;
+const GENERATED_SECRET_LEN: usize = 51;
+
+/// Members of the request shapes that UserPoolClientType does not have.
+const REQUEST_ONLY: &[&str] = &["GenerateSecret", "ClientSecret"];
+
+impl Cognito {
+    pub async fn create_user_pool_client(
+        &self,
+        ctx: &RequestContext,
+        input: CreateUserPoolClientRequest,
+    ) -> Result<CreateUserPoolClientResponse, CognitoError> {
+        let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?.to_owned();
+        self.owned_pool(ctx, &pool_id).await?;
+        let secret = match (&input.client_secret, input.generate_secret) {
+            (Some(given), _) => Some(given.clone()),
+            (None, Some(true)) => Some(crate::ids::random_string(
+                CLIENT_ID_ALPHABET,
+                GENERATED_SECRET_LEN,
+            )),
+            (None, _) => None,
+        };
+        let mut client = client_document(&input)?;
+        self.check_client_rules(&pool_id, &mut client, secret.is_some())
+            .await?;
+        let now = now_ms();
+        let quota = self.config.quotas.clients_per_user_pool;
+        for _ in 0..5 {
+            let client_id = crate::ids::random_string(CLIENT_ID_ALPHABET, CLIENT_ID_LEN);
+            client.client_id = Some(client_id.clone());
+            let record = client_record(&client, now, now)?;
+            let secret_record = secret
+                .as_deref()
+                .map(|s| self.secret_record(&client_id, s, now));
+            match self
+                .store
+                .create_client(&record, secret_record.as_ref(), quota)
+                .await
+            {
+                Ok(()) => {
+                    return Ok(CreateUserPoolClientResponse {
+                        user_pool_client: Some(with_secret_and_dates(client, secret, &record)),
+                    });
+                }
+                Err(StoreError::AlreadyExists) => continue,
+                Err(StoreError::NotFound) => return Err(pool_not_found(&pool_id)),
+                Err(StoreError::LimitExceeded) => {
+                    return Err(CognitoError::limit_exceeded(format!(
+                        "User pool {pool_id} has reached its quota of {quota} app clients."
+                    )));
+                }
+                Err(e) => return Err(internal(e)),
+            }
+        }
+        Err(CognitoError::internal())
+    }
+
+    pub async fn describe_user_pool_client(
+        &self,
+        ctx: &RequestContext,
+        input: DescribeUserPoolClientRequest,
+    ) -> Result<DescribeUserPoolClientResponse, CognitoError> {
+        let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
+        let client_id = required(input.client_id.as_deref(), "ClientId")?;
+        let record = self.owned_client(ctx, pool_id, client_id).await?;
+        Ok(DescribeUserPoolClientResponse {
+            user_pool_client: Some(self.client_type(&record).await?),
+        })
+    }
+
+    pub async fn update_user_pool_client(
+        &self,
+        ctx: &RequestContext,
+        input: UpdateUserPoolClientRequest,
+    ) -> Result<UpdateUserPoolClientResponse, CognitoError> {
+        let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?.to_owned();
+        let client_id = required(input.client_id.as_deref(), "ClientId")?.to_owned();
+        let existing = self.owned_client(ctx, &pool_id, &client_id).await?;
+        // Cognito's Update* replace: every omitted member goes back to its default. Only the
+        // id, the secret and the creation date survive (and the name, which cannot be empty).
+        let mut client = client_document(&input)?;
+        if client.client_name.is_none() {
+            client.client_name = Some(existing.client_name.clone());
+        }
+        let has_secret = !self
+            .store
+            .client_secrets(&client_id)
+            .await
+            .map_err(internal)?
+            .is_empty();
+        self.check_client_rules(&pool_id, &mut client, has_secret)
+            .await?;
+        let record = client_record(&client, existing.created_ms, now_ms())?;
+        let stored = self
+            .store
+            .replace_client(&record)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| client_not_found(&client_id))?;
+        self.forget_client(&client_id);
+        Ok(UpdateUserPoolClientResponse {
+            user_pool_client: Some(self.client_type(&stored).await?),
+        })
+    }
+
+    pub async fn list_user_pool_clients(
+        &self,
+        ctx: &RequestContext,
+        input: ListUserPoolClientsRequest,
+    ) -> Result<ListUserPoolClientsResponse, CognitoError> {
+        let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
+        self.owned_pool(ctx, pool_id).await?;
+        let limit = input
+            .max_results
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(60);
+        let after = match input.next_token.as_deref() {
+            Some(token) => Some(self.pages.decode(Listing::Clients, pool_id, token)?),
+            None => None,
+        };
+        let page = self
+            .store
+            .list_clients(pool_id, after.as_deref(), limit)
+            .await
+            .map_err(internal)?;
+        let next_token = match (page.more, page.items.last()) {
+            (true, Some(last)) => Some(self.pages.encode(
+                Listing::Clients,
+                pool_id,
+                &last.client_id,
+            )),
+            _ => None,
+        };
+        let clients = page
+            .items
+            .into_iter()
+            .map(|r| UserPoolClientDescription {
+                client_id: Some(r.client_id),
+                user_pool_id: Some(r.user_pool_id),
+                client_name: Some(r.client_name),
+            })
+            .collect();
+        Ok(ListUserPoolClientsResponse {
+            user_pool_clients: Some(clients),
+            next_token,
+        })
+    }
+
+    pub async fn delete_user_pool_client(
+        &self,
+        ctx: &RequestContext,
+        input: DeleteUserPoolClientRequest,
+    ) -> Result<EmptyOutput, CognitoError> {
+        let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
+        let client_id = required(input.client_id.as_deref(), "ClientId")?;
+        self.owned_client(ctx, pool_id, client_id).await?;
+        let deleted = self
+            .store
+            .delete_client(pool_id, client_id)
+            .await
+            .map_err(internal)?;
+        self.forget_client(client_id);
+        if !deleted {
+            return Err(client_not_found(client_id));
+        }
+        Ok(EmptyOutput {})
+    }
+
+    /// The client if it exists in `pool_id` and the pool is the caller's.
+    pub(crate) async fn owned_client(
+        &self,
+        ctx: &RequestContext,
+        pool_id: &str,
+        client_id: &str,
+    ) -> Result<ClientRecord, CognitoError> {
+        self.owned_pool(ctx, pool_id).await?;
+        match self.store.client(client_id).await.map_err(internal)? {
+            Some(record) if record.user_pool_id == pool_id => Ok(record),
+            _ => Err(client_not_found(client_id)),
+        }
+    }
+
+    /// The stored client as DescribeUserPoolClient shows it, with its (first active) secret.
+    async fn client_type(&self, record: &ClientRecord) -> Result<UserPoolClientType, CognitoError> {
+        let client: UserPoolClientType = serde_json::from_str(&record.doc).map_err(|e| {
+            tracing::error!(error = %e, client = %record.client_id, "stored client is unreadable");
+            CognitoError::internal()
+        })?;
+        let secrets = self
+            .store
+            .client_secrets(&record.client_id)
+            .await
+            .map_err(internal)?;
+        let secret = match secrets.first() {
+            Some(s) => Some(self.reveal_secret(s)?),
+            None => None,
+        };
+        Ok(with_secret_and_dates(client, secret, record))
+    }
+
+    pub(crate) fn secret_record(
+        &self,
+        client_id: &str,
+        secret: &str,
+        now: i64,
+    ) -> ClientSecretRecord {
+        ClientSecretRecord {
+            secret_id: format!("{client_id}--{now}"),
+            client_id: client_id.to_owned(),
+            ciphertext: self
+                .master
+                .seal(&secret_context(client_id), secret.as_bytes()),
+            digest: self.master.digest(client_id, secret.as_bytes()),
+            created_ms: now,
+        }
+    }
+
+    pub(crate) fn reveal_secret(
+        &self,
+        record: &ClientSecretRecord,
+    ) -> Result<String, CognitoError> {
+        let plain = self
+            .master
+            .open(&secret_context(&record.client_id), &record.ciphertext)
+            .map_err(|e| {
+                tracing::error!(secret = %record.secret_id, error = %e, "cannot decrypt a client secret: is the master key the one it was sealed with?");
+                CognitoError::internal()
+            })?;
+        String::from_utf8(plain).map_err(|_| CognitoError::internal())
+    }
+
+    /// Cognito's rules for a client's OAuth and token settings; fills in defaults on the way.
+    async fn check_client_rules(
+        &self,
+        pool_id: &str,
+        client: &mut UserPoolClientType,
+        has_secret: bool,
+    ) -> Result<(), CognitoError> {
+        apply_client_defaults(client);
+        check_token_validity(client)?;
+        let scopes = client.allowed_o_auth_scopes.clone().unwrap_or_default();
+        if !scopes.is_empty() {
+            let existing = self.active_scopes(pool_id).await?;
+            if let Some(missing) = scopes
+                .iter()
+                .find(|s| !BUILT_IN_SCOPES.contains(&s.as_str()) && !existing.contains(s.as_str()))
+            {
+                return Err(CognitoError::new(
+                    ErrorCode::ScopeDoesNotExistException,
+                    format!("Invalid scope requested: {missing}"),
+                ));
+            }
+        }
+        let flows = client.allowed_o_auth_flows.clone().unwrap_or_default();
+        let oauth_enabled = client.allowed_o_auth_flows_user_pool_client == Some(true);
+        let invalid_flow =
+            |message: &str| CognitoError::new(ErrorCode::InvalidOAuthFlowException, message);
+        if oauth_enabled && (flows.is_empty() || scopes.is_empty()) {
+            return Err(CognitoError::invalid_parameter(
+                "AllowedOAuthFlows and AllowedOAuthScopes are required if user pool client is \
+                 allowed to use OAuth flows.",
+            ));
+        }
+        if flows.iter().any(|f| f == "client_credentials") {
+            if flows.iter().any(|f| f == "code" || f == "implicit") {
+                return Err(invalid_flow(
+                    "client_credentials flow can not be selected along with code flow or \
+                     implicit flow",
+                ));
+            }
+            if !has_secret {
+                return Err(invalid_flow(
+                    "client_credentials flow can not be selected if client does not have a \
+                     client secret.",
+                ));
+            }
+            if !oauth_enabled {
+                return Err(invalid_flow(
+                    "client_credentials flow can not be selected unless \
+                     AllowedOAuthFlowsUserPoolClient is true.",
+                ));
+            }
+        }
+        if oauth_enabled
+            && flows.iter().any(|f| f == "code" || f == "implicit")
+            && client.callback_ur_ls.as_ref().is_none_or(Vec::is_empty)
+        {
+            return Err(invalid_flow(
+                "CallbackUrls can not be empty when code flow or implicit flow is selected",
+            ));
+        }
+        let explicit = client.explicit_auth_flows.clone().unwrap_or_default();
+        if explicit.iter().any(|f| f == "ALLOW_CLIENT_TOKEN_AUTH")
+            && explicit.iter().any(|f| f != "ALLOW_CLIENT_TOKEN_AUTH")
+        {
+            return Err(CognitoError::invalid_parameter(
+                "ALLOW_CLIENT_TOKEN_AUTH can not be combined with user authentication flows.",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Drops everything cached about a changed or deleted client.
+    pub(crate) fn forget_client(&self, client_id: &str) {
+        self.client_views.invalidate(&client_id.to_owned());
+    }
+
+    /// Every `identifier/scope` that exists in the pool right now.
+    pub(crate) async fn active_scopes(
+        &self,
+        pool_id: &str,
+    ) -> Result<std::sync::Arc<HashSet<String>>, CognitoError> {
+        let loaded = self
+            .pool_scopes
+            .get_or_load(&pool_id.to_owned(), || async {
+                let mut scopes = HashSet::new();
+                let mut after: Option<String> = None;
+                loop {
+                    let page = self
+                        .store
+                        .list_resource_servers(pool_id, after.as_deref(), 500)
+                        .await
+                        .map_err(internal)?;
+                    for server in &page.items {
+                        let names: Vec<rognito_model::ResourceServerScopeType> =
+                            serde_json::from_str(&server.scopes)
+                                .map_err(|_| CognitoError::internal())?;
+                        for scope in names {
+                            if let Some(name) = scope.scope_name {
+                                scopes.insert(format!("{}/{name}", server.identifier));
+                            }
+                        }
+                    }
+                    match (page.more, page.items.last()) {
+                        (true, Some(last)) => after = Some(last.identifier.clone()),
+                        _ => break,
+                    }
+                }
+                Ok::<_, CognitoError>(Some(scopes))
+            })
+            .await?;
+        loaded.ok_or_else(CognitoError::internal)
+    }
+}
+
+fn secret_context(client_id: &str) -> String {
+    format!("client-secret:{client_id}")
+}
+
+pub(crate) fn client_not_found(client_id: &str) -> CognitoError {
+    CognitoError::not_found(format!("User pool client {client_id} does not exist."))
+}
+
+/// The UserPoolClientType members a Create or Update request carries (under the same names).
+fn client_document<T: serde::Serialize>(input: &T) -> Result<UserPoolClientType, CognitoError> {
+    let Value::Object(mut members) =
+        serde_json::to_value(input).map_err(|_| CognitoError::internal())?
+    else {
+        return Err(CognitoError::internal());
+    };
+    for name in REQUEST_ONLY {
+        members.remove(*name);
+    }
+    serde_json::from_value(Value::Object(members)).map_err(|e| {
+        tracing::error!(error = %e, "client request does not map onto UserPoolClientType");
+        CognitoError::internal()
+    })
+}
+
+/// Cognito's defaults for what a Create/Update left out.
+fn apply_client_defaults(client: &mut UserPoolClientType) {
+    if client.refresh_token_validity.is_none_or(|v| v == 0) {
+        client.refresh_token_validity = Some(30);
+    }
+    let units = client
+        .token_validity_units
+        .get_or_insert_with(TokenValidityUnitsType::default);
+    units.access_token.get_or_insert_with(|| "hours".into());
+    units.id_token.get_or_insert_with(|| "hours".into());
+    units.refresh_token.get_or_insert_with(|| "days".into());
+    client.explicit_auth_flows.get_or_insert_with(|| {
+        [
+            "ALLOW_CUSTOM_AUTH",
+            "ALLOW_REFRESH_TOKEN_AUTH",
+            "ALLOW_USER_SRP_AUTH",
+        ]
+        .map(String::from)
+        .to_vec()
+    });
+    client
+        .allowed_o_auth_flows_user_pool_client
+        .get_or_insert(false);
+    client.enable_token_revocation.get_or_insert(true);
+    client
+        .enable_propagate_additional_user_context_data
+        .get_or_insert(false);
+    client.auth_session_validity.get_or_insert(3);
+}
+
+fn unit_seconds(unit: Option<&str>) -> i64 {
+    match unit {
+        Some("seconds") => 1,
+        Some("minutes") => 60,
+        Some("days") => 86_400,
+        _ => 3_600,
+    }
+}
+
+/// Access and ID tokens live 5 minutes to 1 day, refresh tokens 1 hour to 10 years.
+fn check_token_validity(client: &UserPoolClientType) -> Result<(), CognitoError> {
+    let units = client.token_validity_units.clone().unwrap_or_default();
+    let within = |value: Option<i32>, default: i64, unit: Option<&str>, min: i64, max: i64| {
+        let seconds = value.map_or(default, i64::from) * unit_seconds(unit);
+        (min..=max).contains(&seconds)
+    };
+    let ok = within(
+        client.access_token_validity,
+        1,
+        units.access_token.as_deref(),
+        300,
+        86_400,
+    ) && within(
+        client.id_token_validity,
+        1,
+        units.id_token.as_deref(),
+        300,
+        86_400,
+    ) && within(
+        client.refresh_token_validity,
+        30,
+        units.refresh_token.as_deref(),
+        3_600,
+        315_360_000,
+    );
+    if ok {
+        Ok(())
+    } else {
+        Err(CognitoError::invalid_parameter(
+            "Invalid range for token validity.",
+        ))
+    }
+}
+
+/// How long a client's access tokens live, in seconds.
+pub(crate) fn access_token_seconds(client: &UserPoolClientType) -> i64 {
+    let unit = client
+        .token_validity_units
+        .as_ref()
+        .and_then(|u| u.access_token.as_deref());
+    client.access_token_validity.map_or(1, i64::from) * unit_seconds(unit)
+}
+
+fn client_record(
+    client: &UserPoolClientType,
+    created_ms: i64,
+    modified_ms: i64,
+) -> Result<ClientRecord, CognitoError> {
+    let mut stored = client.clone();
+    stored.client_secret = None;
+    stored.creation_date = None;
+    stored.last_modified_date = None;
+    Ok(ClientRecord {
+        client_id: client.client_id.clone().unwrap_or_default(),
+        user_pool_id: client.user_pool_id.clone().unwrap_or_default(),
+        client_name: client.client_name.clone().unwrap_or_default(),
+        doc: serde_json::to_string(&stored).map_err(|_| CognitoError::internal())?,
+        created_ms,
+        modified_ms,
+    })
+}
+
+fn with_secret_and_dates(
+    mut client: UserPoolClientType,
+    secret: Option<String>,
+    record: &ClientRecord,
+) -> UserPoolClientType {
+    client.client_secret = secret;
+    client.creation_date = Some(epoch_seconds(record.created_ms));
+    client.last_modified_date = Some(epoch_seconds(record.modified_ms));
+    client
+}

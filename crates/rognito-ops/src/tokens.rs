@@ -1,0 +1,359 @@
+//! Machine-to-machine access tokens: the `/oauth2/token` client_credentials grant and the
+//! GetClientToken operation share one path — find the client, check its secret in constant time,
+//! check its flows, settle the scopes against what the client may ask for and what still exists,
+//! sign an RS256 JWT with the pool's access-token key.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use rognito_model::{
+    ClientAuthenticationResultType, CognitoError, GetClientTokenRequest, GetClientTokenResponse,
+    UserPoolClientType,
+};
+use serde::Serialize;
+
+use crate::clients::{BUILT_IN_SCOPES, access_token_seconds, client_not_found};
+use crate::clock::now_ms;
+use crate::{Cognito, internal, required};
+
+/// What token issuing needs to know about a client, cached by client id.
+#[derive(Debug)]
+pub(crate) struct ClientView {
+    client_id: String,
+    user_pool_id: String,
+    /// Keyed digests of the client's active secrets (empty for a public client).
+    secret_digests: Vec<Vec<u8>>,
+    /// `client_credentials` is an allowed OAuth flow and OAuth is enabled for the client.
+    client_credentials: bool,
+    /// `ALLOW_CLIENT_TOKEN_AUTH` is among the explicit auth flows (GetClientToken).
+    client_token_auth: bool,
+    allowed_scopes: Vec<String>,
+    access_token_seconds: i64,
+}
+
+/// RFC 6749 error codes of the token endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OAuthError {
+    InvalidRequest(Option<String>),
+    InvalidClient,
+    UnauthorizedClient,
+    InvalidScope,
+    UnsupportedGrantType,
+    ServerError,
+}
+
+impl OAuthError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            OAuthError::InvalidRequest(_) => "invalid_request",
+            OAuthError::InvalidClient => "invalid_client",
+            OAuthError::UnauthorizedClient => "unauthorized_client",
+            OAuthError::InvalidScope => "invalid_scope",
+            OAuthError::UnsupportedGrantType => "unsupported_grant_type",
+            OAuthError::ServerError => "server_error",
+        }
+    }
+
+    /// Cognito sends only `error`; rognito adds a description only where Cognito has no
+    /// equivalent situation (e.g. a pool without a domain).
+    pub fn description(&self) -> Option<&str> {
+        match self {
+            OAuthError::InvalidRequest(d) => d.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// A `POST /oauth2/token` request, parsed from the form and the Authorization header.
+#[derive(Debug)]
+pub struct TokenEndpointRequest<'a> {
+    /// The Host header: when it names a pool domain, that domain must be the client's pool's.
+    pub host: Option<&'a str>,
+    pub grant_type: Option<&'a str>,
+    pub client_id: &'a str,
+    pub client_secret: &'a str,
+    /// Space-separated scopes, if the `scope` parameter was sent.
+    pub scope: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedToken {
+    pub access_token: String,
+    pub expires_in: i64,
+}
+
+/// Claims of a Cognito client_credentials access token, in Cognito's order.
+#[derive(Serialize)]
+struct AccessTokenClaims<'a> {
+    sub: &'a str,
+    token_use: &'static str,
+    scope: String,
+    auth_time: i64,
+    iss: String,
+    exp: i64,
+    iat: i64,
+    version: u8,
+    jti: String,
+    client_id: &'a str,
+}
+
+impl Cognito {
+    /// The client_credentials grant of `/oauth2/token`.
+    pub async fn token_endpoint(
+        &self,
+        request: TokenEndpointRequest<'_>,
+    ) -> Result<IssuedToken, OAuthError> {
+        let oauth_internal = |_| OAuthError::ServerError;
+        match request.grant_type {
+            None | Some("") => return Err(OAuthError::InvalidRequest(None)),
+            Some("client_credentials") => {}
+            Some(_) => return Err(OAuthError::UnsupportedGrantType),
+        }
+        let Some(client) = self
+            .client_view(request.client_id)
+            .await
+            .map_err(oauth_internal)?
+        else {
+            return Err(OAuthError::InvalidClient);
+        };
+        if let Some(prefix) = request.host.and_then(|h| self.domain_prefix_of_host(h)) {
+            let owner = self.pool_of_domain(prefix).await.map_err(oauth_internal)?;
+            if owner.as_deref() != Some(client.user_pool_id.as_str()) {
+                return Err(OAuthError::InvalidClient);
+            }
+        } else if self
+            .domain_of_pool(&client.user_pool_id)
+            .await
+            .map_err(oauth_internal)?
+            .is_none()
+        {
+            return Err(OAuthError::InvalidRequest(Some(format!(
+                "User pool {} has no domain, so it has no token endpoint: create one with \
+                 CreateUserPoolDomain.",
+                client.user_pool_id
+            ))));
+        }
+        if !self.secret_matches(&client, request.client_secret) {
+            return Err(OAuthError::InvalidClient);
+        }
+        if !client.client_credentials {
+            return Err(OAuthError::UnauthorizedClient);
+        }
+        let requested: Option<Vec<String>> = request
+            .scope
+            .map(|s| s.split_whitespace().map(String::from).collect());
+        let active = self
+            .active_scopes(&client.user_pool_id)
+            .await
+            .map_err(oauth_internal)?;
+        let scopes =
+            grant_scopes(&client, requested.as_deref(), &active).ok_or(OAuthError::InvalidScope)?;
+        self.sign_access_token(&client, &scopes)
+            .await
+            .map_err(oauth_internal)
+    }
+
+    /// GetClientToken: the same grant through the JSON API, for clients with
+    /// `ALLOW_CLIENT_TOKEN_AUTH`.
+    pub async fn get_client_token(
+        &self,
+        _ctx: &crate::RequestContext,
+        input: GetClientTokenRequest,
+    ) -> Result<GetClientTokenResponse, CognitoError> {
+        let client_id = required(input.client_id.as_deref(), "ClientId")?;
+        let secret = required(input.secret.as_deref(), "Secret")?;
+        let client = self
+            .client_view(client_id)
+            .await?
+            .ok_or_else(|| client_not_found(client_id))?;
+        if !self.secret_matches(&client, secret) {
+            return Err(CognitoError::new(
+                rognito_model::ErrorCode::NotAuthorizedException,
+                format!("Unable to verify secret for client {client_id}"),
+            ));
+        }
+        if !client.client_token_auth {
+            return Err(CognitoError::invalid_parameter(
+                "ALLOW_CLIENT_TOKEN_AUTH flow not enabled for this client",
+            ));
+        }
+        let active = self.active_scopes(&client.user_pool_id).await?;
+        let requested = input.scopes.as_deref().filter(|s| !s.is_empty());
+        let scopes = grant_scopes(&client, requested, &active).ok_or_else(|| {
+            let invalid = requested
+                .and_then(|r| r.iter().find(|s| !client.allowed_scopes.contains(s)))
+                .cloned()
+                .unwrap_or_default();
+            CognitoError::invalid_parameter(format!("Invalid scope requested: {invalid}"))
+        })?;
+        let token = self.sign_access_token(&client, &scopes).await?;
+        Ok(GetClientTokenResponse {
+            client_authentication_result: Some(ClientAuthenticationResultType {
+                access_token: Some(token.access_token),
+                expires_in: Some(i32::try_from(token.expires_in).unwrap_or(i32::MAX)),
+                token_type: Some("Bearer".into()),
+            }),
+        })
+    }
+
+    /// Constant-time check of a presented secret against every active secret of the client.
+    fn secret_matches(&self, client: &ClientView, presented: &str) -> bool {
+        // Every digest is compared (no early exit), so timing does not tell which one matched.
+        client.secret_digests.iter().fold(false, |matched, digest| {
+            self.master
+                .digest_matches(&client.client_id, presented.as_bytes(), digest)
+                | matched
+        })
+    }
+
+    pub(crate) async fn client_view(
+        &self,
+        client_id: &str,
+    ) -> Result<Option<Arc<ClientView>>, CognitoError> {
+        self.client_views
+            .get_or_load(&client_id.to_owned(), || async {
+                let Some(record) = self.store.client(client_id).await.map_err(internal)? else {
+                    return Ok(None);
+                };
+                let client: UserPoolClientType =
+                    serde_json::from_str(&record.doc).map_err(|_| CognitoError::internal())?;
+                let secrets = self
+                    .store
+                    .client_secrets(client_id)
+                    .await
+                    .map_err(internal)?;
+                let has = |list: &Option<Vec<String>>, value: &str| {
+                    list.as_ref().is_some_and(|l| l.iter().any(|v| v == value))
+                };
+                Ok(Some(ClientView {
+                    client_id: record.client_id.clone(),
+                    user_pool_id: record.user_pool_id.clone(),
+                    secret_digests: secrets.into_iter().map(|s| s.digest).collect(),
+                    client_credentials: client.allowed_o_auth_flows_user_pool_client == Some(true)
+                        && has(&client.allowed_o_auth_flows, "client_credentials"),
+                    client_token_auth: has(&client.explicit_auth_flows, "ALLOW_CLIENT_TOKEN_AUTH"),
+                    allowed_scopes: client.allowed_o_auth_scopes.clone().unwrap_or_default(),
+                    access_token_seconds: access_token_seconds(&client),
+                }))
+            })
+            .await
+    }
+
+    async fn sign_access_token(
+        &self,
+        client: &ClientView,
+        scopes: &[String],
+    ) -> Result<IssuedToken, CognitoError> {
+        let keys = self
+            .pool_keys(&client.user_pool_id)
+            .await?
+            .ok_or_else(|| crate::user_pools::pool_not_found(&client.user_pool_id))?;
+        let now = now_ms() / 1000;
+        let claims = AccessTokenClaims {
+            sub: &client.client_id,
+            token_use: "access",
+            scope: scopes.join(" "),
+            auth_time: now,
+            iss: self.issuer(&client.user_pool_id),
+            exp: now + client.access_token_seconds,
+            iat: now,
+            version: 2,
+            jti: uuid::Uuid::new_v4().to_string(),
+            client_id: &client.client_id,
+        };
+        let json = serde_json::to_vec(&claims).map_err(|_| CognitoError::internal())?;
+        let access_token = keys.access.sign_jwt(&json).map_err(|e| {
+            tracing::error!(error = %e, "cannot sign an access token");
+            CognitoError::internal()
+        })?;
+        Ok(IssuedToken {
+            access_token,
+            expires_in: client.access_token_seconds,
+        })
+    }
+
+    /// `<issuer base>/<pool id>`, the `iss` of every token of the pool.
+    pub fn issuer(&self, user_pool_id: &str) -> String {
+        format!("{}/{user_pool_id}", self.config.issuer_base)
+    }
+}
+
+/// The scopes a token carries, or None for `invalid_scope`.
+///
+/// Omitted `scope` means every custom scope the client is allowed that still exists. A requested
+/// scope the client is not allowed is an error; an allowed one whose resource server or scope was
+/// deleted since is dropped (Cognito marks it inactive; re-adding it revives it).
+fn grant_scopes(
+    client: &ClientView,
+    requested: Option<&[String]>,
+    active: &HashSet<String>,
+) -> Option<Vec<String>> {
+    let custom = |s: &&String| !BUILT_IN_SCOPES.contains(&s.as_str());
+    let candidates: Vec<&String> = match requested {
+        None => client.allowed_scopes.iter().filter(custom).collect(),
+        Some(requested) => {
+            if requested
+                .iter()
+                .any(|s| !client.allowed_scopes.contains(s) || !custom(&s))
+            {
+                return None;
+            }
+            requested.iter().collect()
+        }
+    };
+    let mut granted: Vec<String> = Vec::new();
+    for scope in candidates {
+        if active.contains(scope.as_str()) && !granted.contains(scope) {
+            granted.push(scope.clone());
+        }
+    }
+    (!granted.is_empty()).then_some(granted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(allowed: &[&str]) -> ClientView {
+        ClientView {
+            client_id: "c".into(),
+            user_pool_id: "p".into(),
+            secret_digests: vec![],
+            client_credentials: true,
+            client_token_auth: false,
+            allowed_scopes: allowed.iter().map(|s| s.to_string()).collect(),
+            access_token_seconds: 3600,
+        }
+    }
+
+    fn set(items: &[&str]) -> HashSet<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn scope_rules() {
+        let client = view(&["api/read", "api/write", "openid", "gone/x"]);
+        let active = set(&["api/read", "api/write", "other/y"]);
+        let granted = grant_scopes(&client, None, &active);
+        assert_eq!(granted, Some(vec!["api/read".into(), "api/write".into()]));
+        let req = vec!["api/write".to_string()];
+        assert_eq!(
+            grant_scopes(&client, Some(&req), &active),
+            Some(req.clone())
+        );
+        // not allowed to this client
+        let req = vec!["other/y".to_string()];
+        assert_eq!(grant_scopes(&client, Some(&req), &active), None);
+        // built-in scopes are not for client_credentials
+        let req = vec!["openid".to_string()];
+        assert_eq!(grant_scopes(&client, Some(&req), &active), None);
+        // allowed but deleted: dropped; nothing left: invalid_scope
+        let req = vec!["gone/x".to_string(), "api/read".to_string()];
+        assert_eq!(
+            grant_scopes(&client, Some(&req), &active),
+            Some(vec!["api/read".into()])
+        );
+        let req = vec!["gone/x".to_string()];
+        assert_eq!(grant_scopes(&client, Some(&req), &active), None);
+    }
+}

@@ -1,0 +1,269 @@
+//! OAuth 2.0 endpoints: `POST /oauth2/token` (client_credentials), and per pool
+//! `/.well-known/jwks.json` and `/.well-known/openid-configuration`.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use rognito_ops::{OAuthError, TokenEndpointRequest};
+use serde::Serialize;
+
+use super::AppState;
+
+/// The token endpoint's form parameters, each at most once (RFC 6749 §3.2).
+#[derive(Default)]
+struct TokenForm {
+    grant_type: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    scope: Option<String>,
+}
+
+fn parse_form(body: &[u8]) -> Result<TokenForm, OAuthError> {
+    let mut form = TokenForm::default();
+    for (name, value) in form_urlencoded::parse(body) {
+        let slot = match name.as_ref() {
+            "grant_type" => &mut form.grant_type,
+            "client_id" => &mut form.client_id,
+            "client_secret" => &mut form.client_secret,
+            "scope" => &mut form.scope,
+            _ => continue,
+        };
+        if slot.replace(value.into_owned()).is_some() {
+            return Err(OAuthError::InvalidRequest(None));
+        }
+    }
+    Ok(form)
+}
+
+/// `Authorization: Basic base64(client_id:client_secret)`, if present and well-formed.
+/// `Err` when the header is present but is not valid Basic credentials.
+fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, ()> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| ())?;
+    let Some((scheme, encoded)) = value.split_once(' ') else {
+        return Err(());
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(());
+    }
+    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| ())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| ())?;
+    let (id, secret) = decoded.split_once(':').ok_or(())?;
+    Ok(Some((id.to_owned(), secret.to_owned())))
+}
+
+#[derive(Serialize)]
+struct TokenResponse<'a> {
+    access_token: &'a str,
+    expires_in: i64,
+    token_type: &'static str,
+}
+
+#[derive(Serialize)]
+struct ErrorResponse<'a> {
+    error: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_description: Option<&'a str>,
+}
+
+pub async fn token(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let basic = basic_credentials(&headers);
+    let used_basic = !matches!(basic, Ok(None));
+    match issue(&state, &headers, &body, basic).await {
+        Ok((access_token, expires_in)) => oauth_json(
+            StatusCode::OK,
+            &TokenResponse {
+                access_token: &access_token,
+                expires_in,
+                token_type: "Bearer",
+            },
+        ),
+        Err(e) => {
+            tracing::debug!(error = e.code(), "token request refused");
+            // RFC 6749 §5.2: a client that authenticated with Basic gets 401 and a challenge.
+            let status = match (&e, used_basic) {
+                (OAuthError::InvalidClient, true) => StatusCode::UNAUTHORIZED,
+                (OAuthError::ServerError, _) => StatusCode::INTERNAL_SERVER_ERROR,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            let mut response = oauth_json(
+                status,
+                &ErrorResponse {
+                    error: e.code(),
+                    error_description: e.description(),
+                },
+            );
+            if status == StatusCode::UNAUTHORIZED {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"rognito\""),
+                );
+            }
+            response
+        }
+    }
+}
+
+async fn issue(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+    basic: Result<Option<(String, String)>, ()>,
+) -> Result<(String, i64), OAuthError> {
+    let form_encoded = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !form_encoded || body.len() > state.max_body_bytes {
+        return Err(OAuthError::InvalidRequest(None));
+    }
+    let form = parse_form(body)?;
+    let basic = basic.map_err(|()| OAuthError::InvalidClient)?;
+    let (client_id, client_secret) = match (basic, form.client_id, form.client_secret) {
+        // Credentials in both places must agree.
+        (Some((id, secret)), body_id, body_secret) => {
+            if body_id.is_some_and(|b| b != id) || body_secret.is_some_and(|b| b != secret) {
+                return Err(OAuthError::InvalidClient);
+            }
+            (id, secret)
+        }
+        (None, Some(id), Some(secret)) => (id, secret),
+        (None, _, _) => return Err(OAuthError::InvalidClient),
+    };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let issued = state
+        .ops
+        .token_endpoint(TokenEndpointRequest {
+            host,
+            grant_type: form.grant_type.as_deref(),
+            client_id: &client_id,
+            client_secret: &client_secret,
+            scope: form.scope.as_deref(),
+        })
+        .await?;
+    Ok((issued.access_token, issued.expires_in))
+}
+
+fn oauth_json<T: Serialize>(status: StatusCode, body: &T) -> Response {
+    let body = serde_json::to_vec(body).unwrap_or_default();
+    (
+        status,
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json;charset=UTF-8"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (header::PRAGMA, HeaderValue::from_static("no-cache")),
+            (
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                HeaderValue::from_static("*"),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+#[derive(Serialize)]
+struct Jwks {
+    keys: Vec<rognito_ops::Jwk>,
+}
+
+pub async fn jwks(State(state): State<Arc<AppState>>, Path(pool_id): Path<String>) -> Response {
+    match state.ops.jwks(&pool_id).await {
+        Ok(Some(keys)) => public_json(&Jwks { keys }),
+        Ok(None) => pool_not_found(&pool_id),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+pub async fn openid_configuration(
+    State(state): State<Arc<AppState>>,
+    Path(pool_id): Path<String>,
+) -> Response {
+    match state.ops.openid_configuration(&pool_id).await {
+        Ok(Some(document)) => public_json(&document),
+        Ok(None) => pool_not_found(&pool_id),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+fn public_json<T: Serialize>(body: &T) -> Response {
+    let body = serde_json::to_vec(body).unwrap_or_default();
+    (
+        StatusCode::OK,
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                HeaderValue::from_static("*"),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn pool_not_found(pool_id: &str) -> Response {
+    let body = serde_json::json!({ "message": format!("User pool {pool_id} does not exist.") });
+    (
+        StatusCode::NOT_FOUND,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_parameters_appear_at_most_once() {
+        let form = parse_form(b"grant_type=client_credentials&scope=a%2Fb+c").expect("form");
+        assert_eq!(form.grant_type.as_deref(), Some("client_credentials"));
+        assert_eq!(form.scope.as_deref(), Some("a/b c"));
+        assert!(parse_form(b"scope=a&scope=b").is_err());
+    }
+
+    #[test]
+    fn basic_credentials_parse_and_reject_garbage() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(basic_credentials(&headers), Ok(None));
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(&format!("Basic {}", STANDARD.encode("id:se:cret")))
+                .expect("header"),
+        );
+        assert_eq!(
+            basic_credentials(&headers),
+            Ok(Some(("id".into(), "se:cret".into())))
+        );
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic !!"));
+        assert_eq!(basic_credentials(&headers), Err(()));
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer x"));
+        assert_eq!(basic_credentials(&headers), Err(()));
+    }
+}
