@@ -4,6 +4,7 @@
 
 mod durability;
 mod harness;
+mod m2m;
 mod protocol;
 mod resource_servers;
 mod user_pools;
