@@ -1,0 +1,66 @@
+//! Physical limits measured in the same run, so results are ratios rather than absolute times:
+//! the RSA-2048 signing rate of `openssl speed`, and SQLite's one-row-per-transaction rate with
+//! the durability rognito uses (WAL, synchronous=FULL).
+
+use std::path::Path;
+use std::process::Command;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+/// `openssl speed -multi 2 rsa2048`: RSA-2048 signatures per second on both cores.
+pub fn openssl_rsa2048_signs(seconds: u32) -> anyhow::Result<f64> {
+    let output = Command::new("openssl")
+        .args([
+            "speed",
+            "-multi",
+            "2",
+            "-seconds",
+            &seconds.to_string(),
+            "rsa2048",
+        ])
+        .output()
+        .context("cannot run openssl")?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    // "rsa 2048 bits 0.000522s 0.000015s   3830.0  66000.0" (sign, verify, sign/s, verify/s)
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with("rsa") && l.contains("2048"))
+        .context("no rsa 2048 line in openssl's output")?;
+    let numbers: Vec<&str> = line.split_whitespace().collect();
+    let signs = numbers.iter().rev().nth(1).context("no sign/s column")?;
+    f64::from_str(signs).context("sign/s is not a number")
+}
+
+/// Rows per second inserted one per transaction, each committed with an fsync.
+pub async fn sqlite_one_row_per_tx(dir: &Path, duration: Duration) -> anyhow::Result<f64> {
+    let options = SqliteConnectOptions::new()
+        .filename(dir.join("baseline.sqlite3"))
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await?;
+    sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")
+        .execute(&pool)
+        .await?;
+    let start = Instant::now();
+    let mut rows = 0u64;
+    while start.elapsed() < duration {
+        let mut tx = pool.begin().await?;
+        sqlx::query("INSERT INTO t (v) VALUES ($1)")
+            .bind("a row of about the size of a resource server's scopes document")
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        rows += 1;
+    }
+    let rate = rows as f64 / start.elapsed().as_secs_f64();
+    pool.close().await;
+    Ok(rate)
+}
