@@ -8,7 +8,6 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 /// `openssl speed -multi 2 rsa2048`: RSA-2048 signatures per second on both cores.
 pub fn openssl_rsa2048_signs(seconds: u32) -> anyhow::Result<f64> {
@@ -36,31 +35,19 @@ pub fn openssl_rsa2048_signs(seconds: u32) -> anyhow::Result<f64> {
 }
 
 /// Rows per second inserted one per transaction, each committed with an fsync.
-pub async fn sqlite_one_row_per_tx(dir: &Path, duration: Duration) -> anyhow::Result<f64> {
-    let options = SqliteConnectOptions::new()
-        .filename(dir.join("baseline.sqlite3"))
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Full);
-    let pool = SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect_with(options)
-        .await?;
-    sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")
-        .execute(&pool)
-        .await?;
+pub fn sqlite_one_row_per_tx(dir: &Path, duration: Duration) -> anyhow::Result<f64> {
+    let connection = rusqlite::Connection::open(dir.join("baseline.sqlite3"))?;
+    let _: String = connection.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    connection.pragma_update(None, "synchronous", "FULL")?;
+    connection.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")?;
     let start = Instant::now();
     let mut rows = 0u64;
     while start.elapsed() < duration {
-        let mut tx = pool.begin().await?;
-        sqlx::query("INSERT INTO t (v) VALUES ($1)")
-            .bind("a row of about the size of a resource server's scopes document")
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        connection.execute(
+            "INSERT INTO t (v) VALUES (?1)",
+            ["a row of about the size of a resource server's scopes document"],
+        )?;
         rows += 1;
     }
-    let rate = rows as f64 / start.elapsed().as_secs_f64();
-    pool.close().await;
-    Ok(rate)
+    Ok(rows as f64 / start.elapsed().as_secs_f64())
 }

@@ -162,9 +162,7 @@ async fn run_suite(
     let openssl = baselines::openssl_rsa2048_signs(limit_secs).ok();
     eprintln!("measuring SQLite one row per transaction ...");
     let sqlite =
-        baselines::sqlite_one_row_per_tx(work_dir, Duration::from_secs(u64::from(limit_secs)))
-            .await
-            .ok();
+        baselines::sqlite_one_row_per_tx(work_dir, Duration::from_secs(u64::from(limit_secs))).ok();
 
     let mut report = Report::new(Limits {
         openssl_rsa2048_signs: openssl,

@@ -6,16 +6,20 @@ The binary comes from the `ROGNITO_BIN` environment variable, defaulting to
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
 import signal
 import subprocess
 import threading
+import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlencode
 
 import boto3
+import jwt
 import pytest
 import requests
 from botocore.config import Config
@@ -173,3 +177,210 @@ def assert_raw_error(resp: requests.Response, code: str, message: str | None = N
     if message is not None:
         assert body["message"] == message
     return body
+
+
+# --- M2M: domains, app clients, the token endpoint and token verification ----------------------
+
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+TOKEN_CONTENT_TYPE = "application/json;charset=UTF-8"
+CLIENT_ID_RE = re.compile(r"[a-z0-9]{26}")
+GENERATED_SECRET_RE = re.compile(r"[a-z0-9]{51}")
+UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+ACCESS_TOKEN_CLAIMS = {
+    "sub", "token_use", "scope", "auth_time", "iss", "exp", "iat", "version", "jti", "client_id",
+}
+DISCOVERY_KEYS = {
+    "issuer", "jwks_uri", "token_endpoint", "authorization_endpoint", "userinfo_endpoint",
+    "response_types_supported", "scopes_supported", "subject_types_supported",
+    "id_token_signing_alg_values_supported", "token_endpoint_auth_methods_supported",
+}
+
+
+def unique_domain(prefix: str = "dom") -> str:
+    """A fresh prefix domain (lowercase hex, so it never holds a reserved word)."""
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+class M2M:
+    """A pool ready for client_credentials: resource server `api` (scopes read, write, admin),
+    a domain, and a confidential client allowed `api/read api/write` (see `make_m2m`)."""
+
+    def __init__(self, server: "Server", cognito, pool_id: str, domain: str | None,
+                 client: dict):
+        self.server = server
+        self.cognito = cognito
+        self.pool_id = pool_id
+        self.domain = domain
+        self.client = client
+        self.client_id: str = client["ClientId"]
+        self.client_secret: str | None = client.get("ClientSecret")
+
+    def token(self, scope: str | None = None, **kwargs) -> requests.Response:
+        return request_token(self.server.url, self.client_id, self.client_secret, scope=scope,
+                             **kwargs)
+
+    def issue(self, scope: str | None = None, **kwargs) -> str:
+        """A token that must be issued; returned after independent verification."""
+        resp = self.token(scope, **kwargs)
+        token = assert_token_response(resp)
+        # A requested scope comes back as asked (whitespace normalised); omitted, it is checked
+        # by the caller if it matters.
+        expected = " ".join(scope.split()) if scope is not None else None
+        verify_token(self.server.url, self.pool_id, token, client_id=self.client_id,
+                     scope=expected, expires_in=resp.json()["expires_in"])
+        return token
+
+    def client_kwargs(self, **overrides) -> dict:
+        """What an UpdateUserPoolClient needs to keep the client as make_m2m made it."""
+        kwargs = {
+            "UserPoolId": self.pool_id,
+            "ClientId": self.client_id,
+            "ClientName": self.client["ClientName"],
+            "AllowedOAuthFlowsUserPoolClient": True,
+            "AllowedOAuthFlows": ["client_credentials"],
+            "AllowedOAuthScopes": list(self.client.get("AllowedOAuthScopes", [])),
+        }
+        kwargs.update(overrides)
+        return kwargs
+
+
+def make_m2m(server: "Server", cognito=None, *, pool_id: str | None = None,
+             domain: bool = True, scopes=("read", "write", "admin"),
+             allowed=("api/read", "api/write"), **client_kwargs) -> M2M:
+    """A pool (new unless `pool_id`), resource server `api`, a domain (unless `domain=False`)
+    and a client_credentials client; `client_kwargs` override CreateUserPoolClient members."""
+    cognito = cognito or server.client()
+    if pool_id is None:
+        pool_id = cognito.create_user_pool(PoolName=unique("m2m"))["UserPool"]["Id"]
+    if scopes:
+        cognito.create_resource_server(
+            UserPoolId=pool_id, Identifier="api", Name="API",
+            Scopes=[{"ScopeName": s, "ScopeDescription": f"{s} access"} for s in scopes],
+        )
+    name = None
+    if domain:
+        name = unique_domain()
+        cognito.create_user_pool_domain(UserPoolId=pool_id, Domain=name)
+    kwargs = {
+        "UserPoolId": pool_id,
+        "ClientName": unique("m2m-client"),
+        "GenerateSecret": True,
+        "AllowedOAuthFlowsUserPoolClient": True,
+        "AllowedOAuthFlows": ["client_credentials"],
+        "AllowedOAuthScopes": list(allowed),
+    }
+    kwargs.update(client_kwargs)
+    kwargs = {k: v for k, v in kwargs.items() if v is not None}
+    client = cognito.create_user_pool_client(**kwargs)["UserPoolClient"]
+    return M2M(server, cognito, pool_id, name, client)
+
+
+def request_token(url: str, client_id: str | None = None, client_secret: str | None = None, *,
+                  scope: str | None = None, auth: str = "basic",
+                  grant_type: str | None = "client_credentials", extra: list | None = None,
+                  headers: dict | None = None, data: bytes | None = None) -> requests.Response:
+    """POST /oauth2/token. `auth="basic"` sends the credentials in an Authorization header,
+    `auth="body"` as client_id/client_secret form parameters, `auth="none"` not at all.
+    `extra` is a list of further (name, value) form pairs; `data` replaces the whole body."""
+    h = {"Content-Type": FORM_CONTENT_TYPE}
+    form: list[tuple[str, str]] = []
+    if grant_type is not None:
+        form.append(("grant_type", grant_type))
+    if auth == "basic":
+        h["Authorization"] = basic_auth(client_id or "", client_secret or "")
+    elif auth == "body":
+        if client_id is not None:
+            form.append(("client_id", client_id))
+        if client_secret is not None:
+            form.append(("client_secret", client_secret))
+    else:
+        assert auth == "none", auth
+    if scope is not None:
+        form.append(("scope", scope))
+    form += extra or []
+    if headers:
+        h.update(headers)
+    body = data if data is not None else urlencode(form).encode()
+    return requests.post(url + "/oauth2/token", data=body, headers=h, timeout=30)
+
+
+def basic_auth(client_id: str, client_secret: str) -> str:
+    return "Basic " + base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
+
+
+def assert_token_response(resp: requests.Response) -> str:
+    """A successful token response in Cognito's exact shape; returns the access token."""
+    assert resp.status_code == 200, (resp.status_code, resp.text)
+    assert resp.headers.get("Content-Type") == TOKEN_CONTENT_TYPE
+    assert resp.headers.get("Cache-Control") == "no-store"
+    body = resp.json()
+    assert set(body) == {"access_token", "expires_in", "token_type"}, body
+    assert body["token_type"] == "Bearer"
+    assert isinstance(body["expires_in"], int)
+    return body["access_token"]
+
+
+def assert_oauth_error(resp: requests.Response, code: str, status: int = 400) -> None:
+    """An OAuth error: `{"error": code}` and nothing else; a 401 carries a Basic challenge."""
+    assert resp.status_code == status, (resp.status_code, resp.text)
+    assert resp.headers.get("Content-Type") == TOKEN_CONTENT_TYPE
+    assert resp.json() == {"error": code}
+    if status == 401:
+        assert resp.headers.get("WWW-Authenticate", "").startswith("Basic "), resp.headers
+    else:
+        assert "WWW-Authenticate" not in resp.headers
+
+
+def discovery(url: str, pool_id: str) -> dict:
+    resp = requests.get(f"{url}/{pool_id}/.well-known/openid-configuration", timeout=30)
+    assert resp.status_code == 200, (resp.status_code, resp.text)
+    doc = resp.json()
+    assert set(doc) == DISCOVERY_KEYS, doc
+    return doc
+
+
+def jwks_of(url: str, pool_id: str) -> dict:
+    """The pool's JWKS, found the way a relying party finds it: through the discovery document."""
+    resp = requests.get(discovery(url, pool_id)["jwks_uri"], timeout=30)
+    assert resp.status_code == 200, (resp.status_code, resp.text)
+    return resp.json()
+
+
+def verify_token(url: str, pool_id: str, token: str, *, client_id: str,
+                 scope: str | None = None, expires_in: int | None = 3600,
+                 issuer: str | None = None) -> dict:
+    """Verifies an access token independently with PyJWT, against the JWKS that the pool's
+    discovery document points at, and checks Cognito's exact header and claim set.
+    `issuer` defaults to `<url>/<pool id>` (rognito's default issuer); `scope`, when given, is the
+    exact space-separated scope claim. Returns the claims."""
+    doc = discovery(url, pool_id)
+    expected_iss = issuer if issuer is not None else f"{url}/{pool_id}"
+    assert doc["issuer"] == expected_iss
+    keys = requests.get(doc["jwks_uri"], timeout=30).json()["keys"]
+    header = jwt.get_unverified_header(token)
+    assert set(header) == {"kid", "alg"}, header
+    assert header["alg"] == "RS256"
+    matching = [k for k in keys if k["kid"] == header["kid"]]
+    assert len(matching) == 1, (header, [k["kid"] for k in keys])
+    claims = jwt.decode(
+        token, jwt.PyJWK(matching[0]), algorithms=["RS256"], issuer=expected_iss,
+        options={"require": sorted(ACCESS_TOKEN_CLAIMS - {"scope"})},
+    )
+    assert set(claims) == ACCESS_TOKEN_CLAIMS, claims
+    assert claims["sub"] == client_id
+    assert claims["client_id"] == client_id
+    assert claims["token_use"] == "access"
+    assert claims["version"] == 2
+    assert claims["iss"] == expected_iss
+    assert UUID_RE.fullmatch(claims["jti"]), claims["jti"]
+    assert claims["auth_time"] == claims["iat"]
+    assert abs(claims["iat"] - time.time()) < 120
+    if expires_in is not None:
+        assert claims["exp"] - claims["iat"] == expires_in
+    if scope is not None:
+        assert claims["scope"] == scope
+    return claims
+
+
+def decode_unverified(token: str) -> dict:
+    return jwt.decode(token, options={"verify_signature": False})

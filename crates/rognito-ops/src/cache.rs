@@ -18,7 +18,7 @@ pub struct Cache<K, V> {
 }
 
 impl<K: Eq + Hash + Clone, V> Cache<K, V> {
-    /// A cache holding at most `capacity` entries (beyond that it is emptied and refills).
+    /// A cache holding at most `capacity` entries (beyond that an arbitrary eighth is evicted).
     pub fn new(capacity: usize) -> Self {
         Cache {
             entries: RwLock::new(HashMap::new()),
@@ -49,7 +49,15 @@ impl<K: Eq + Hash + Clone, V> Cache<K, V> {
             && self.generation.load(Ordering::Acquire) == generation
         {
             if entries.len() >= self.capacity {
-                entries.clear();
+                // HashMap order is arbitrary, so this drops an arbitrary eighth of the entries.
+                let victims: Vec<K> = entries
+                    .keys()
+                    .take(self.capacity / 8 + 1)
+                    .cloned()
+                    .collect();
+                for key in &victims {
+                    entries.remove(key);
+                }
             }
             entries.insert(key.clone(), value.clone());
         }

@@ -2,8 +2,6 @@
 //! OAuth settings (scopes must exist, client_credentials alone and only with a secret, token
 //! validity within Cognito's ranges).
 
-use std::collections::HashSet;
-
 use rognito_model::{
     CognitoError, CreateUserPoolClientRequest, CreateUserPoolClientResponse,
     DeleteUserPoolClientRequest, DescribeUserPoolClientRequest, DescribeUserPoolClientResponse,
@@ -42,7 +40,7 @@ impl Cognito {
         input: CreateUserPoolClientRequest,
     ) -> Result<CreateUserPoolClientResponse, CognitoError> {
         let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?.to_owned();
-        self.owned_pool(ctx, &pool_id).await?;
+        self.check_pool(ctx, &pool_id).await?;
         let secret = match (&input.client_secret, input.generate_secret) {
             (Some(given), _) => Some(given.clone()),
             (None, Some(true)) => Some(crate::ids::random_string(
@@ -140,7 +138,7 @@ impl Cognito {
         input: ListUserPoolClientsRequest,
     ) -> Result<ListUserPoolClientsResponse, CognitoError> {
         let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
-        self.owned_pool(ctx, pool_id).await?;
+        self.check_pool(ctx, pool_id).await?;
         let limit = input
             .max_results
             .and_then(|n| u32::try_from(n).ok())
@@ -204,7 +202,7 @@ impl Cognito {
         pool_id: &str,
         client_id: &str,
     ) -> Result<ClientRecord, CognitoError> {
-        self.owned_pool(ctx, pool_id).await?;
+        self.check_pool(ctx, pool_id).await?;
         match self.store.client(client_id).await.map_err(internal)? {
             Some(record) if record.user_pool_id == pool_id => Ok(record),
             _ => Err(client_not_found(client_id)),
@@ -272,10 +270,9 @@ impl Cognito {
         let scopes = client.allowed_o_auth_scopes.clone().unwrap_or_default();
         if !scopes.is_empty() {
             let existing = self.active_scopes(pool_id).await?;
-            if let Some(missing) = scopes
-                .iter()
-                .find(|s| !BUILT_IN_SCOPES.contains(&s.as_str()) && !existing.contains(s.as_str()))
-            {
+            if let Some(missing) = scopes.iter().find(|s| {
+                !BUILT_IN_SCOPES.contains(&s.as_str()) && !existing.scopes.contains(s.as_str())
+            }) {
                 return Err(CognitoError::new(
                     ErrorCode::ScopeDoesNotExistException,
                     format!("Invalid scope requested: {missing}"),
@@ -334,43 +331,6 @@ impl Cognito {
     /// Drops everything cached about a changed or deleted client.
     pub(crate) fn forget_client(&self, client_id: &str) {
         self.client_views.invalidate(&client_id.to_owned());
-    }
-
-    /// Every `identifier/scope` that exists in the pool right now.
-    pub(crate) async fn active_scopes(
-        &self,
-        pool_id: &str,
-    ) -> Result<std::sync::Arc<HashSet<String>>, CognitoError> {
-        let loaded = self
-            .pool_scopes
-            .get_or_load(&pool_id.to_owned(), || async {
-                let mut scopes = HashSet::new();
-                let mut after: Option<String> = None;
-                loop {
-                    let page = self
-                        .store
-                        .list_resource_servers(pool_id, after.as_deref(), 500)
-                        .await
-                        .map_err(internal)?;
-                    for server in &page.items {
-                        let names: Vec<rognito_model::ResourceServerScopeType> =
-                            serde_json::from_str(&server.scopes)
-                                .map_err(|_| CognitoError::internal())?;
-                        for scope in names {
-                            if let Some(name) = scope.scope_name {
-                                scopes.insert(format!("{}/{name}", server.identifier));
-                            }
-                        }
-                    }
-                    match (page.more, page.items.last()) {
-                        (true, Some(last)) => after = Some(last.identifier.clone()),
-                        _ => break,
-                    }
-                }
-                Ok::<_, CognitoError>(Some(scopes))
-            })
-            .await?;
-        loaded.ok_or_else(CognitoError::internal)
     }
 }
 

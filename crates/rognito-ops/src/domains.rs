@@ -41,7 +41,7 @@ impl Cognito {
                 "Domain cannot contain reserved word: {word}"
             )));
         }
-        self.owned_pool(ctx, pool_id).await?;
+        self.check_pool(ctx, pool_id).await?;
         let settings = DomainSettings {
             managed_login_version: input.managed_login_version,
             custom_domain_config: input.custom_domain_config.clone(),
@@ -123,7 +123,7 @@ impl Cognito {
     ) -> Result<UpdateUserPoolDomainResponse, CognitoError> {
         let domain = required(input.domain.as_deref(), "Domain")?;
         let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
-        self.owned_pool(ctx, pool_id).await?;
+        self.check_pool(ctx, pool_id).await?;
         let settings = DomainSettings {
             managed_login_version: input.managed_login_version,
             custom_domain_config: input.custom_domain_config.clone(),
@@ -158,7 +158,7 @@ impl Cognito {
     ) -> Result<EmptyOutput, CognitoError> {
         let domain = required(input.domain.as_deref(), "Domain")?;
         let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
-        self.owned_pool(ctx, pool_id).await?;
+        self.check_pool(ctx, pool_id).await?;
         let deleted = self
             .store
             .delete_domain(pool_id, domain)
@@ -206,12 +206,14 @@ impl Cognito {
         Ok(cached.and_then(|d| (*d).clone()))
     }
 
-    /// `<prefix>` when `host` is `<prefix>.auth.<region>.amazoncognito.com[:port]`.
-    pub(crate) fn domain_prefix_of_host<'h>(&self, host: &'h str) -> Option<&'h str> {
-        let host = host.split(':').next()?;
+    /// `<prefix>` when `host` is `<prefix>.auth.<region>.amazoncognito.com[:port]`. Host names
+    /// are case-insensitive, so the comparison is made in lower case.
+    pub(crate) fn domain_prefix_of_host(&self, host: &str) -> Option<String> {
+        let host = host.split(':').next()?.to_ascii_lowercase();
         let (prefix, rest) = host.split_once(".auth.")?;
         let region = rest.strip_suffix(".amazoncognito.com")?;
-        (!prefix.is_empty() && !region.is_empty() && !region.contains('.')).then_some(prefix)
+        (!prefix.is_empty() && !region.is_empty() && !region.contains('.'))
+            .then(|| prefix.to_owned())
     }
 }
 

@@ -45,8 +45,10 @@ pub struct Cognito {
     pool_keys: cache::Cache<String, signing::PoolKeys>,
     /// What token issuing needs of each client (secret digests, flows, scopes).
     client_views: cache::Cache<String, tokens::ClientView>,
-    /// Each pool's existing `identifier/scope` strings.
-    pool_scopes: cache::Cache<String, std::collections::HashSet<String>>,
+    /// Each pool's account (every pool-scoped operation checks it).
+    pool_accounts: cache::Cache<String, String>,
+    /// Each pool's resource servers and the `identifier/scope` strings they define.
+    pool_servers: cache::Cache<String, resource_servers::PoolServers>,
     /// Pool id → its domain, and domain → its pool.
     pool_domains: cache::Cache<String, Option<String>>,
     domain_pools: cache::Cache<String, Option<String>>,
@@ -68,7 +70,8 @@ impl Cognito {
             master,
             pool_keys: cache::Cache::new(10_000),
             client_views: cache::Cache::new(100_000),
-            pool_scopes: cache::Cache::new(10_000),
+            pool_accounts: cache::Cache::new(200_000),
+            pool_servers: cache::Cache::new(20_000),
             pool_domains: cache::Cache::new(100_000),
             domain_pools: cache::Cache::new(100_000),
         })

@@ -4,7 +4,8 @@
 //! request and a duplicate Identifier in a pool are InvalidParameterException; Update replaces
 //! Name and Scopes wholesale (omitted Scopes means none) and never changes the Identifier.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Arc;
 
 use rognito_model::{
     CognitoError, CreateResourceServerRequest, CreateResourceServerResponse,
@@ -19,6 +20,14 @@ use crate::pagination::Listing;
 use crate::user_pools::pool_not_found;
 use crate::{Cognito, RequestContext, internal, required};
 
+/// A pool's resource servers as served from memory.
+#[derive(Debug, Default)]
+pub(crate) struct PoolServers {
+    pub by_identifier: BTreeMap<String, ResourceServerType>,
+    /// Every `identifier/scope` the servers define.
+    pub scopes: HashSet<String>,
+}
+
 /// ListResourceServers' page size when MaxResults is omitted (the model's maximum).
 const DEFAULT_PAGE_SIZE: u32 = 50;
 
@@ -31,7 +40,7 @@ impl Cognito {
         let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
         let identifier = required(input.identifier.as_deref(), "Identifier")?;
         let name = required(input.name.as_deref(), "Name")?;
-        self.owned_pool(ctx, pool_id).await?;
+        self.check_pool(ctx, pool_id).await?;
         let scopes = self.checked_scopes(input.scopes)?;
         let now = now_ms();
         let record = ResourceServerRecord {
@@ -44,7 +53,7 @@ impl Cognito {
         };
         let quota = self.config.quotas.resource_servers_per_user_pool;
         let created = self.store.create_resource_server(&record, quota).await;
-        self.forget_scopes(pool_id);
+        self.forget_servers(pool_id);
         match created {
             Ok(()) => Ok(CreateResourceServerResponse {
                 resource_server: Some(resource_server_type(&record)?),
@@ -67,15 +76,14 @@ impl Cognito {
     ) -> Result<DescribeResourceServerResponse, CognitoError> {
         let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
         let identifier = required(input.identifier.as_deref(), "Identifier")?;
-        self.owned_pool(ctx, pool_id).await?;
-        let record = self
-            .store
-            .resource_server(pool_id, identifier)
-            .await
-            .map_err(internal)?
+        self.check_pool(ctx, pool_id).await?;
+        let servers = self.pool_servers(pool_id).await?;
+        let server = servers
+            .by_identifier
+            .get(identifier)
             .ok_or_else(|| server_not_found(pool_id, identifier))?;
         Ok(DescribeResourceServerResponse {
-            resource_server: Some(resource_server_type(&record)?),
+            resource_server: Some(server.clone()),
         })
     }
 
@@ -85,7 +93,7 @@ impl Cognito {
         input: ListResourceServersRequest,
     ) -> Result<ListResourceServersResponse, CognitoError> {
         let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
-        self.owned_pool(ctx, pool_id).await?;
+        self.check_pool(ctx, pool_id).await?;
         let limit = input
             .max_results
             .and_then(|n| u32::try_from(n).ok())
@@ -97,26 +105,25 @@ impl Cognito {
             ),
             None => None,
         };
-        let page = self
-            .store
-            .list_resource_servers(pool_id, after.as_deref(), limit)
-            .await
-            .map_err(internal)?;
-        let next_token = match (page.more, page.items.last()) {
-            (true, Some(last)) => Some(self.pages.encode(
-                Listing::ResourceServers,
-                pool_id,
-                &last.identifier,
-            )),
+        let servers = self.pool_servers(pool_id).await?;
+        let start = match &after {
+            Some(after) => std::ops::Bound::Excluded(after.as_str()),
+            None => std::ops::Bound::Unbounded,
+        };
+        let mut page: Vec<ResourceServerType> = servers
+            .by_identifier
+            .range::<str, _>((start, std::ops::Bound::Unbounded))
+            .take(limit as usize + 1)
+            .map(|(_, server)| server.clone())
+            .collect();
+        let more = page.len() > limit as usize;
+        page.truncate(limit as usize);
+        let next_token = match (more, page.last().and_then(|s| s.identifier.as_deref())) {
+            (true, Some(last)) => Some(self.pages.encode(Listing::ResourceServers, pool_id, last)),
             _ => None,
         };
-        let servers = page
-            .items
-            .iter()
-            .map(resource_server_type)
-            .collect::<Result<Vec<_>, _>>()?;
         Ok(ListResourceServersResponse {
-            resource_servers: Some(servers),
+            resource_servers: Some(page),
             next_token,
         })
     }
@@ -129,7 +136,7 @@ impl Cognito {
         let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
         let identifier = required(input.identifier.as_deref(), "Identifier")?;
         let name = required(input.name.as_deref(), "Name")?;
-        self.owned_pool(ctx, pool_id).await?;
+        self.check_pool(ctx, pool_id).await?;
         // Cognito's Update* replace: an omitted Scopes sets the scopes to the default (none).
         let scopes = self.checked_scopes(input.scopes)?;
         let record = ResourceServerRecord {
@@ -141,7 +148,7 @@ impl Cognito {
             modified_ms: now_ms(),
         };
         let stored = self.store.replace_resource_server(&record).await;
-        self.forget_scopes(pool_id);
+        self.forget_servers(pool_id);
         let stored = stored
             .map_err(internal)?
             .ok_or_else(|| server_not_found(pool_id, identifier))?;
@@ -157,18 +164,66 @@ impl Cognito {
     ) -> Result<EmptyOutput, CognitoError> {
         let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
         let identifier = required(input.identifier.as_deref(), "Identifier")?;
-        self.owned_pool(ctx, pool_id).await?;
+        self.check_pool(ctx, pool_id).await?;
         let deleted = self.store.delete_resource_server(pool_id, identifier).await;
-        self.forget_scopes(pool_id);
+        self.forget_servers(pool_id);
         if !deleted.map_err(internal)? {
             return Err(server_not_found(pool_id, identifier));
         }
         Ok(EmptyOutput {})
     }
 
-    /// A scope change takes effect on the very next token request.
-    fn forget_scopes(&self, pool_id: &str) {
-        self.pool_scopes.invalidate(&pool_id.to_owned());
+    /// A change to a pool's servers shows on the very next read and token request.
+    fn forget_servers(&self, pool_id: &str) {
+        self.pool_servers.invalidate(&pool_id.to_owned());
+    }
+
+    /// The pool's resource servers, from memory or loaded whole from the store.
+    pub(crate) async fn pool_servers(
+        &self,
+        pool_id: &str,
+    ) -> Result<Arc<PoolServers>, CognitoError> {
+        let loaded = self
+            .pool_servers
+            .get_or_load(&pool_id.to_owned(), || async {
+                let mut servers = PoolServers::default();
+                let mut after: Option<String> = None;
+                loop {
+                    let page = self
+                        .store
+                        .list_resource_servers(pool_id, after.as_deref(), 500)
+                        .await
+                        .map_err(internal)?;
+                    for record in &page.items {
+                        let server = resource_server_type(record)?;
+                        for scope in server.scopes.iter().flatten() {
+                            if let Some(name) = &scope.scope_name {
+                                servers
+                                    .scopes
+                                    .insert(format!("{}/{name}", record.identifier));
+                            }
+                        }
+                        servers
+                            .by_identifier
+                            .insert(record.identifier.clone(), server);
+                    }
+                    match (page.more, page.items.last()) {
+                        (true, Some(last)) => after = Some(last.identifier.clone()),
+                        _ => break,
+                    }
+                }
+                Ok::<_, CognitoError>(Some(servers))
+            })
+            .await?;
+        loaded.ok_or_else(CognitoError::internal)
+    }
+
+    /// Every `identifier/scope` that exists in the pool right now.
+    pub(crate) async fn active_scopes(
+        &self,
+        pool_id: &str,
+    ) -> Result<Arc<PoolServers>, CognitoError> {
+        self.pool_servers(pool_id).await
     }
 
     /// Scopes as stored: sorted by ScopeName (as Cognito returns them), names unique, within

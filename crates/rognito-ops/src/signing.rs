@@ -64,11 +64,37 @@ impl Cognito {
     ) -> Result<Option<std::sync::Arc<PoolKeys>>, CognitoError> {
         self.pool_keys
             .get_or_load(&user_pool_id.to_owned(), || async {
-                let records = self
+                let mut records = self
                     .store
                     .signing_keys(user_pool_id)
                     .await
                     .map_err(crate::internal)?;
+                if records.is_empty() {
+                    // A pool loaded without keys (bulk seeding) gets them on first need; if two
+                    // requests race here, both re-read and settle on the same newest pair.
+                    if self
+                        .store
+                        .user_pool(user_pool_id)
+                        .await
+                        .map_err(crate::internal)?
+                        .is_none()
+                    {
+                        return Ok(None);
+                    }
+                    let fresh = self
+                        .new_pool_keys(user_pool_id, crate::clock::now_ms())
+                        .await?;
+                    match self.store.add_signing_keys(&fresh).await {
+                        Ok(()) => {}
+                        Err(rognito_store::StoreError::NotFound) => return Ok(None),
+                        Err(e) => return Err(crate::internal(e)),
+                    }
+                    records = self
+                        .store
+                        .signing_keys(user_pool_id)
+                        .await
+                        .map_err(crate::internal)?;
+                }
                 let newest = |purpose: KeyPurpose| {
                     records.iter().rev().find(|r| r.purpose == purpose.as_str())
                 };

@@ -117,7 +117,7 @@ impl Cognito {
             return Err(OAuthError::InvalidClient);
         };
         if let Some(prefix) = request.host.and_then(|h| self.domain_prefix_of_host(h)) {
-            let owner = self.pool_of_domain(prefix).await.map_err(oauth_internal)?;
+            let owner = self.pool_of_domain(&prefix).await.map_err(oauth_internal)?;
             if owner.as_deref() != Some(client.user_pool_id.as_str()) {
                 return Err(OAuthError::InvalidClient);
             }
@@ -146,8 +146,8 @@ impl Cognito {
             .active_scopes(&client.user_pool_id)
             .await
             .map_err(oauth_internal)?;
-        let scopes =
-            grant_scopes(&client, requested.as_deref(), &active).ok_or(OAuthError::InvalidScope)?;
+        let scopes = grant_scopes(&client, requested.as_deref(), &active.scopes)
+            .ok_or(OAuthError::InvalidScope)?;
         self.sign_access_token(&client, &scopes)
             .await
             .map_err(oauth_internal)
@@ -179,12 +179,22 @@ impl Cognito {
         }
         let active = self.active_scopes(&client.user_pool_id).await?;
         let requested = input.scopes.as_deref().filter(|s| !s.is_empty());
-        let scopes = grant_scopes(&client, requested, &active).ok_or_else(|| {
-            let invalid = requested
-                .and_then(|r| r.iter().find(|s| !client.allowed_scopes.contains(s)))
-                .cloned()
-                .unwrap_or_default();
-            CognitoError::invalid_parameter(format!("Invalid scope requested: {invalid}"))
+        let scopes = grant_scopes(&client, requested, &active.scopes).ok_or_else(|| {
+            // Name the first requested scope that cannot be granted (not allowed, built-in, or
+            // no longer defined), else the client's first allowed one.
+            let refused = |s: &&String| {
+                !client.allowed_scopes.contains(s)
+                    || BUILT_IN_SCOPES.contains(&s.as_str())
+                    || !active.scopes.contains(s.as_str())
+            };
+            let invalid = match requested {
+                Some(r) => r.iter().find(refused),
+                None => client.allowed_scopes.iter().find(refused),
+            };
+            CognitoError::invalid_parameter(format!(
+                "Invalid scope requested: {}",
+                invalid.map(String::as_str).unwrap_or_default()
+            ))
         })?;
         let token = self.sign_access_token(&client, &scopes).await?;
         Ok(GetClientTokenResponse {

@@ -163,8 +163,28 @@ impl Cognito {
         Ok(EmptyOutput {})
     }
 
-    /// The pool if it exists and belongs to the caller's account; otherwise Cognito's
-    /// "does not exist" (another account's pool is indistinguishable from a missing one).
+    /// Checks that the pool exists and is the caller's (cached); otherwise Cognito's "does not
+    /// exist" (another account's pool is indistinguishable from a missing one).
+    pub(crate) async fn check_pool(
+        &self,
+        ctx: &RequestContext,
+        id: &str,
+    ) -> Result<(), CognitoError> {
+        let account = self
+            .pool_accounts
+            .get_or_load(&id.to_owned(), || async {
+                let record = self.store.user_pool(id).await.map_err(internal)?;
+                Ok::<_, CognitoError>(record.map(|r| r.account_id))
+            })
+            .await?;
+        match account {
+            Some(account) if *account == ctx.account_id => Ok(()),
+            _ => Err(pool_not_found(id)),
+        }
+    }
+
+    /// The pool's stored record if it exists and belongs to the caller's account; otherwise
+    /// Cognito's "does not exist".
     pub(crate) async fn owned_pool(
         &self,
         ctx: &RequestContext,
@@ -179,7 +199,8 @@ impl Cognito {
     /// Drops everything cached about a deleted pool.
     fn forget_pool(&self, id: &str) {
         self.pool_keys.invalidate(&id.to_owned());
-        self.pool_scopes.invalidate(&id.to_owned());
+        self.pool_accounts.invalidate(&id.to_owned());
+        self.pool_servers.invalidate(&id.to_owned());
         self.pool_domains.invalidate(&id.to_owned());
         // Clients are cached by client id; a pool's deletion removes an unknown set of them.
         self.client_views.invalidate_all();

@@ -11,9 +11,11 @@ pub enum StoreError {
     #[error("the change would break an invariant of the stored data")]
     Conflict,
     #[error("storage failure: {0}")]
-    Backend(#[from] sqlx::Error),
-    #[error("migration failure: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Backend(#[from] rusqlite::Error),
+    #[error("the write was not committed: {0}")]
+    Commit(String),
+    #[error("the store is closed")]
+    Closed,
     #[error("cannot open the database: {0}")]
     Open(String),
 }

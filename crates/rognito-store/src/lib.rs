@@ -1,7 +1,7 @@
 //! rognito's storage layer: the [`Store`] traits the operations layer talks to, the records it
-//! stores, and the SQLite implementation ([`SqliteStore`]). The SQL is kept portable (`$N`
-//! placeholders, BIGINT milliseconds, TEXT JSON documents) so a PostgreSQL implementation can
-//! share it.
+//! stores, and the SQLite implementation ([`SqliteStore`]). The SQL sticks to the subset SQLite and PostgreSQL share
+//! (BIGINT milliseconds, TEXT JSON documents, app-generated keys, no sequences) so a PostgreSQL
+//! implementation can follow the same statements.
 //!
 //! The store knows nothing of Cognito's shapes or messages: documents are opaque JSON text and
 //! failures are [`StoreError`] values that the operations layer turns into Cognito errors.
@@ -54,6 +54,10 @@ pub trait UserPoolStore: Send + Sync + 'static {
     async fn delete_user_pool(&self, id: &str) -> Result<bool, StoreError>;
 
     async fn signing_keys(&self, user_pool_id: &str) -> Result<Vec<SigningKeyRecord>, StoreError>;
+
+    /// Adds keys to existing pools (`NotFound` for a missing pool): for pools that were loaded
+    /// without keys, e.g. by the benchmark's bulk seeding.
+    async fn add_signing_keys(&self, keys: &[SigningKeyRecord]) -> Result<(), StoreError>;
 }
 
 #[async_trait]

@@ -1,60 +1,54 @@
 //! App clients and their secrets.
 
 use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{SqliteStore, is_unique_violation, quota};
+use super::{SqliteStore, exists, is_unique_violation, quota};
 use crate::{ClientRecord, ClientSecretRecord, ClientStore, Page, StoreError};
 
-type ClientRow = (String, String, String, String, i64, i64);
-type SecretRow = (String, String, Vec<u8>, Vec<u8>, i64);
+const CLIENT_COLUMNS: &str = "client_id, user_pool_id, client_name, doc, created_ms, modified_ms";
 
-fn client_record(
-    (client_id, user_pool_id, client_name, doc, created_ms, modified_ms): ClientRow,
-) -> ClientRecord {
-    ClientRecord {
-        client_id,
-        user_pool_id,
-        client_name,
-        doc,
-        created_ms,
-        modified_ms,
-    }
+fn client_record(row: &Row<'_>) -> rusqlite::Result<ClientRecord> {
+    Ok(ClientRecord {
+        client_id: row.get(0)?,
+        user_pool_id: row.get(1)?,
+        client_name: row.get(2)?,
+        doc: row.get(3)?,
+        created_ms: row.get(4)?,
+        modified_ms: row.get(5)?,
+    })
 }
 
-fn secret_record(
-    (secret_id, client_id, ciphertext, digest, created_ms): SecretRow,
-) -> ClientSecretRecord {
-    ClientSecretRecord {
-        secret_id,
-        client_id,
-        ciphertext,
-        digest,
-        created_ms,
-    }
+fn secret_record(row: &Row<'_>) -> rusqlite::Result<ClientSecretRecord> {
+    Ok(ClientSecretRecord {
+        secret_id: row.get(0)?,
+        client_id: row.get(1)?,
+        ciphertext: row.get(2)?,
+        digest: row.get(3)?,
+        created_ms: row.get(4)?,
+    })
 }
 
-macro_rules! client_columns {
-    () => {
-        "client_id, user_pool_id, client_name, doc, created_ms, modified_ms"
-    };
-}
-
-async fn insert_secret(
-    tx: &mut sqlx::SqliteConnection,
-    secret: &ClientSecretRecord,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+fn insert_secret(c: &Connection, secret: &ClientSecretRecord) -> rusqlite::Result<usize> {
+    c.execute(
         "INSERT INTO client_secrets (secret_id, client_id, ciphertext, digest, created_ms) \
-         VALUES ($1, $2, $3, $4, $5)",
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            secret.secret_id,
+            secret.client_id,
+            secret.ciphertext,
+            secret.digest,
+            secret.created_ms
+        ],
     )
-    .bind(&secret.secret_id)
-    .bind(&secret.client_id)
-    .bind(&secret.ciphertext)
-    .bind(&secret.digest)
-    .bind(secret.created_ms)
-    .execute(tx)
-    .await?;
-    Ok(())
+}
+
+fn secret_count(c: &Connection, client_id: &str) -> rusqlite::Result<i64> {
+    c.query_row(
+        "SELECT COUNT(*) FROM client_secrets WHERE client_id = ?1",
+        [client_id],
+        |r| r.get(0),
+    )
 }
 
 #[async_trait]
@@ -65,60 +59,58 @@ impl ClientStore for SqliteStore {
         secret: Option<&ClientSecretRecord>,
         max_per_pool: u64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.writer.begin().await?;
-        let counted = sqlx::query(
-            "UPDATE user_pools SET client_count = client_count + 1 \
-             WHERE id = $1 AND client_count < $2",
-        )
-        .bind(&client.user_pool_id)
-        .bind(quota(max_per_pool))
-        .execute(&mut *tx)
-        .await?;
-        if counted.rows_affected() == 0 {
-            let pool: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM user_pools WHERE id = $1")
-                .bind(&client.user_pool_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            return Err(if pool.is_none() {
-                StoreError::NotFound
-            } else {
-                StoreError::LimitExceeded
-            });
-        }
-        let inserted = sqlx::query(concat!(
-            "INSERT INTO user_pool_clients (",
-            client_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6)"
-        ))
-        .bind(&client.client_id)
-        .bind(&client.user_pool_id)
-        .bind(&client.client_name)
-        .bind(&client.doc)
-        .bind(client.created_ms)
-        .bind(client.modified_ms)
-        .execute(&mut *tx)
-        .await;
-        match inserted {
-            Err(e) if is_unique_violation(&e) => return Err(StoreError::AlreadyExists),
-            other => other?,
-        };
-        if let Some(secret) = secret {
-            insert_secret(&mut tx, secret).await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        let client = client.clone();
+        let secret = secret.cloned();
+        self.write(move |c| {
+            let counted = c.execute(
+                "UPDATE user_pools SET client_count = client_count + 1 \
+                 WHERE id = ?1 AND client_count < ?2",
+                params![client.user_pool_id, quota(max_per_pool)],
+            )?;
+            if counted == 0 {
+                let pool = exists(c, "SELECT 1 FROM user_pools WHERE id = ?1", [&client.user_pool_id])?;
+                return Err(if pool {
+                    StoreError::LimitExceeded
+                } else {
+                    StoreError::NotFound
+                });
+            }
+            let inserted = c.execute(
+                &format!(
+                    "INSERT INTO user_pool_clients ({CLIENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                ),
+                params![
+                    client.client_id,
+                    client.user_pool_id,
+                    client.client_name,
+                    client.doc,
+                    client.created_ms,
+                    client.modified_ms
+                ],
+            );
+            match inserted {
+                Err(e) if is_unique_violation(&e) => return Err(StoreError::AlreadyExists),
+                other => other?,
+            };
+            if let Some(secret) = &secret {
+                insert_secret(c, secret)?;
+            }
+            Ok(())
+        })
+        .await
     }
 
     async fn client(&self, client_id: &str) -> Result<Option<ClientRecord>, StoreError> {
-        let row: Option<ClientRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            client_columns!(),
-            " FROM user_pool_clients WHERE client_id = $1"
-        ))
-        .bind(client_id)
-        .fetch_optional(&self.readers)
-        .await?;
-        Ok(row.map(client_record))
+        let client_id = client_id.to_owned();
+        self.read(move |c| {
+            Ok(c.query_row(
+                &format!("SELECT {CLIENT_COLUMNS} FROM user_pool_clients WHERE client_id = ?1"),
+                [&client_id],
+                client_record,
+            )
+            .optional()?)
+        })
+        .await
     }
 
     async fn list_clients(
@@ -127,70 +119,78 @@ impl ClientStore for SqliteStore {
         after: Option<&str>,
         limit: u32,
     ) -> Result<Page<ClientRecord>, StoreError> {
-        let rows: Vec<ClientRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            client_columns!(),
-            " FROM user_pool_clients WHERE user_pool_id = $1 AND client_id > $2 \
-             ORDER BY client_id LIMIT $3"
-        ))
-        .bind(user_pool_id)
-        .bind(after.unwrap_or(""))
-        .bind(i64::from(limit) + 1)
-        .fetch_all(&self.readers)
-        .await?;
-        Ok(Page::from_rows(
-            rows.into_iter().map(client_record).collect(),
-            limit,
-        ))
+        let pool = user_pool_id.to_owned();
+        let after = after.unwrap_or("").to_owned();
+        self.read(move |c| {
+            let mut statement = c.prepare_cached(&format!(
+                "SELECT {CLIENT_COLUMNS} FROM user_pool_clients \
+                 WHERE user_pool_id = ?1 AND client_id > ?2 ORDER BY client_id LIMIT ?3"
+            ))?;
+            let rows = statement
+                .query_map(params![pool, after, i64::from(limit) + 1], client_record)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(Page::from_rows(rows, limit))
+        })
+        .await
     }
 
     async fn replace_client(
         &self,
         client: &ClientRecord,
     ) -> Result<Option<ClientRecord>, StoreError> {
-        let row: Option<ClientRow> = sqlx::query_as(concat!(
-            "UPDATE user_pool_clients SET client_name = $3, doc = $4, modified_ms = $5 \
-             WHERE client_id = $1 AND user_pool_id = $2 RETURNING ",
-            client_columns!()
-        ))
-        .bind(&client.client_id)
-        .bind(&client.user_pool_id)
-        .bind(&client.client_name)
-        .bind(&client.doc)
-        .bind(client.modified_ms)
-        .fetch_optional(&self.writer)
-        .await?;
-        Ok(row.map(client_record))
+        let client = client.clone();
+        self.write(move |c| {
+            Ok(c.query_row(
+                &format!(
+                    "UPDATE user_pool_clients SET client_name = ?3, doc = ?4, modified_ms = ?5 \
+                     WHERE client_id = ?1 AND user_pool_id = ?2 RETURNING {CLIENT_COLUMNS}"
+                ),
+                params![
+                    client.client_id,
+                    client.user_pool_id,
+                    client.client_name,
+                    client.doc,
+                    client.modified_ms
+                ],
+                client_record,
+            )
+            .optional()?)
+        })
+        .await
     }
 
     async fn delete_client(&self, user_pool_id: &str, client_id: &str) -> Result<bool, StoreError> {
-        let mut tx = self.writer.begin().await?;
-        let deleted =
-            sqlx::query("DELETE FROM user_pool_clients WHERE user_pool_id = $1 AND client_id = $2")
-                .bind(user_pool_id)
-                .bind(client_id)
-                .execute(&mut *tx)
-                .await?;
-        if deleted.rows_affected() == 0 {
-            return Ok(false);
-        }
-        sqlx::query("UPDATE user_pools SET client_count = client_count - 1 WHERE id = $1")
-            .bind(user_pool_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(true)
+        let (pool, client_id) = (user_pool_id.to_owned(), client_id.to_owned());
+        self.write(move |c| {
+            let deleted = c.execute(
+                "DELETE FROM user_pool_clients WHERE user_pool_id = ?1 AND client_id = ?2",
+                params![pool, client_id],
+            )?;
+            if deleted == 0 {
+                return Ok(false);
+            }
+            c.execute(
+                "UPDATE user_pools SET client_count = client_count - 1 WHERE id = ?1",
+                [&pool],
+            )?;
+            Ok(true)
+        })
+        .await
     }
 
     async fn client_secrets(&self, client_id: &str) -> Result<Vec<ClientSecretRecord>, StoreError> {
-        let rows: Vec<SecretRow> = sqlx::query_as(
-            "SELECT secret_id, client_id, ciphertext, digest, created_ms FROM client_secrets \
-             WHERE client_id = $1 ORDER BY created_ms, secret_id",
-        )
-        .bind(client_id)
-        .fetch_all(&self.readers)
-        .await?;
-        Ok(rows.into_iter().map(secret_record).collect())
+        let client_id = client_id.to_owned();
+        self.read(move |c| {
+            let mut statement = c.prepare_cached(
+                "SELECT secret_id, client_id, ciphertext, digest, created_ms FROM client_secrets \
+                 WHERE client_id = ?1 ORDER BY created_ms, secret_id",
+            )?;
+            let rows = statement
+                .query_map([&client_id], secret_record)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+        .await
     }
 
     async fn add_client_secret(
@@ -198,27 +198,25 @@ impl ClientStore for SqliteStore {
         secret: &ClientSecretRecord,
         max: u64,
     ) -> Result<(), StoreError> {
-        // The single writer connection serialises this count-then-insert.
-        let mut tx = self.writer.begin().await?;
-        let client: Option<(i64,)> =
-            sqlx::query_as("SELECT 1 FROM user_pool_clients WHERE client_id = $1")
-                .bind(&secret.client_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if client.is_none() {
-            return Err(StoreError::NotFound);
-        }
-        let (count,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM client_secrets WHERE client_id = $1")
-                .bind(&secret.client_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        if count >= quota(max) {
-            return Err(StoreError::LimitExceeded);
-        }
-        insert_secret(&mut tx, secret).await?;
-        tx.commit().await?;
-        Ok(())
+        let secret = secret.clone();
+        // The single writer serialises this count-then-insert.
+        self.write(move |c| {
+            if !exists(
+                c,
+                "SELECT 1 FROM user_pool_clients WHERE client_id = ?1",
+                [&secret.client_id],
+            )? {
+                return Err(StoreError::NotFound);
+            }
+            if secret_count(c, &secret.client_id)? >= quota(max) {
+                return Err(StoreError::LimitExceeded);
+            }
+            match insert_secret(c, &secret) {
+                Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyExists),
+                other => other.map(|_| ()).map_err(StoreError::from),
+            }
+        })
+        .await
     }
 
     async fn delete_client_secret(
@@ -226,30 +224,24 @@ impl ClientStore for SqliteStore {
         client_id: &str,
         secret_id: &str,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.writer.begin().await?;
-        let exists: Option<(i64,)> =
-            sqlx::query_as("SELECT 1 FROM client_secrets WHERE client_id = $1 AND secret_id = $2")
-                .bind(client_id)
-                .bind(secret_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if exists.is_none() {
-            return Ok(false);
-        }
-        let (count,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM client_secrets WHERE client_id = $1")
-                .bind(client_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        if count <= 1 {
-            return Err(StoreError::Conflict);
-        }
-        sqlx::query("DELETE FROM client_secrets WHERE client_id = $1 AND secret_id = $2")
-            .bind(client_id)
-            .bind(secret_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(true)
+        let (client_id, secret_id) = (client_id.to_owned(), secret_id.to_owned());
+        self.write(move |c| {
+            if !exists(
+                c,
+                "SELECT 1 FROM client_secrets WHERE client_id = ?1 AND secret_id = ?2",
+                params![client_id, secret_id],
+            )? {
+                return Ok(false);
+            }
+            if secret_count(c, &client_id)? <= 1 {
+                return Err(StoreError::Conflict);
+            }
+            c.execute(
+                "DELETE FROM client_secrets WHERE client_id = ?1 AND secret_id = ?2",
+                params![client_id, secret_id],
+            )?;
+            Ok(true)
+        })
+        .await
     }
 }

@@ -1,22 +1,28 @@
 //! The embedded SQLite store.
 //!
-//! One connection writes (so writers never contend for SQLite's lock and quota checks are
-//! serialised) and a small pool reads; in WAL mode readers never block the writer. A write is
-//! acknowledged after its transaction commits, and with `Durability::Fsync` SQLite has fsynced the
-//! WAL by then (`synchronous=FULL`).
+//! Writes go to one writer thread that group-commits them (see `writer.rs`): a write is
+//! acknowledged after the commit covering it, and with `Durability::Fsync` SQLite has fsynced the
+//! WAL by then (`synchronous=FULL`). Reads use a small pool of read-only connections on blocking
+//! threads; in WAL mode they never block the writer and see only committed data. SQLite is used
+//! synchronously (rusqlite) because group commit needs a batch of statements executed back to back
+//! on one thread; an async driver would add a thread hop per statement.
+
+mod clients;
+mod domains;
+mod migrations;
+mod pools;
+mod resource_servers;
+mod writer;
 
 use std::path::Path;
-use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 use crate::{ServerStore, StoreError};
-
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+use writer::Writer;
 
 /// What an acknowledged write survives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,67 +36,134 @@ pub enum Durability {
     Memory,
 }
 
+const DB_FILE: &str = "rognito.sqlite3";
+const READERS: usize = 4;
+
 pub struct SqliteStore {
-    pub(crate) writer: SqlitePool,
-    pub(crate) readers: SqlitePool,
+    writer: Writer,
+    /// Idle read-only connections; empty (and unused) for the in-memory database.
+    readers: Option<Arc<Mutex<Vec<Connection>>>>,
+    path: Option<std::path::PathBuf>,
 }
 
-const DB_FILE: &str = "rognito.sqlite3";
+fn configure(connection: &Connection, durability: Durability) -> rusqlite::Result<()> {
+    connection.busy_timeout(Duration::from_secs(10))?;
+    connection.pragma_update(None, "foreign_keys", "ON")?;
+    if durability != Durability::Memory {
+        let _: String = connection.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    }
+    let synchronous = match durability {
+        Durability::Fsync => "FULL",
+        Durability::Os | Durability::Memory => "NORMAL",
+    };
+    connection.pragma_update(None, "synchronous", synchronous)?;
+    Ok(())
+}
 
 impl SqliteStore {
     /// Opens (creating if needed) the database in `data_dir` and brings its schema up to date.
     pub async fn open(data_dir: &Path, durability: Durability) -> Result<Self, StoreError> {
-        let base = match durability {
-            Durability::Memory => SqliteConnectOptions::from_str("sqlite::memory:")
-                .map_err(|e| StoreError::Open(e.to_string()))?,
-            Durability::Fsync | Durability::Os => SqliteConnectOptions::new()
-                .filename(data_dir.join(DB_FILE))
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal),
+        let open_error = |e: rusqlite::Error| StoreError::Open(e.to_string());
+        let path = (durability != Durability::Memory).then(|| data_dir.join(DB_FILE));
+        let mut connection = match &path {
+            Some(path) => Connection::open(path),
+            None => Connection::open_in_memory(),
+        }
+        .map_err(open_error)?;
+        configure(&connection, durability).map_err(open_error)?;
+        migrations::apply(&mut connection)?;
+        let readers = match &path {
+            Some(path) => {
+                let mut idle = Vec::with_capacity(READERS);
+                for _ in 0..READERS {
+                    let reader = Connection::open_with_flags(
+                        path,
+                        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                    )
+                    .map_err(open_error)?;
+                    reader
+                        .busy_timeout(Duration::from_secs(10))
+                        .map_err(open_error)?;
+                    idle.push(reader);
+                }
+                Some(Arc::new(Mutex::new(idle)))
+            }
+            None => None,
         };
-        let synchronous = match durability {
-            Durability::Fsync => SqliteSynchronous::Full,
-            Durability::Os | Durability::Memory => SqliteSynchronous::Normal,
+        Ok(SqliteStore {
+            writer: Writer::start(connection),
+            readers,
+            path,
+        })
+    }
+
+    /// A group-committed write (see `writer.rs`).
+    pub(crate) async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.writer.write(f).await
+    }
+
+    /// A read of committed data.
+    pub(crate) async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let Some(readers) = &self.readers else {
+            return self.writer.read(f).await;
         };
-        let options = base
-            .synchronous(synchronous)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        // The writer connection lives as long as the store: an in-memory database exists only
-        // while its one connection is open.
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .connect_with(options.clone())
-            .await
-            .map_err(|e| StoreError::Open(e.to_string()))?;
-        MIGRATOR.run(&writer).await?;
-        let readers = match durability {
-            Durability::Memory => writer.clone(),
-            Durability::Fsync | Durability::Os => SqlitePoolOptions::new()
-                .max_connections(4)
-                .connect_with(options.read_only(true))
-                .await
-                .map_err(|e| StoreError::Open(e.to_string()))?,
-        };
-        Ok(SqliteStore { writer, readers })
+        let readers = readers.clone();
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let idle = readers.lock().ok().and_then(|mut r| r.pop());
+            let connection = match idle {
+                Some(c) => c,
+                // More concurrent reads than pooled connections: open one more for now.
+                None => Connection::open_with_flags(
+                    path.as_deref().ok_or(StoreError::Closed)?,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?,
+            };
+            let result = f(&connection);
+            if let Ok(mut idle) = readers.lock()
+                && idle.len() < READERS
+            {
+                idle.push(connection);
+            }
+            result
+        })
+        .await
+        .map_err(|_| StoreError::Closed)?
     }
 }
 
-mod clients;
-mod domains;
-mod pools;
-mod resource_servers;
-
-pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+                || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+    )
 }
 
 /// `u64` quotas as SQL integers (a quota beyond i64 is no quota).
 pub(crate) fn quota(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Whether a row matches (for existence checks).
+pub(crate) fn exists(
+    connection: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<bool, StoreError> {
+    Ok(connection
+        .query_row(sql, params, |_| Ok(()))
+        .optional()?
+        .is_some())
 }
 
 #[async_trait]
@@ -100,24 +173,29 @@ impl ServerStore for SqliteStore {
         name: &str,
         init: &(dyn Fn() -> Vec<u8> + Send + Sync),
     ) -> Result<Vec<u8>, StoreError> {
-        sqlx::query(
-            "INSERT INTO server_settings (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        )
-        .bind(name)
-        .bind(init())
-        .execute(&self.writer)
-        .await?;
-        let (value,): (Vec<u8>,) =
-            sqlx::query_as("SELECT value FROM server_settings WHERE name = $1")
-                .bind(name)
-                .fetch_one(&self.writer)
-                .await?;
-        Ok(value)
+        let name = name.to_owned();
+        let fresh = init();
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO server_settings (name, value) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                rusqlite::params![name, fresh],
+            )?;
+            Ok(c.query_row(
+                "SELECT value FROM server_settings WHERE name = ?1",
+                [&name],
+                |r| r.get(0),
+            )?)
+        })
+        .await
     }
 
     async fn close(&self) {
-        self.readers.close().await;
-        self.writer.close().await;
+        if let Some(readers) = &self.readers
+            && let Ok(mut idle) = readers.lock()
+        {
+            idle.clear();
+        }
+        self.writer.close();
     }
 }
 

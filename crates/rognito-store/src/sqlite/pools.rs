@@ -1,31 +1,23 @@
 //! User pools and their signing keys.
 
 use async_trait::async_trait;
+use rusqlite::{OptionalExtension, Row, params};
 
-use super::{SqliteStore, is_unique_violation, quota};
+use super::{SqliteStore, exists, is_unique_violation, quota};
 use crate::{Page, SigningKeyRecord, StoreError, UserPoolRecord, UserPoolStore};
 
-type PoolRow = (String, String, String, String, i64, i64);
+const POOL_COLUMNS: &str = "id, account_id, name, doc, created_ms, modified_ms";
 
-fn pool_record((id, account_id, name, doc, created_ms, modified_ms): PoolRow) -> UserPoolRecord {
-    UserPoolRecord {
-        id,
-        account_id,
-        name,
-        doc,
-        created_ms,
-        modified_ms,
-    }
+fn pool_record(row: &Row<'_>) -> rusqlite::Result<UserPoolRecord> {
+    Ok(UserPoolRecord {
+        id: row.get(0)?,
+        account_id: row.get(1)?,
+        name: row.get(2)?,
+        doc: row.get(3)?,
+        created_ms: row.get(4)?,
+        modified_ms: row.get(5)?,
+    })
 }
-
-// sqlx only takes `&'static str` SQL, so column lists are macros joined with concat!.
-macro_rules! pool_columns {
-    () => {
-        "id, account_id, name, doc, created_ms, modified_ms"
-    };
-}
-
-type KeyRow = (String, String, String, Vec<u8>, String, i64);
 
 #[async_trait]
 impl UserPoolStore for SqliteStore {
@@ -35,68 +27,67 @@ impl UserPoolStore for SqliteStore {
         keys: &[SigningKeyRecord],
         max_pools_per_account: u64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.writer.begin().await?;
-        sqlx::query("INSERT INTO accounts (account_id) VALUES ($1) ON CONFLICT DO NOTHING")
-            .bind(&pool.account_id)
-            .execute(&mut *tx)
-            .await?;
-        let counted = sqlx::query(
-            "UPDATE accounts SET user_pool_count = user_pool_count + 1 \
-             WHERE account_id = $1 AND user_pool_count < $2",
-        )
-        .bind(&pool.account_id)
-        .bind(quota(max_pools_per_account))
-        .execute(&mut *tx)
-        .await?;
-        if counted.rows_affected() == 0 {
-            return Err(StoreError::LimitExceeded);
-        }
-        let inserted = sqlx::query(concat!(
-            "INSERT INTO user_pools (",
-            pool_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6)"
-        ))
-        .bind(&pool.id)
-        .bind(&pool.account_id)
-        .bind(&pool.name)
-        .bind(&pool.doc)
-        .bind(pool.created_ms)
-        .bind(pool.modified_ms)
-        .execute(&mut *tx)
-        .await;
-        match inserted {
-            Err(e) if is_unique_violation(&e) => return Err(StoreError::AlreadyExists),
-            other => other?,
-        };
-        for key in keys {
-            sqlx::query(
-                "INSERT INTO signing_keys \
-                 (kid, user_pool_id, purpose, private_key, public_jwk, created_ms) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(&key.kid)
-            .bind(&pool.id)
-            .bind(&key.purpose)
-            .bind(&key.private_key)
-            .bind(&key.public_jwk)
-            .bind(key.created_ms)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        let pool = pool.clone();
+        let keys = keys.to_vec();
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO accounts (account_id) VALUES (?1) ON CONFLICT DO NOTHING",
+                [&pool.account_id],
+            )?;
+            let counted = c.execute(
+                "UPDATE accounts SET user_pool_count = user_pool_count + 1 \
+                 WHERE account_id = ?1 AND user_pool_count < ?2",
+                params![pool.account_id, quota(max_pools_per_account)],
+            )?;
+            if counted == 0 {
+                return Err(StoreError::LimitExceeded);
+            }
+            let inserted = c.execute(
+                &format!("INSERT INTO user_pools ({POOL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+                params![
+                    pool.id,
+                    pool.account_id,
+                    pool.name,
+                    pool.doc,
+                    pool.created_ms,
+                    pool.modified_ms
+                ],
+            );
+            match inserted {
+                Err(e) if is_unique_violation(&e) => return Err(StoreError::AlreadyExists),
+                other => other?,
+            };
+            for key in &keys {
+                c.execute(
+                    "INSERT INTO signing_keys \
+                     (kid, user_pool_id, purpose, private_key, public_jwk, created_ms) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        key.kid,
+                        pool.id,
+                        key.purpose,
+                        key.private_key,
+                        key.public_jwk,
+                        key.created_ms
+                    ],
+                )?;
+            }
+            Ok(())
+        })
+        .await
     }
 
     async fn user_pool(&self, id: &str) -> Result<Option<UserPoolRecord>, StoreError> {
-        let row: Option<PoolRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            pool_columns!(),
-            " FROM user_pools WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&self.readers)
-        .await?;
-        Ok(row.map(pool_record))
+        let id = id.to_owned();
+        self.read(move |c| {
+            Ok(c.query_row(
+                &format!("SELECT {POOL_COLUMNS} FROM user_pools WHERE id = ?1"),
+                [&id],
+                pool_record,
+            )
+            .optional()?)
+        })
+        .await
     }
 
     async fn list_user_pools(
@@ -105,65 +96,97 @@ impl UserPoolStore for SqliteStore {
         after: Option<&str>,
         limit: u32,
     ) -> Result<Page<UserPoolRecord>, StoreError> {
-        let rows: Vec<PoolRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            pool_columns!(),
-            " FROM user_pools WHERE account_id = $1 AND id > $2 \
-             ORDER BY id LIMIT $3"
-        ))
-        .bind(account_id)
-        .bind(after.unwrap_or(""))
-        .bind(i64::from(limit) + 1)
-        .fetch_all(&self.readers)
-        .await?;
-        Ok(Page::from_rows(
-            rows.into_iter().map(pool_record).collect(),
-            limit,
-        ))
+        let account_id = account_id.to_owned();
+        let after = after.unwrap_or("").to_owned();
+        self.read(move |c| {
+            let mut statement = c.prepare_cached(&format!(
+                "SELECT {POOL_COLUMNS} FROM user_pools WHERE account_id = ?1 AND id > ?2 \
+                 ORDER BY id LIMIT ?3"
+            ))?;
+            let rows = statement
+                .query_map(
+                    params![account_id, after, i64::from(limit) + 1],
+                    pool_record,
+                )?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(Page::from_rows(rows, limit))
+        })
+        .await
     }
 
     async fn delete_user_pool(&self, id: &str) -> Result<bool, StoreError> {
-        let mut tx = self.writer.begin().await?;
-        let account: Option<(String,)> =
-            sqlx::query_as("DELETE FROM user_pools WHERE id = $1 RETURNING account_id")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let Some((account_id,)) = account else {
-            return Ok(false);
-        };
-        sqlx::query(
-            "UPDATE accounts SET user_pool_count = user_pool_count - 1 WHERE account_id = $1",
-        )
-        .bind(account_id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(true)
+        let id = id.to_owned();
+        self.write(move |c| {
+            let account: Option<String> = c
+                .query_row(
+                    "DELETE FROM user_pools WHERE id = ?1 RETURNING account_id",
+                    [&id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(account_id) = account else {
+                return Ok(false);
+            };
+            c.execute(
+                "UPDATE accounts SET user_pool_count = user_pool_count - 1 WHERE account_id = ?1",
+                [&account_id],
+            )?;
+            Ok(true)
+        })
+        .await
     }
 
     async fn signing_keys(&self, user_pool_id: &str) -> Result<Vec<SigningKeyRecord>, StoreError> {
-        let rows: Vec<KeyRow> = sqlx::query_as(
-            "SELECT kid, user_pool_id, purpose, private_key, public_jwk, created_ms \
-             FROM signing_keys WHERE user_pool_id = $1 ORDER BY created_ms, kid",
-        )
-        .bind(user_pool_id)
-        .fetch_all(&self.readers)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(kid, user_pool_id, purpose, private_key, public_jwk, created_ms)| {
-                    SigningKeyRecord {
-                        kid,
-                        user_pool_id,
-                        purpose,
-                        private_key,
-                        public_jwk,
-                        created_ms,
-                    }
-                },
-            )
-            .collect())
+        let user_pool_id = user_pool_id.to_owned();
+        self.read(move |c| {
+            let mut statement = c.prepare_cached(
+                "SELECT kid, user_pool_id, purpose, private_key, public_jwk, created_ms \
+                 FROM signing_keys WHERE user_pool_id = ?1 ORDER BY created_ms, kid",
+            )?;
+            let rows = statement
+                .query_map([&user_pool_id], |row| {
+                    Ok(SigningKeyRecord {
+                        kid: row.get(0)?,
+                        user_pool_id: row.get(1)?,
+                        purpose: row.get(2)?,
+                        private_key: row.get(3)?,
+                        public_jwk: row.get(4)?,
+                        created_ms: row.get(5)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn add_signing_keys(&self, keys: &[SigningKeyRecord]) -> Result<(), StoreError> {
+        let keys = keys.to_vec();
+        self.write(move |c| {
+            for key in &keys {
+                if !exists(
+                    c,
+                    "SELECT 1 FROM user_pools WHERE id = ?1",
+                    [&key.user_pool_id],
+                )? {
+                    return Err(StoreError::NotFound);
+                }
+                c.execute(
+                    "INSERT INTO signing_keys \
+                     (kid, user_pool_id, purpose, private_key, public_jwk, created_ms) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        key.kid,
+                        key.user_pool_id,
+                        key.purpose,
+                        key.private_key,
+                        key.public_jwk,
+                        key.created_ms
+                    ],
+                )?;
+            }
+            Ok(())
+        })
+        .await
     }
 }

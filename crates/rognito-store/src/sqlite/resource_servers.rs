@@ -1,29 +1,22 @@
 //! Resource servers.
 
 use async_trait::async_trait;
+use rusqlite::{OptionalExtension, Row, params};
 
-use super::{SqliteStore, is_unique_violation, quota};
+use super::{SqliteStore, exists, is_unique_violation, quota};
 use crate::{Page, ResourceServerRecord, ResourceServerStore, StoreError};
 
-type ServerRow = (String, String, String, String, i64, i64);
+const SERVER_COLUMNS: &str = "user_pool_id, identifier, name, scopes, created_ms, modified_ms";
 
-fn server_record(
-    (user_pool_id, identifier, name, scopes, created_ms, modified_ms): ServerRow,
-) -> ResourceServerRecord {
-    ResourceServerRecord {
-        user_pool_id,
-        identifier,
-        name,
-        scopes,
-        created_ms,
-        modified_ms,
-    }
-}
-
-macro_rules! server_columns {
-    () => {
-        "user_pool_id, identifier, name, scopes, created_ms, modified_ms"
-    };
+fn server_record(row: &Row<'_>) -> rusqlite::Result<ResourceServerRecord> {
+    Ok(ResourceServerRecord {
+        user_pool_id: row.get(0)?,
+        identifier: row.get(1)?,
+        name: row.get(2)?,
+        scopes: row.get(3)?,
+        created_ms: row.get(4)?,
+        modified_ms: row.get(5)?,
+    })
 }
 
 #[async_trait]
@@ -33,56 +26,49 @@ impl ResourceServerStore for SqliteStore {
         server: &ResourceServerRecord,
         max_per_pool: u64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.writer.begin().await?;
-        let counted = sqlx::query(
-            "UPDATE user_pools SET resource_server_count = resource_server_count + 1 \
-             WHERE id = $1 AND resource_server_count < $2",
-        )
-        .bind(&server.user_pool_id)
-        .bind(quota(max_per_pool))
-        .execute(&mut *tx)
-        .await?;
-        if counted.rows_affected() == 0 {
-            // Tell the three reasons apart in the order Cognito reports them.
-            let pool: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM user_pools WHERE id = $1")
-                .bind(&server.user_pool_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if pool.is_none() {
-                return Err(StoreError::NotFound);
+        let server = server.clone();
+        self.write(move |c| {
+            let counted = c.execute(
+                "UPDATE user_pools SET resource_server_count = resource_server_count + 1 \
+                 WHERE id = ?1 AND resource_server_count < ?2",
+                params![server.user_pool_id, quota(max_per_pool)],
+            )?;
+            if counted == 0 {
+                // Tell the three reasons apart in the order Cognito reports them.
+                if !exists(c, "SELECT 1 FROM user_pools WHERE id = ?1", [&server.user_pool_id])? {
+                    return Err(StoreError::NotFound);
+                }
+                let taken = exists(
+                    c,
+                    "SELECT 1 FROM resource_servers WHERE user_pool_id = ?1 AND identifier = ?2",
+                    params![server.user_pool_id, server.identifier],
+                )?;
+                return Err(if taken {
+                    StoreError::AlreadyExists
+                } else {
+                    StoreError::LimitExceeded
+                });
             }
-            let taken: Option<(i64,)> = sqlx::query_as(
-                "SELECT 1 FROM resource_servers WHERE user_pool_id = $1 AND identifier = $2",
-            )
-            .bind(&server.user_pool_id)
-            .bind(&server.identifier)
-            .fetch_optional(&mut *tx)
-            .await?;
-            return Err(if taken.is_some() {
-                StoreError::AlreadyExists
-            } else {
-                StoreError::LimitExceeded
-            });
-        }
-        let inserted = sqlx::query(concat!(
-            "INSERT INTO resource_servers (",
-            server_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6)"
-        ))
-        .bind(&server.user_pool_id)
-        .bind(&server.identifier)
-        .bind(&server.name)
-        .bind(&server.scopes)
-        .bind(server.created_ms)
-        .bind(server.modified_ms)
-        .execute(&mut *tx)
-        .await;
-        match inserted {
-            Err(e) if is_unique_violation(&e) => return Err(StoreError::AlreadyExists),
-            other => other?,
-        };
-        tx.commit().await?;
-        Ok(())
+            let inserted = c.execute(
+                &format!(
+                    "INSERT INTO resource_servers ({SERVER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                ),
+                params![
+                    server.user_pool_id,
+                    server.identifier,
+                    server.name,
+                    server.scopes,
+                    server.created_ms,
+                    server.modified_ms
+                ],
+            );
+            match inserted {
+                // The savepoint rolls the counter back with it.
+                Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyExists),
+                other => other.map(|_| ()).map_err(StoreError::from),
+            }
+        })
+        .await
     }
 
     async fn resource_server(
@@ -90,17 +76,19 @@ impl ResourceServerStore for SqliteStore {
         user_pool_id: &str,
         identifier: &str,
     ) -> Result<Option<ResourceServerRecord>, StoreError> {
-        let row: Option<ServerRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            server_columns!(),
-            " FROM resource_servers \
-             WHERE user_pool_id = $1 AND identifier = $2"
-        ))
-        .bind(user_pool_id)
-        .bind(identifier)
-        .fetch_optional(&self.readers)
-        .await?;
-        Ok(row.map(server_record))
+        let (pool, identifier) = (user_pool_id.to_owned(), identifier.to_owned());
+        self.read(move |c| {
+            Ok(c.query_row(
+                &format!(
+                    "SELECT {SERVER_COLUMNS} FROM resource_servers \
+                     WHERE user_pool_id = ?1 AND identifier = ?2"
+                ),
+                params![pool, identifier],
+                server_record,
+            )
+            .optional()?)
+        })
+        .await
     }
 
     async fn list_resource_servers(
@@ -109,43 +97,47 @@ impl ResourceServerStore for SqliteStore {
         after: Option<&str>,
         limit: u32,
     ) -> Result<Page<ResourceServerRecord>, StoreError> {
-        let rows: Vec<ServerRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            server_columns!(),
-            " FROM resource_servers \
-             WHERE user_pool_id = $1 AND identifier > $2 ORDER BY identifier LIMIT $3"
-        ))
-        .bind(user_pool_id)
-        .bind(after.unwrap_or(""))
-        .bind(i64::from(limit) + 1)
-        .fetch_all(&self.readers)
-        .await?;
-        Ok(Page::from_rows(
-            rows.into_iter().map(server_record).collect(),
-            limit,
-        ))
+        let pool = user_pool_id.to_owned();
+        let after = after.unwrap_or("").to_owned();
+        self.read(move |c| {
+            let mut statement = c.prepare_cached(&format!(
+                "SELECT {SERVER_COLUMNS} FROM resource_servers \
+                 WHERE user_pool_id = ?1 AND identifier > ?2 ORDER BY identifier LIMIT ?3"
+            ))?;
+            let rows = statement
+                .query_map(params![pool, after, i64::from(limit) + 1], server_record)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(Page::from_rows(rows, limit))
+        })
+        .await
     }
 
     async fn replace_resource_server(
         &self,
         server: &ResourceServerRecord,
     ) -> Result<Option<ResourceServerRecord>, StoreError> {
+        let server = server.clone();
         // One statement, last writer wins: UpdateResourceServer has no version and its model
         // lists no ConcurrentModificationException. Zero rows means the server is gone, so an
         // update racing a delete cannot resurrect it.
-        let row: Option<ServerRow> = sqlx::query_as(concat!(
-            "UPDATE resource_servers SET name = $3, scopes = $4, modified_ms = $5 \
-             WHERE user_pool_id = $1 AND identifier = $2 RETURNING ",
-            server_columns!()
-        ))
-        .bind(&server.user_pool_id)
-        .bind(&server.identifier)
-        .bind(&server.name)
-        .bind(&server.scopes)
-        .bind(server.modified_ms)
-        .fetch_optional(&self.writer)
-        .await?;
-        Ok(row.map(server_record))
+        self.write(move |c| {
+            Ok(c.query_row(
+                &format!(
+                    "UPDATE resource_servers SET name = ?3, scopes = ?4, modified_ms = ?5 \
+                     WHERE user_pool_id = ?1 AND identifier = ?2 RETURNING {SERVER_COLUMNS}"
+                ),
+                params![
+                    server.user_pool_id,
+                    server.identifier,
+                    server.name,
+                    server.scopes,
+                    server.modified_ms
+                ],
+                server_record,
+            )
+            .optional()?)
+        })
+        .await
     }
 
     async fn delete_resource_server(
@@ -153,23 +145,22 @@ impl ResourceServerStore for SqliteStore {
         user_pool_id: &str,
         identifier: &str,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.writer.begin().await?;
-        let deleted =
-            sqlx::query("DELETE FROM resource_servers WHERE user_pool_id = $1 AND identifier = $2")
-                .bind(user_pool_id)
-                .bind(identifier)
-                .execute(&mut *tx)
-                .await?;
-        if deleted.rows_affected() == 0 {
-            return Ok(false);
-        }
-        sqlx::query(
-            "UPDATE user_pools SET resource_server_count = resource_server_count - 1 WHERE id = $1",
-        )
-        .bind(user_pool_id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(true)
+        let (pool, identifier) = (user_pool_id.to_owned(), identifier.to_owned());
+        self.write(move |c| {
+            let deleted = c.execute(
+                "DELETE FROM resource_servers WHERE user_pool_id = ?1 AND identifier = ?2",
+                params![pool, identifier],
+            )?;
+            if deleted == 0 {
+                return Ok(false);
+            }
+            c.execute(
+                "UPDATE user_pools SET resource_server_count = resource_server_count - 1 \
+                 WHERE id = ?1",
+                [&pool],
+            )?;
+            Ok(true)
+        })
+        .await
     }
 }
