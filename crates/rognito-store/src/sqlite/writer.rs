@@ -16,9 +16,12 @@ use crate::StoreError;
 /// At most this many writes share one transaction.
 const MAX_BATCH: usize = 512;
 
+/// Delivers a staged write's result, given the batch's commit error (if any).
+type Finish = Box<dyn FnOnce(Option<&str>) + Send>;
+
 /// A write staged in the batch: `finish` delivers its result once the commit outcome is known.
 struct Staged {
-    finish: Box<dyn FnOnce(Option<&str>) + Send>,
+    finish: Finish,
 }
 
 type Job = Box<dyn FnOnce(&mut Transaction<'_>) -> Staged + Send>;
