@@ -184,7 +184,7 @@ async fn run_suite(
                 if target.endpoint.name == "moto" && !scenario.moto_supports() {
                     continue;
                 }
-                let tag = format!("{}{round}", target.endpoint.name);
+                let tag = format!("{}-{}{round}", scenario.key(), target.endpoint.name);
                 let result =
                     drive(target, scenario, connections, args.duration, None, &tag).await?;
                 let record = RunRecord::new(
