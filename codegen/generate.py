@@ -513,21 +513,26 @@ class Gen:
         self.w()
 
     def input_traits(self):
-        """`UserPoolScoped` for every input that names a pool: IAM needs the resource ARN."""
-        self.w("/// Inputs that address one user pool (their IAM resource is that pool's ARN).")
+        """`UserPoolScoped` for every input: IAM needs the resource ARN (a pool's, or `*`)."""
+        self.w("/// Operation inputs, by the user pool they address (their IAM resource), if any.")
         self.w("pub trait UserPoolScoped {")
         self.w("    fn user_pool_id(&self) -> Option<&str>;")
         self.w("}")
         self.w()
         for op in SUPPORTED_OPERATIONS:
             inp = self.ops[op].get("input", {}).get("shape")
-            if inp and "UserPoolId" in self.shapes[inp]["members"]:
-                self.w("impl UserPoolScoped for %s {" % inp)
+            if not inp:
+                continue
+            self.w("impl UserPoolScoped for %s {" % inp)
+            if "UserPoolId" in self.shapes[inp]["members"]:
                 self.w("    fn user_pool_id(&self) -> Option<&str> {")
                 self.w("        self.user_pool_id.as_deref()")
-                self.w("    }")
-                self.w("}")
-                self.w()
+            else:
+                self.w("    fn user_pool_id(&self) -> Option<&str> {")
+                self.w("        None")
+            self.w("    }")
+            self.w("}")
+            self.w()
 
 
 def opt(v):

@@ -46,6 +46,11 @@ pub fn start_rognito(bin: &Path, data_dir: &Path, extra: &[&str]) -> anyhow::Res
         .args(extra)
         .env("NO_COLOR", "1")
         .env("ROGNITO_LOG", "warn,rognito::server=info")
+        .env("ROGNITO_ACCESS_KEY_ID", crate::scenarios::ACCESS_KEY_ID)
+        .env(
+            "ROGNITO_SECRET_ACCESS_KEY",
+            crate::scenarios::SECRET_ACCESS_KEY,
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

@@ -28,8 +28,12 @@ impl Endpoint {
     }
 }
 
+/// The root identity rognito is started with for the benchmark (moto accepts any key).
+pub const ACCESS_KEY_ID: &str = "AKIAROGNITOBENCH0001";
+pub const SECRET_ACCESS_KEY: &str = "rognito-benchmark-secret-access-key";
+
 pub fn signer() -> Signer {
-    Signer::new("AKIDBENCHMARK", "bench-secret-access-key", "us-east-1")
+    Signer::new(ACCESS_KEY_ID, SECRET_ACCESS_KEY, "us-east-1")
 }
 
 /// A signed AWS JSON 1.1 request, as an SDK sends it.

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from rognito_helpers import unique
+from rognito_helpers import ACCESS_KEY_ID, SECRET_ACCESS_KEY, unique
 
 TIMEOUT = 60
 
@@ -28,8 +28,8 @@ def cli_env(tmp_path_factory):
     }
     env.update(
         HOME=str(home),
-        AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_ACCESS_KEY="test",
+        AWS_ACCESS_KEY_ID=ACCESS_KEY_ID,
+        AWS_SECRET_ACCESS_KEY=SECRET_ACCESS_KEY,
         AWS_DEFAULT_REGION="us-east-1",
         AWS_CONFIG_FILE=str(home / "config-does-not-exist"),
         AWS_SHARED_CREDENTIALS_FILE=str(home / "credentials-do-not-exist"),

@@ -542,18 +542,8 @@ def test_list_items_are_full_resource_servers(big_pool):
 
 def test_list_default_page_is_50(big_pool):
     client, a, _, expected = big_pool
-    # Without MaxResults (raw HTTP, so nothing fills it in) a page holds up to 50 servers.
-    resp = requests.post(
-        client.meta.endpoint_url + "/",
-        json={"UserPoolId": a},
-        headers={
-            "X-Amz-Target": "AWSCognitoIdentityProviderService.ListResourceServers",
-            "Content-Type": "application/x-amz-json-1.1",
-        },
-        timeout=10,
-    )
-    assert resp.status_code == 200, resp.text
-    body = resp.json()
+    # Without MaxResults (boto3 sends none) a page holds up to 50 servers.
+    body = client.list_resource_servers(UserPoolId=a)
     assert [s["Identifier"] for s in body["ResourceServers"]] == expected[:50]
     rest = client.list_resource_servers(UserPoolId=a, MaxResults=50, NextToken=body["NextToken"])
     assert [s["Identifier"] for s in rest["ResourceServers"]] == expected[50:]

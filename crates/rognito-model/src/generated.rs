@@ -7622,14 +7622,26 @@ impl Validate for VerificationMessageTemplateType {
     }
 }
 
-/// Inputs that address one user pool (their IAM resource is that pool's ARN).
+/// Operation inputs, by the user pool they address (their IAM resource), if any.
 pub trait UserPoolScoped {
     fn user_pool_id(&self) -> Option<&str>;
+}
+
+impl UserPoolScoped for CreateUserPoolRequest {
+    fn user_pool_id(&self) -> Option<&str> {
+        None
+    }
 }
 
 impl UserPoolScoped for DescribeUserPoolRequest {
     fn user_pool_id(&self) -> Option<&str> {
         self.user_pool_id.as_deref()
+    }
+}
+
+impl UserPoolScoped for ListUserPoolsRequest {
+    fn user_pool_id(&self) -> Option<&str> {
+        None
     }
 }
 
@@ -7723,6 +7735,12 @@ impl UserPoolScoped for CreateUserPoolDomainRequest {
     }
 }
 
+impl UserPoolScoped for DescribeUserPoolDomainRequest {
+    fn user_pool_id(&self) -> Option<&str> {
+        None
+    }
+}
+
 impl UserPoolScoped for UpdateUserPoolDomainRequest {
     fn user_pool_id(&self) -> Option<&str> {
         self.user_pool_id.as_deref()
@@ -7735,9 +7753,45 @@ impl UserPoolScoped for DeleteUserPoolDomainRequest {
     }
 }
 
+impl UserPoolScoped for GetClientTokenRequest {
+    fn user_pool_id(&self) -> Option<&str> {
+        None
+    }
+}
+
 impl UserPoolScoped for GetSigningCertificateRequest {
     fn user_pool_id(&self) -> Option<&str> {
         self.user_pool_id.as_deref()
+    }
+}
+
+impl UserPoolScoped for GetProvisionedLimitRequest {
+    fn user_pool_id(&self) -> Option<&str> {
+        None
+    }
+}
+
+impl UserPoolScoped for UpdateProvisionedLimitRequest {
+    fn user_pool_id(&self) -> Option<&str> {
+        None
+    }
+}
+
+impl UserPoolScoped for TagResourceRequest {
+    fn user_pool_id(&self) -> Option<&str> {
+        None
+    }
+}
+
+impl UserPoolScoped for UntagResourceRequest {
+    fn user_pool_id(&self) -> Option<&str> {
+        None
+    }
+}
+
+impl UserPoolScoped for ListTagsForResourceRequest {
+    fn user_pool_id(&self) -> Option<&str> {
+        None
     }
 }
 

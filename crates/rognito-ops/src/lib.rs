@@ -2,6 +2,7 @@
 //! error texts. One module per resource family; every public operation takes already-validated
 //! model input (see `rognito-protocol`) and returns model output or a [`CognitoError`].
 
+mod authorize;
 mod cache;
 mod client_secrets;
 mod clients;
@@ -10,6 +11,8 @@ mod config;
 mod crypto;
 mod discovery;
 mod domains;
+pub mod iam;
+mod identities;
 mod ids;
 mod keys;
 mod pagination;
@@ -25,6 +28,7 @@ use rognito_store::{Store, StoreError};
 
 pub use config::{OpsConfig, Quotas};
 pub use crypto::MasterKey;
+pub use identities::{ALLOW_ALL, IdentityError, NewAccessKey, ROOT_USER, user_arn};
 pub use keys::Jwk;
 pub use tokens::{IssuedToken, OAuthError, TokenEndpointRequest};
 
@@ -33,6 +37,9 @@ pub use tokens::{IssuedToken, OAuthError, TokenEndpointRequest};
 pub struct RequestContext {
     pub account_id: String,
     pub request_id: String,
+    /// The signing identity (`None` for unauthenticated operations and `--auth dev`).
+    pub user_name: Option<String>,
+    pub principal_arn: Option<String>,
 }
 
 /// The Cognito control plane: every operation rognito implements, over one store.
@@ -52,6 +59,10 @@ pub struct Cognito {
     /// Pool id → its domain, and domain → its pool.
     pool_domains: cache::Cache<String, Option<String>>,
     domain_pools: cache::Cache<String, Option<String>>,
+    /// Each identity's parsed policies, re-read after a few seconds (the CLI changes them from
+    /// another process).
+    policies:
+        std::sync::Mutex<std::collections::HashMap<(String, String), authorize::CachedPolicies>>,
 }
 
 impl Cognito {
@@ -74,6 +85,7 @@ impl Cognito {
             pool_servers: cache::Cache::new(20_000),
             pool_domains: cache::Cache::new(100_000),
             domain_pools: cache::Cache::new(100_000),
+            policies: std::sync::Mutex::new(std::collections::HashMap::new()),
         })
     }
 

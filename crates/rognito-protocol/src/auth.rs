@@ -1,7 +1,17 @@
-use async_trait::async_trait;
-use http::{HeaderMap, Method, Uri};
+//! Who sent a request: the `Authenticator` hook that runs before any typed decoding, and its
+//! SigV4 implementation.
 
-use crate::WireError;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use aws_lc_rs::hmac;
+use http::{HeaderMap, Method, Uri};
+use rognito_model::Operation;
+
+use crate::{WireError, sigv4};
 
 /// The parts of a request a signature covers, as received.
 pub struct RequestHead<'a> {
@@ -15,8 +25,10 @@ pub struct RequestHead<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     pub account_id: String,
-    /// `arn:aws:iam::<account>:user/<name>`, or None while requests are not verified.
+    /// `arn:aws:iam::<account>:user/<name>`; None for unauthenticated operations and dev mode.
     pub arn: Option<String>,
+    /// The identity's name, for policy lookups; None when no identity signed the request.
+    pub user_name: Option<String>,
 }
 
 /// Decides who sent a request. Runs after the operation is known and before the body is decoded
@@ -25,27 +37,157 @@ pub struct Principal {
 pub trait Authenticator: Send + Sync {
     async fn authenticate(
         &self,
-        operation: rognito_model::Operation,
+        operation: Operation,
         head: &RequestHead<'_>,
     ) -> Result<Principal, WireError>;
 }
 
-/// Accepts every request, signed or not, as the configured account. This is the place SigV4
-/// verification takes over.
-pub struct AcceptUnverified {
-    pub account_id: String,
+/// A secret access key; never printed.
+pub struct SecretAccessKey(pub String);
+
+impl fmt::Debug for SecretAccessKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretAccessKey(..)")
+    }
+}
+
+/// Where access keys are looked up.
+#[async_trait]
+pub trait CredentialSource: Send + Sync {
+    /// The principal and secret of an access key id; None for an unknown key.
+    async fn credentials(
+        &self,
+        access_key_id: &str,
+    ) -> Result<Option<(Principal, SecretAccessKey)>, WireError>;
+}
+
+/// How requests are authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    /// Full SigV4 verification against the stored access keys.
+    SigV4,
+    /// Any well-formed, fresh signature is accepted and acts as the default account: for
+    /// throwaway local use only.
+    Dev,
+}
+
+/// Derived keys are kept this long, so a key deleted or changed by the CLI (another process)
+/// stops working within this time.
+const KEY_TTL: Duration = Duration::from_secs(2);
+
+struct CachedKey {
+    key: hmac::Key,
+    principal: Principal,
+    loaded: Instant,
+}
+
+/// SigV4 verification, with the derived signing key of each (access key, day) cached.
+pub struct SigV4Authenticator {
+    mode: AuthMode,
+    region: String,
+    default_account: String,
+    credentials: Arc<dyn CredentialSource>,
+    keys: Mutex<HashMap<(String, String), Arc<CachedKey>>>,
+}
+
+impl SigV4Authenticator {
+    pub fn new(
+        mode: AuthMode,
+        region: String,
+        default_account: String,
+        credentials: Arc<dyn CredentialSource>,
+    ) -> Self {
+        SigV4Authenticator {
+            mode,
+            region,
+            default_account,
+            credentials,
+            keys: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn anonymous(&self) -> Principal {
+        Principal {
+            account_id: self.default_account.clone(),
+            arn: None,
+            user_name: None,
+        }
+    }
+
+    async fn signing_key(
+        &self,
+        auth: &sigv4::AuthorizationHeader<'_>,
+    ) -> Result<Arc<CachedKey>, WireError> {
+        let cache_key = (auth.access_key_id.to_owned(), auth.date.to_owned());
+        if let Some(hit) = self
+            .keys
+            .lock()
+            .ok()
+            .and_then(|k| k.get(&cache_key).cloned())
+            && hit.loaded.elapsed() < KEY_TTL
+        {
+            return Ok(hit);
+        }
+        let Some((principal, secret)) = self.credentials.credentials(auth.access_key_id).await?
+        else {
+            return Err(sigv4::unrecognized_client());
+        };
+        let entry = Arc::new(CachedKey {
+            key: sigv4::signing_key(&secret.0, auth.date, auth.region, auth.service),
+            principal,
+            loaded: Instant::now(),
+        });
+        if let Ok(mut keys) = self.keys.lock() {
+            if keys.len() > 10_000 {
+                keys.clear();
+            }
+            keys.insert(cache_key, entry.clone());
+        }
+        Ok(entry)
+    }
+}
+
+/// Operations AWS does not authenticate with SigV4: those the model marks `authtype: none`, and
+/// GetClientToken, which its documentation says IAM does not evaluate.
+pub fn needs_signature(operation: Operation) -> bool {
+    !(operation.is_unauthenticated() || operation == Operation::GetClientToken)
 }
 
 #[async_trait]
-impl Authenticator for AcceptUnverified {
+impl Authenticator for SigV4Authenticator {
     async fn authenticate(
         &self,
-        _operation: rognito_model::Operation,
-        _head: &RequestHead<'_>,
+        operation: Operation,
+        head: &RequestHead<'_>,
     ) -> Result<Principal, WireError> {
-        Ok(Principal {
-            account_id: self.account_id.clone(),
-            arn: None,
-        })
+        if !needs_signature(operation) {
+            return Ok(self.anonymous());
+        }
+        let Some(header) = head.headers.get(http::header::AUTHORIZATION) else {
+            return Err(sigv4::missing_token());
+        };
+        let header = header.to_str().map_err(|_| sigv4::malformed())?;
+        let auth = sigv4::parse_authorization(header)?;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        // Staleness and scope first: they need no key lookup.
+        let amz_date = sigv4::check_date(head, &auth, now)?;
+        sigv4::check_scope(&auth, &self.region)?;
+        if self.mode == AuthMode::Dev {
+            return Ok(self.anonymous());
+        }
+        if head.headers.contains_key("x-amz-security-token") {
+            // Temporary credentials are not issued by rognito, so none can be valid.
+            return Err(sigv4::unrecognized_client());
+        }
+        let key = self.signing_key(&auth).await?;
+        let canonical = sigv4::canonical_request(head, &auth);
+        let to_sign = sigv4::string_to_sign(&amz_date, &auth, &canonical);
+        if !sigv4::signature_matches(&key.key, &to_sign, auth.signature) {
+            return Err(sigv4::signature_mismatch());
+        }
+        Ok(key.principal.clone())
     }
 }

@@ -6,18 +6,29 @@ use serde::de::DeserializeOwned;
 
 use crate::WireError;
 
-/// Decodes and validates one operation's input. Validation failures are
-/// InvalidParameterException, as Cognito reports them (not ValidationException).
-pub fn input<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, WireError> {
+/// Decodes one operation's input (SerializationException on the wrong JSON).
+pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, WireError> {
     let mut de = serde_json::Deserializer::from_slice(body);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         serialization_error(e.inner(), &path)
     })?;
     de.end().map_err(|e| serialization_error(&e, "."))?;
-    value
+    Ok(value)
+}
+
+/// Checks the model's constraints. Failures are InvalidParameterException, as Cognito reports
+/// them (not ValidationException).
+pub fn validate<T: Validate>(input: &T) -> Result<(), WireError> {
+    input
         .validate()
-        .map_err(|v| CognitoError::invalid_parameter(v.message()))?;
+        .map_err(|v| CognitoError::invalid_parameter(v.message()).into())
+}
+
+#[cfg(test)]
+fn input<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, WireError> {
+    let value = parse(body)?;
+    validate(&value)?;
     Ok(value)
 }
 

@@ -1,8 +1,10 @@
+use std::future::Future;
 use std::sync::Arc;
 
-use rognito_model::{Operation, TARGET_PREFIX};
+use rognito_model::{CognitoError, Operation, TARGET_PREFIX, UserPoolScoped, Validate};
 use rognito_ops::{Cognito, RequestContext};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::{Authenticator, JsonResponse, RequestHead, WireError, decode};
 
@@ -53,15 +55,18 @@ impl JsonProtocol {
         let ctx = RequestContext {
             account_id: principal.account_id,
             request_id: request_id.to_owned(),
+            user_name: principal.user_name,
+            principal_arn: principal.arn,
         };
         let body = head.body;
         let ops = &self.ops;
-        // Each arm decodes the input type the operation's method takes (inferred), validates
-        // it, calls the operation and serialises its output.
+        // Each arm runs the operation's method; its input type is inferred from the method.
         macro_rules! dispatch {
             ($($name:ident => $method:ident),* $(,)?) => {
                 match operation {
-                    $(Operation::$name => encode(&ops.$method(&ctx, decode::input(body)?).await?),)*
+                    $(Operation::$name => {
+                        self.call(&ctx, operation, body, |input| ops.$method(&ctx, input)).await
+                    })*
                     other => Err(WireError::unknown_operation(format!(
                         "{} is a Cognito operation that rognito does not implement.",
                         other.name()
@@ -93,6 +98,33 @@ impl JsonProtocol {
             DeleteUserPoolDomain => delete_user_pool_domain,
             GetClientToken => get_client_token,
         }
+    }
+}
+
+impl JsonProtocol {
+    /// Decode → authorize (IAM, on the pool the input names) → validate → run → encode.
+    /// Authorization comes before validation: AWS's denial names the resource, which needs the
+    /// parsed input, and a caller without permission learns nothing from validation messages.
+    async fn call<I, O, F, Fut>(
+        &self,
+        ctx: &RequestContext,
+        operation: Operation,
+        body: &[u8],
+        run: F,
+    ) -> Result<Vec<u8>, WireError>
+    where
+        I: DeserializeOwned + Validate + UserPoolScoped,
+        O: Serialize,
+        F: FnOnce(I) -> Fut,
+        Fut: Future<Output = Result<O, CognitoError>>,
+    {
+        let input: I = decode::parse(body)?;
+        if crate::needs_signature(operation) {
+            let resource = self.ops.resource_arn(ctx, input.user_pool_id());
+            self.ops.authorize(ctx, operation.name(), &resource).await?;
+        }
+        decode::validate(&input)?;
+        encode(&run(input).await?)
     }
 }
 

@@ -7,9 +7,13 @@
 mod auth;
 mod decode;
 mod dispatch;
+pub mod sigv4;
 mod wire;
 
-pub use auth::{AcceptUnverified, Authenticator, Principal, RequestHead};
+pub use auth::{
+    AuthMode, Authenticator, CredentialSource, Principal, RequestHead, SecretAccessKey,
+    SigV4Authenticator, needs_signature,
+};
 pub use dispatch::JsonProtocol;
 pub use rognito_model::Operation;
 pub use wire::{CONTENT_TYPE, JsonResponse, WireError};

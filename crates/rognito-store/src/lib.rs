@@ -16,18 +16,26 @@ use async_trait::async_trait;
 
 pub use error::StoreError;
 pub use records::{
-    ClientRecord, ClientSecretRecord, DomainRecord, Page, ResourceServerRecord, SigningKeyRecord,
-    UserPoolRecord,
+    AccessKeyRecord, ClientRecord, ClientSecretRecord, DomainRecord, IdentityRecord, Page,
+    PolicyRecord, ResourceServerRecord, SigningKeyRecord, UserPoolRecord,
 };
 pub use sqlite::{Durability, SqliteStore};
 
 /// Everything the control plane persists.
 pub trait Store:
-    UserPoolStore + ResourceServerStore + ClientStore + DomainStore + ServerStore
+    UserPoolStore + ResourceServerStore + ClientStore + DomainStore + IdentityStore + ServerStore
 {
 }
 
-impl<T: UserPoolStore + ResourceServerStore + ClientStore + DomainStore + ServerStore> Store for T {}
+impl<T> Store for T where
+    T: UserPoolStore
+        + ResourceServerStore
+        + ClientStore
+        + DomainStore
+        + IdentityStore
+        + ServerStore
+{
+}
 
 #[async_trait]
 pub trait UserPoolStore: Send + Sync + 'static {
@@ -164,6 +172,47 @@ pub trait DomainStore: Send + Sync + 'static {
     ) -> Result<Option<DomainRecord>, StoreError>;
 
     async fn delete_domain(&self, user_pool_id: &str, domain: &str) -> Result<bool, StoreError>;
+}
+
+#[async_trait]
+pub trait IdentityStore: Send + Sync + 'static {
+    /// Creates an identity with its first access key: `AlreadyExists` when the name is taken in
+    /// the account (or, astronomically rarely, the key id is).
+    async fn create_identity(
+        &self,
+        identity: &IdentityRecord,
+        key: &AccessKeyRecord,
+    ) -> Result<(), StoreError>;
+
+    async fn identities(&self, account_id: Option<&str>)
+    -> Result<Vec<IdentityRecord>, StoreError>;
+
+    /// Deletes an identity with its keys and policies; `Ok(false)` when there was none.
+    async fn delete_identity(&self, account_id: &str, user_name: &str) -> Result<bool, StoreError>;
+
+    async fn access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>, StoreError>;
+
+    async fn access_keys_of(
+        &self,
+        account_id: &str,
+        user_name: &str,
+    ) -> Result<Vec<AccessKeyRecord>, StoreError>;
+
+    /// Attaches (or replaces) a named policy: `NotFound` without the identity.
+    async fn put_policy(&self, policy: &PolicyRecord) -> Result<(), StoreError>;
+
+    async fn delete_policy(
+        &self,
+        account_id: &str,
+        user_name: &str,
+        policy_name: &str,
+    ) -> Result<bool, StoreError>;
+
+    async fn policies_of(
+        &self,
+        account_id: &str,
+        user_name: &str,
+    ) -> Result<Vec<PolicyRecord>, StoreError>;
 }
 
 #[async_trait]

@@ -31,6 +31,16 @@ impl From<DurabilityArg> for Durability {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthArg {
+    /// Verify every request's SigV4 signature against the stored access keys (default).
+    Sigv4,
+    /// Accept any well-formed, fresh signature as the default account: throwaway local use only,
+    /// refused unless listening on loopback.
+    Dev,
+}
+
 /// `rognito serve` flags. Every one is optional here so the config file can fill it in.
 #[derive(Debug, Args, Default)]
 pub struct ServeArgs {
@@ -52,6 +62,17 @@ pub struct ServeArgs {
     /// What an acknowledged write survives [default: fsync].
     #[arg(long, env = "ROGNITO_DURABILITY", value_enum)]
     pub durability: Option<DurabilityArg>,
+    /// How requests are authenticated [default: sigv4].
+    #[arg(long, env = "ROGNITO_AUTH", value_enum)]
+    pub auth: Option<AuthArg>,
+    /// The root identity's access key id (with ROGNITO_SECRET_ACCESS_KEY); without both, a key
+    /// is generated on first start and printed once.
+    #[arg(long, env = "ROGNITO_ACCESS_KEY_ID")]
+    pub access_key_id: Option<String>,
+    /// The root identity's secret access key (environment or config file only, so it does not
+    /// show in process listings).
+    #[arg(skip)]
+    pub secret_access_key: Option<String>,
     /// File holding the 32-byte master key that encrypts client secrets and signing keys at
     /// rest; created (mode 0600) if missing [default: <data-dir>/master.key]. The environment
     /// variable ROGNITO_MASTER_KEY (base64) takes precedence over any file.
@@ -91,6 +112,9 @@ struct FileConfig {
     region: Option<String>,
     account_id: Option<String>,
     durability: Option<DurabilityArg>,
+    auth: Option<AuthArg>,
+    access_key_id: Option<String>,
+    secret_access_key: Option<String>,
     master_key_file: Option<PathBuf>,
     public_url: Option<String>,
     issuer_base: Option<String>,
@@ -116,6 +140,9 @@ pub struct ServerConfig {
     pub region: String,
     pub account_id: String,
     pub durability: Durability,
+    pub auth: AuthArg,
+    /// The root identity's configured access key (id, secret), if any.
+    pub root_key: Option<(String, String)>,
     pub master_key_file: PathBuf,
     /// None: derived from the bound address once listening.
     pub public_url: Option<String>,
@@ -136,7 +163,20 @@ impl ServerConfig {
             .data_dir
             .or(file.data_dir)
             .unwrap_or_else(|| PathBuf::from("rognito-data"));
+        let secret = std::env::var("ROGNITO_SECRET_ACCESS_KEY")
+            .ok()
+            .or(args.secret_access_key)
+            .or(file.secret_access_key);
+        let root_key = match (args.access_key_id.or(file.access_key_id), secret) {
+            (Some(id), Some(secret)) => Some((id, secret)),
+            (None, None) => None,
+            _ => bail!(
+                "set both ROGNITO_ACCESS_KEY_ID and ROGNITO_SECRET_ACCESS_KEY (or neither, to have a key generated)"
+            ),
+        };
         let config = ServerConfig {
+            auth: args.auth.or(file.auth).unwrap_or(AuthArg::Sigv4),
+            root_key,
             listen: args
                 .listen
                 .or(file.listen)
@@ -222,6 +262,22 @@ impl ServerConfig {
             {
                 bail!("{flag} {url:?} must start with http:// or https://");
             }
+        }
+        if self.auth == AuthArg::Dev && !self.listen.ip().is_loopback() {
+            bail!(
+                "--auth dev accepts any signature and is refused on {}: listen on a loopback address (127.0.0.1) or use --auth sigv4",
+                self.listen
+            );
+        }
+        if let Some((id, secret)) = &self.root_key
+            && (id.len() < 16
+                || id.len() > 128
+                || !id.bytes().all(|b| b.is_ascii_alphanumeric())
+                || secret.len() < 16)
+        {
+            bail!(
+                "ROGNITO_ACCESS_KEY_ID must be 16-128 letters and digits and ROGNITO_SECRET_ACCESS_KEY at least 16 characters"
+            );
         }
         if self.max_body_bytes < 1024 {
             bail!("--max-body-bytes must be at least 1024");

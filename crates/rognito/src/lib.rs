@@ -1,7 +1,8 @@
 //! The rognito server: configuration (flags, `ROGNITO_*` environment, TOML file), the HTTP
 //! router and its layers, startup checks and graceful shutdown.
 
+pub mod admin;
 pub mod config;
 mod http;
-mod master_key;
+pub(crate) mod master_key;
 pub mod server;

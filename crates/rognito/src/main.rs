@@ -15,12 +15,40 @@ struct Cli {
 enum Command {
     /// Run the server.
     Serve(Box<ServeArgs>),
+    /// Manage identities (IAM-style users with access keys) in the data dir.
+    #[command(subcommand)]
+    Identity(rognito::admin::IdentityCommand),
+    /// Attach and detach IAM identity policies.
+    #[command(subcommand)]
+    Policy(rognito::admin::PolicyCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve(*args),
+        Command::Identity(command) => admin(rognito::admin::identity(command)),
+        Command::Policy(command) => admin(rognito::admin::policy(command)),
+    }
+}
+
+fn admin(work: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("rognito: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(work) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("rognito: {e:#}");
+            ExitCode::FAILURE
+        }
     }
 }
 

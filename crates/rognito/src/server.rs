@@ -5,12 +5,16 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
+use async_trait::async_trait;
 use rognito_ops::{Cognito, OpsConfig};
-use rognito_protocol::{AcceptUnverified, JsonProtocol};
+use rognito_protocol::{
+    AuthMode, CredentialSource, JsonProtocol, Principal, SecretAccessKey, SigV4Authenticator,
+    WireError,
+};
 use rognito_store::{Durability, ServerStore, SqliteStore};
 use tokio::net::TcpListener;
 
-use crate::config::ServerConfig;
+use crate::config::{AuthArg, ServerConfig};
 use crate::http::{AppState, router};
 
 /// Runs the server until `shutdown` completes, then lets in-flight requests finish and closes
@@ -63,12 +67,40 @@ pub async fn run(
         .await
         .context("cannot initialise the control plane")?,
     );
-    let protocol = JsonProtocol::new(
-        ops.clone(),
-        Arc::new(AcceptUnverified {
-            account_id: config.account_id.clone(),
-        }),
+    let mode = match config.auth {
+        AuthArg::Sigv4 => AuthMode::SigV4,
+        AuthArg::Dev => {
+            tracing::warn!(
+                "--auth dev: any well-formed signature is accepted, with any key; use it only for \
+                 throwaway local work"
+            );
+            AuthMode::Dev
+        }
+    };
+    if let Some(key) = ops
+        .ensure_root_identity(&config.account_id, config.root_key.clone())
+        .await
+        .context("cannot set up the root identity")?
+    {
+        // Shown once, on stdout (never in the log): the credentials of the new root identity.
+        println!(
+            "rognito generated credentials for identity {} of account {}; they are shown only \
+             now:\n\n    export AWS_ACCESS_KEY_ID={}\n    export AWS_SECRET_ACCESS_KEY={}\n    \
+             export AWS_DEFAULT_REGION={}\n",
+            rognito_ops::ROOT_USER,
+            config.account_id,
+            key.access_key_id,
+            key.secret_access_key,
+            config.region
+        );
+    }
+    let authenticator = SigV4Authenticator::new(
+        mode,
+        config.region.clone(),
+        config.account_id.clone(),
+        Arc::new(StoreCredentials(ops.clone())),
     );
+    let protocol = JsonProtocol::new(ops.clone(), Arc::new(authenticator));
     let app = router(Arc::new(AppState {
         protocol,
         ops,
@@ -97,6 +129,29 @@ fn prepare_data_dir(dir: &Path) -> anyhow::Result<()> {
     std::fs::write(&probe, b"ok").with_context(unusable)?;
     std::fs::remove_file(&probe).with_context(unusable)?;
     Ok(())
+}
+
+/// Access keys come from the store, through the operations layer (which holds the master key).
+struct StoreCredentials(Arc<Cognito>);
+
+#[async_trait]
+impl CredentialSource for StoreCredentials {
+    async fn credentials(
+        &self,
+        access_key_id: &str,
+    ) -> Result<Option<(Principal, SecretAccessKey)>, WireError> {
+        let found = self.0.access_key_secret(access_key_id).await?;
+        Ok(found.map(|(account_id, user_name, secret)| {
+            (
+                Principal {
+                    arn: Some(rognito_ops::user_arn(&account_id, &user_name)),
+                    account_id,
+                    user_name: Some(user_name),
+                },
+                SecretAccessKey(secret),
+            )
+        }))
+    }
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

@@ -16,6 +16,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "m2m",
         include_str!("../../migrations/sqlite/0002_m2m.sql"),
     ),
+    (
+        3,
+        "identities",
+        include_str!("../../migrations/sqlite/0003_identities.sql"),
+    ),
 ];
 
 pub fn apply(connection: &mut Connection) -> Result<(), StoreError> {

@@ -9,6 +9,7 @@
 
 mod clients;
 mod domains;
+mod identities;
 mod migrations;
 mod pools;
 mod resource_servers;

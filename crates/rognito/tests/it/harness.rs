@@ -9,11 +9,17 @@ use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::config::retry::RetryConfig;
 use aws_sdk_cognitoidentityprovider::config::{BehaviorVersion, Credentials, Region};
 
+/// The root identity every test server is started with.
+pub const ACCESS_KEY_ID: &str = "AKIAROGNITOTESTKEY01";
+pub const SECRET_ACCESS_KEY: &str = "rognito-test-secret-access-key-0001";
+
 /// A running `rognito serve` process. Killed when dropped.
 pub struct Server {
     child: Child,
     pub url: String,
     pub logs: Arc<Mutex<Vec<String>>>,
+    /// The region the server runs in (clients must sign for it).
+    pub region: String,
     _owned_dir: Option<tempfile::TempDir>,
 }
 
@@ -36,6 +42,8 @@ impl Server {
             .args(flags)
             .env("NO_COLOR", "1")
             .env("ROGNITO_LOG", "info")
+            .env("ROGNITO_ACCESS_KEY_ID", ACCESS_KEY_ID)
+            .env("ROGNITO_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -66,19 +74,32 @@ impl Server {
                 );
             }
         };
+        let region = flags
+            .iter()
+            .position(|f| *f == "--region")
+            .and_then(|i| flags.get(i + 1))
+            .map_or("us-east-1", |r| r)
+            .to_owned();
         Server {
             child,
             url,
             logs,
+            region,
             _owned_dir: None,
         }
     }
 
+    /// An SDK client signing as the root identity.
     pub fn client(&self) -> Client {
+        self.client_as(ACCESS_KEY_ID, SECRET_ACCESS_KEY)
+    }
+
+    /// An SDK client signing with the given credentials.
+    pub fn client_as(&self, access_key_id: &str, secret: &str) -> Client {
         let config = aws_sdk_cognitoidentityprovider::Config::builder()
             .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "it"))
+            .region(Region::new(self.region.clone()))
+            .credentials_provider(Credentials::new(access_key_id, secret, None, None, "it"))
             .endpoint_url(&self.url)
             .retry_config(RetryConfig::disabled())
             .build();
@@ -154,21 +175,87 @@ where
     }
 }
 
-/// A raw AWS JSON 1.1 call; returns status, headers and the JSON body.
+/// Headers that sign a JSON 1.1 request with AWS's own signer (aws-sigv4, as the Rust SDK does).
+pub fn sigv4_headers(
+    url: &str,
+    target: Option<&str>,
+    body: &[u8],
+    access_key_id: &str,
+    secret: &str,
+    region: &str,
+    time: std::time::SystemTime,
+) -> Vec<(String, String)> {
+    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+    let host = url.trim_start_matches("http://").to_owned();
+    let target = target.map(|t| format!("AWSCognitoIdentityProviderService.{t}"));
+    let mut headers = vec![
+        (
+            "content-type".to_owned(),
+            "application/x-amz-json-1.1".to_owned(),
+        ),
+        ("host".to_owned(), host),
+    ];
+    if let Some(t) = target {
+        headers.push(("x-amz-target".to_owned(), t));
+    }
+    let identity =
+        aws_credential_types::Credentials::new(access_key_id, secret, None, None, "it").into();
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name("cognito-idp")
+        .time(time)
+        .settings(SigningSettings::default())
+        .build()
+        .expect("signing params")
+        .into();
+    let signable = SignableRequest::new(
+        "POST",
+        format!("{url}/"),
+        headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        SignableBody::Bytes(body),
+    )
+    .expect("signable");
+    let (instructions, _) = sign(signable, &params).expect("sign").into_parts();
+    headers.extend(
+        instructions
+            .headers()
+            .map(|(k, v)| (k.to_owned(), v.to_owned())),
+    );
+    // Without x-amz-target the request still needs to be signed for the other headers.
+    headers
+}
+
+/// A raw AWS JSON 1.1 call signed as the root identity; returns status, headers and JSON body.
 pub async fn raw(
     url: &str,
     target: Option<&str>,
-    body: impl Into<reqwest::Body>,
+    body: impl Into<Vec<u8>>,
 ) -> (u16, reqwest::header::HeaderMap, serde_json::Value) {
-    let mut request = reqwest::Client::new()
-        .post(url)
-        .header("content-type", "application/x-amz-json-1.1")
-        .body(body);
-    if let Some(target) = target {
-        request = request.header(
-            "x-amz-target",
-            format!("AWSCognitoIdentityProviderService.{target}"),
-        );
+    let body = body.into();
+    let headers = sigv4_headers(
+        url,
+        target,
+        &body,
+        ACCESS_KEY_ID,
+        SECRET_ACCESS_KEY,
+        "us-east-1",
+        std::time::SystemTime::now(),
+    );
+    send(url, headers, body).await
+}
+
+/// Sends a POST / with exactly these headers.
+pub async fn send(
+    url: &str,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+) -> (u16, reqwest::header::HeaderMap, serde_json::Value) {
+    let mut request = reqwest::Client::new().post(format!("{url}/")).body(body);
+    for (k, v) in headers {
+        if k != "host" {
+            request = request.header(k, v);
+        }
     }
     let response = request.send().await.expect("send");
     let status = response.status().as_u16();

@@ -2,6 +2,7 @@
 //! Every test boots the real `rognito` executable on 127.0.0.1:0 and talks to it with the AWS
 //! SDK for Rust or raw HTTP.
 
+mod auth;
 mod durability;
 mod harness;
 mod m2m;

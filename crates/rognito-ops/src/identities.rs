@@ -1,0 +1,284 @@
+//! Identities that sign requests: IAM-style users of an account with access keys (secrets sealed
+//! under the master key) and identity policies. The server starts with a root identity, `admin`,
+//! allowed everything in its account: from `ROGNITO_ACCESS_KEY_ID`/`ROGNITO_SECRET_ACCESS_KEY`
+//! when given, else generated on first start and shown once.
+
+use std::fmt;
+
+use rognito_model::CognitoError;
+use rognito_store::{AccessKeyRecord, IdentityRecord, PolicyRecord, StoreError};
+
+use crate::Cognito;
+use crate::clock::now_ms;
+
+/// The identity rognito makes when it starts without any.
+pub const ROOT_USER: &str = "admin";
+/// The policy that lets the root identity do everything.
+pub const ALLOW_ALL: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+
+const KEY_ID_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+const SECRET_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// A new access key: shown to its owner once, stored only sealed.
+pub struct NewAccessKey {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+impl fmt::Debug for NewAccessKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewAccessKey")
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    #[error("identity {0} already exists in account {1}")]
+    Exists(String, String),
+    #[error("no identity {0} in account {1}")]
+    NotFound(String, String),
+    #[error("{0}")]
+    InvalidPolicy(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("stored secret cannot be opened with this master key")]
+    Sealed,
+}
+
+fn key_context(access_key_id: &str) -> String {
+    format!("access-key:{access_key_id}")
+}
+
+pub fn user_arn(account_id: &str, user_name: &str) -> String {
+    format!("arn:aws:iam::{account_id}:user/{user_name}")
+}
+
+fn check_user_name(name: &str) -> Result<(), IdentityError> {
+    // IAM's user-name rule: 1..64 of [\w+=,.@-].
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(IdentityError::Invalid(format!(
+            "identity name {name:?} must be 1-64 characters of letters, digits and _+=,.@-"
+        )))
+    }
+}
+
+impl Cognito {
+    /// Makes sure the server has a root identity. With `configured` credentials, that key is
+    /// (re)bound to `admin` of `account_id`; without, a key is generated on first start only and
+    /// returned so the caller can show it once.
+    pub async fn ensure_root_identity(
+        &self,
+        account_id: &str,
+        configured: Option<(String, String)>,
+    ) -> Result<Option<NewAccessKey>, IdentityError> {
+        match configured {
+            Some((access_key_id, secret)) => {
+                let current = match self.store.access_key(&access_key_id).await? {
+                    Some(record)
+                        if record.account_id == account_id && record.user_name == ROOT_USER =>
+                    {
+                        Some(self.open_secret(&record)?)
+                    }
+                    // The configured key follows --account-id: the root identity moves with it.
+                    Some(record) if record.user_name == ROOT_USER => {
+                        self.store
+                            .delete_identity(&record.account_id, ROOT_USER)
+                            .await?;
+                        None
+                    }
+                    Some(record) => {
+                        return Err(IdentityError::Invalid(format!(
+                            "access key {access_key_id} belongs to identity {} of account {}",
+                            record.user_name, record.account_id
+                        )));
+                    }
+                    None => None,
+                };
+                if current.as_deref() != Some(secret.as_str()) {
+                    // The configured key is the root identity's only key.
+                    self.store.delete_identity(account_id, ROOT_USER).await?;
+                    self.create_identity_with_key(account_id, ROOT_USER, &access_key_id, &secret)
+                        .await?;
+                }
+                self.attach_policy(account_id, ROOT_USER, "AllowAll", ALLOW_ALL)
+                    .await?;
+                Ok(None)
+            }
+            None => {
+                if !self.store.identities(None).await?.is_empty() {
+                    return Ok(None);
+                }
+                let key = self.create_identity(account_id, ROOT_USER).await?;
+                self.attach_policy(account_id, ROOT_USER, "AllowAll", ALLOW_ALL)
+                    .await?;
+                Ok(Some(key))
+            }
+        }
+    }
+
+    /// A new identity with a generated access key.
+    pub async fn create_identity(
+        &self,
+        account_id: &str,
+        user_name: &str,
+    ) -> Result<NewAccessKey, IdentityError> {
+        check_user_name(user_name)?;
+        let access_key_id = format!("AKIA{}", crate::ids::random_string(KEY_ID_ALPHABET, 16));
+        let secret = crate::ids::random_string(SECRET_ALPHABET, 40);
+        self.create_identity_with_key(account_id, user_name, &access_key_id, &secret)
+            .await?;
+        Ok(NewAccessKey {
+            access_key_id,
+            secret_access_key: secret,
+        })
+    }
+
+    async fn create_identity_with_key(
+        &self,
+        account_id: &str,
+        user_name: &str,
+        access_key_id: &str,
+        secret: &str,
+    ) -> Result<(), IdentityError> {
+        let now = now_ms();
+        let identity = IdentityRecord {
+            account_id: account_id.to_owned(),
+            user_name: user_name.to_owned(),
+            created_ms: now,
+        };
+        let key = AccessKeyRecord {
+            access_key_id: access_key_id.to_owned(),
+            account_id: account_id.to_owned(),
+            user_name: user_name.to_owned(),
+            secret: self
+                .master
+                .seal(&key_context(access_key_id), secret.as_bytes()),
+            created_ms: now,
+        };
+        match self.store.create_identity(&identity, &key).await {
+            Err(StoreError::AlreadyExists) => Err(IdentityError::Exists(
+                user_name.to_owned(),
+                account_id.to_owned(),
+            )),
+            other => Ok(other?),
+        }
+    }
+
+    pub async fn identities(
+        &self,
+        account_id: Option<&str>,
+    ) -> Result<Vec<(IdentityRecord, Vec<String>, Vec<String>)>, IdentityError> {
+        let mut out = Vec::new();
+        for identity in self.store.identities(account_id).await? {
+            let keys = self
+                .store
+                .access_keys_of(&identity.account_id, &identity.user_name)
+                .await?
+                .into_iter()
+                .map(|k| k.access_key_id)
+                .collect();
+            let policies = self
+                .store
+                .policies_of(&identity.account_id, &identity.user_name)
+                .await?
+                .into_iter()
+                .map(|p| p.policy_name)
+                .collect();
+            out.push((identity, keys, policies));
+        }
+        Ok(out)
+    }
+
+    pub async fn delete_identity(
+        &self,
+        account_id: &str,
+        user_name: &str,
+    ) -> Result<(), IdentityError> {
+        if self.store.delete_identity(account_id, user_name).await? {
+            Ok(())
+        } else {
+            Err(IdentityError::NotFound(
+                user_name.to_owned(),
+                account_id.to_owned(),
+            ))
+        }
+    }
+
+    /// Attaches (or replaces) a named identity policy after checking it can be evaluated.
+    pub async fn attach_policy(
+        &self,
+        account_id: &str,
+        user_name: &str,
+        policy_name: &str,
+        document: &str,
+    ) -> Result<(), IdentityError> {
+        crate::iam::Policy::parse(document).map_err(IdentityError::InvalidPolicy)?;
+        let record = PolicyRecord {
+            account_id: account_id.to_owned(),
+            user_name: user_name.to_owned(),
+            policy_name: policy_name.to_owned(),
+            document: document.to_owned(),
+        };
+        match self.store.put_policy(&record).await {
+            Err(StoreError::NotFound) => Err(IdentityError::NotFound(
+                user_name.to_owned(),
+                account_id.to_owned(),
+            )),
+            other => Ok(other?),
+        }
+    }
+
+    pub async fn detach_policy(
+        &self,
+        account_id: &str,
+        user_name: &str,
+        policy_name: &str,
+    ) -> Result<bool, IdentityError> {
+        Ok(self
+            .store
+            .delete_policy(account_id, user_name, policy_name)
+            .await?)
+    }
+
+    fn open_secret(&self, record: &AccessKeyRecord) -> Result<String, IdentityError> {
+        let plain = self
+            .master
+            .open(&key_context(&record.access_key_id), &record.secret)
+            .map_err(|_| IdentityError::Sealed)?;
+        String::from_utf8(plain).map_err(|_| IdentityError::Sealed)
+    }
+}
+
+impl Cognito {
+    /// The owner and secret of an access key, for signature verification.
+    pub async fn access_key_secret(
+        &self,
+        access_key_id: &str,
+    ) -> Result<Option<(String, String, String)>, CognitoError> {
+        let Some(record) = self
+            .store
+            .access_key(access_key_id)
+            .await
+            .map_err(crate::internal)?
+        else {
+            return Ok(None);
+        };
+        let secret = self.open_secret(&record).map_err(|e| {
+            tracing::error!(access_key_id, error = %e, "cannot open an access key's secret");
+            CognitoError::internal()
+        })?;
+        Ok(Some((record.account_id, record.user_name, secret)))
+    }
+}

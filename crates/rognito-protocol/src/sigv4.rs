@@ -1,0 +1,392 @@
+//! AWS Signature Version 4 verification: recompute the signature from the request as received
+//! (its signed headers, its body's hash, its credential scope) and compare in constant time.
+//! Checks run in AWS's order, cheapest and key-independent first: the header's form, the date's
+//! freshness and the credential scope, and only then the access key lookup and the signature.
+
+use std::fmt::Write as _;
+
+use aws_lc_rs::{digest, hmac};
+
+use crate::{RequestHead, WireError};
+
+pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+pub const SERVICE: &str = "cognito-idp";
+/// How far a request's date may be from the server's clock.
+pub const MAX_SKEW_SECS: i64 = 15 * 60;
+
+/// The parts of an `Authorization: AWS4-HMAC-SHA256 ...` header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizationHeader<'a> {
+    pub access_key_id: &'a str,
+    pub date: &'a str,
+    pub region: &'a str,
+    pub service: &'a str,
+    pub terminator: &'a str,
+    pub signed_headers: Vec<&'a str>,
+    pub signature: &'a str,
+}
+
+pub fn missing_token() -> WireError {
+    WireError::new(
+        "MissingAuthenticationTokenException",
+        400,
+        "Request is missing Authentication Token",
+    )
+}
+
+pub fn malformed() -> WireError {
+    incomplete("Authorization header is malformed.".into())
+}
+
+fn incomplete(message: String) -> WireError {
+    WireError::new("IncompleteSignatureException", 400, message)
+}
+
+pub fn invalid_signature(message: impl Into<String>) -> WireError {
+    WireError::new("InvalidSignatureException", 400, message)
+}
+
+pub fn unrecognized_client() -> WireError {
+    WireError::new(
+        "UnrecognizedClientException",
+        400,
+        "The security token included in the request is invalid.",
+    )
+}
+
+pub fn signature_mismatch() -> WireError {
+    invalid_signature(
+        "The request signature we calculated does not match the signature you provided. Check \
+         your AWS Secret Access Key and signing method. Consult the service documentation for \
+         details.",
+    )
+}
+
+/// Parses the Authorization header (AWS's IncompleteSignatureException texts on failure).
+pub fn parse_authorization(value: &str) -> Result<AuthorizationHeader<'_>, WireError> {
+    let Some(rest) = value.strip_prefix(ALGORITHM) else {
+        let algorithm = value.split_whitespace().next().unwrap_or_default();
+        return Err(incomplete(format!(
+            "Unsupported AWS 'algorithm': '{algorithm}'; use AWS4-HMAC-SHA256."
+        )));
+    };
+    let (mut credential, mut signed, mut signature) = (None, None, None);
+    for part in rest.split(',') {
+        let part = part.trim();
+        if let Some(v) = part.strip_prefix("Credential=") {
+            credential = Some(v);
+        } else if let Some(v) = part.strip_prefix("SignedHeaders=") {
+            signed = Some(v);
+        } else if let Some(v) = part.strip_prefix("Signature=") {
+            signature = Some(v);
+        }
+    }
+    let mut missing = String::new();
+    for (name, present) in [
+        ("Credential", credential.is_some()),
+        ("Signature", signature.is_some()),
+        ("SignedHeaders", signed.is_some()),
+    ] {
+        if !present {
+            let _ = write!(
+                missing,
+                "Authorization header requires '{name}' parameter. "
+            );
+        }
+    }
+    let (Some(credential), Some(signed), Some(signature)) = (credential, signed, signature) else {
+        return Err(incomplete(format!(
+            "{missing}Authorization={ALGORITHM}{rest}"
+        )));
+    };
+    let scope: Vec<&str> = credential.split('/').collect();
+    let [access_key_id, date, region, service, terminator] = scope[..] else {
+        return Err(incomplete(format!(
+            "Credential should be scoped to a valid region, not '{}'. Credential is \
+             '<access key>/<date>/<region>/<service>/aws4_request'.",
+            scope.get(2).copied().unwrap_or_default()
+        )));
+    };
+    if access_key_id.is_empty()
+        || date.len() != 8
+        || !date.bytes().all(|b| b.is_ascii_digit())
+        || signature.len() != 64
+        || !signature.bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        return Err(incomplete(format!(
+            "Authorization header is malformed: Authorization={ALGORITHM}{rest}"
+        )));
+    }
+    Ok(AuthorizationHeader {
+        access_key_id,
+        date,
+        region,
+        service,
+        terminator,
+        signed_headers: signed.split(';').filter(|h| !h.is_empty()).collect(),
+        signature,
+    })
+}
+
+/// Seconds since the epoch of an ISO-8601 basic timestamp (`20261122T031804Z`).
+pub fn parse_amz_date(value: &str) -> Option<i64> {
+    let b = value.as_bytes();
+    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> { value.get(r)?.parse().ok() };
+    let (year, month, day) = (num(0..4)?, num(4..6)?, num(6..8)?);
+    let (hour, minute, second) = (num(9..11)?, num(11..13)?, num(13..15)?);
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hour * 3600 + minute * 60 + second)
+}
+
+/// The request's date, checked against the server clock and the credential scope.
+pub fn check_date(
+    head: &RequestHead<'_>,
+    auth: &AuthorizationHeader<'_>,
+    now: i64,
+) -> Result<String, WireError> {
+    let Some(amz_date) = head.headers.get("x-amz-date").and_then(|v| v.to_str().ok()) else {
+        return Err(incomplete(
+            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
+                .into(),
+        ));
+    };
+    let Some(when) = parse_amz_date(amz_date) else {
+        return Err(incomplete(format!(
+            "Date must be in ISO-8601 'basic format'. Got '{amz_date}'. See \
+             http://en.wikipedia.org/wiki/ISO_8601"
+        )));
+    };
+    let stamp = |secs: i64| format_amz_date(secs);
+    if when < now - MAX_SKEW_SECS {
+        return Err(invalid_signature(format!(
+            "Signature expired: {amz_date} is now earlier than {} ({} - 15 min.)",
+            stamp(now - MAX_SKEW_SECS),
+            stamp(now)
+        )));
+    }
+    if when > now + MAX_SKEW_SECS {
+        return Err(invalid_signature(format!(
+            "Signature not yet current: {amz_date} is still later than {} ({} + 15 min.)",
+            stamp(now + MAX_SKEW_SECS),
+            stamp(now)
+        )));
+    }
+    if !amz_date.starts_with(auth.date) {
+        return Err(invalid_signature(format!(
+            "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from \
+             HTTP: '{}' != '{}', from '{amz_date}'.",
+            auth.date,
+            &amz_date[..8]
+        )));
+    }
+    Ok(amz_date.to_owned())
+}
+
+/// The credential scope must name this server's region and service.
+pub fn check_scope(auth: &AuthorizationHeader<'_>, region: &str) -> Result<(), WireError> {
+    if auth.region != region {
+        return Err(invalid_signature(format!(
+            "Credential should be scoped to a valid region, not '{}'. ",
+            auth.region
+        )));
+    }
+    if auth.service != SERVICE {
+        return Err(invalid_signature(format!(
+            "Credential should be scoped to correct service: '{SERVICE}'. "
+        )));
+    }
+    if auth.terminator != "aws4_request" {
+        return Err(invalid_signature(format!(
+            "Credential should be scoped with a valid terminator: 'aws4_request', not '{}'. ",
+            auth.terminator
+        )));
+    }
+    for required in ["host", "x-amz-date", "x-amz-target"] {
+        if !auth.signed_headers.contains(&required) {
+            return Err(invalid_signature(format!(
+                "'{required}' must be a 'SignedHeader' in the AWS Authorization."
+            )));
+        }
+    }
+    Ok(())
+}
+
+pub fn format_amz_date(secs: i64) -> String {
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+/// URI-encodes a path or query component as SigV4 canonicalises it.
+fn uri_encode(value: &str, keep_slash: bool, out: &mut String) {
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(char::from(b));
+            }
+            b'/' if keep_slash => out.push('/'),
+            _ => {
+                let _ = write!(out, "%{b:02X}");
+            }
+        }
+    }
+}
+
+fn percent_decode(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(h) = value.get(i + 1..i + 3)
+            && let Ok(v) = u8::from_str_radix(h, 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The canonical request of SigV4, from the request as received.
+pub fn canonical_request(head: &RequestHead<'_>, auth: &AuthorizationHeader<'_>) -> String {
+    let mut out = String::with_capacity(512);
+    out.push_str(head.method.as_str());
+    out.push('\n');
+    let path = head.uri.path();
+    if path.is_empty() {
+        out.push('/');
+    } else {
+        // Decode once, then encode each byte as SigV4 requires (slashes kept).
+        uri_encode(&percent_decode(path), true, &mut out);
+    }
+    out.push('\n');
+    if let Some(query) = head.uri.query() {
+        let mut pairs: Vec<(String, String)> = query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                let (mut ek, mut ev) = (String::new(), String::new());
+                uri_encode(&percent_decode(k), false, &mut ek);
+                uri_encode(&percent_decode(v), false, &mut ev);
+                (ek, ev)
+            })
+            .collect();
+        pairs.sort();
+        for (i, (k, v)) in pairs.iter().enumerate() {
+            if i > 0 {
+                out.push('&');
+            }
+            let _ = write!(out, "{k}={v}");
+        }
+    }
+    out.push('\n');
+    for name in &auth.signed_headers {
+        out.push_str(name);
+        out.push(':');
+        let values: Vec<String> = head
+            .headers
+            .get_all(*name)
+            .iter()
+            .map(|v| {
+                // Trim and collapse runs of spaces, as SigV4's canonical headers require.
+                String::from_utf8_lossy(v.as_bytes())
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        out.push_str(&values.join(","));
+        out.push('\n');
+    }
+    out.push('\n');
+    out.push_str(&auth.signed_headers.join(";"));
+    out.push('\n');
+    match head
+        .headers
+        .get("x-amz-content-sha256")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(declared) => out.push_str(declared),
+        None => out.push_str(&hex(digest::digest(&digest::SHA256, head.body).as_ref())),
+    }
+    out
+}
+
+pub fn string_to_sign(amz_date: &str, auth: &AuthorizationHeader<'_>, canonical: &str) -> String {
+    format!(
+        "{ALGORITHM}\n{amz_date}\n{}/{}/{}/{}\n{}",
+        auth.date,
+        auth.region,
+        auth.service,
+        auth.terminator,
+        hex(digest::digest(&digest::SHA256, canonical.as_bytes()).as_ref())
+    )
+}
+
+/// The signing key of SigV4 for one secret, day, region and service.
+pub fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> hmac::Key {
+    let step = |key: &[u8], data: &str| {
+        hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), data.as_bytes())
+    };
+    let k_date = step(format!("AWS4{secret}").as_bytes(), date);
+    let k_region = step(k_date.as_ref(), region);
+    let k_service = step(k_region.as_ref(), service);
+    let k_signing = step(k_service.as_ref(), "aws4_request");
+    hmac::Key::new(hmac::HMAC_SHA256, k_signing.as_ref())
+}
+
+/// Whether `signature` (hex) is the signature of `to_sign`, compared in constant time.
+pub fn signature_matches(key: &hmac::Key, to_sign: &str, signature: &str) -> bool {
+    let expected = hex(hmac::sign(key, to_sign.as_bytes()).as_ref());
+    bool::from(subtle::ConstantTimeEq::ct_eq(
+        expected.as_bytes(),
+        signature.to_ascii_lowercase().as_bytes(),
+    ))
+}
+
+#[cfg(test)]
+mod tests;

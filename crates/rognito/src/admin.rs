@@ -1,0 +1,188 @@
+//! `rognito identity ...` and `rognito policy ...`: manage who may call the API, on the same
+//! data dir a server uses (a running server sees changes within a few seconds).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use rognito_ops::{Cognito, OpsConfig, Quotas};
+use rognito_store::{Durability, ServerStore, SqliteStore};
+
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// The server's data directory.
+    #[arg(long, env = "ROGNITO_DATA_DIR", default_value = "rognito-data")]
+    pub data_dir: PathBuf,
+    /// The master key file [default: <data-dir>/master.key]; ROGNITO_MASTER_KEY overrides.
+    #[arg(long, env = "ROGNITO_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
+    /// The account to work in.
+    #[arg(long, env = "ROGNITO_ACCOUNT_ID", default_value = "000000000000")]
+    pub account_id: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IdentityCommand {
+    /// Create an identity with an access key; prints the key once.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List identities (all accounts unless --account-id is given) with their keys and policies.
+    List {
+        #[arg(long, env = "ROGNITO_DATA_DIR", default_value = "rognito-data")]
+        data_dir: PathBuf,
+        #[arg(long, env = "ROGNITO_MASTER_KEY_FILE")]
+        master_key_file: Option<PathBuf>,
+        #[arg(long)]
+        account_id: Option<String>,
+    },
+    /// Delete an identity, its keys and policies.
+    Delete {
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Attach (or replace) a named IAM policy document (a file, or - for stdin) to an identity.
+    Attach {
+        #[arg(long)]
+        identity: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        document: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Detach a named policy from an identity.
+    Detach {
+        #[arg(long)]
+        identity: String,
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+async fn open(
+    data_dir: &std::path::Path,
+    master_key_file: Option<PathBuf>,
+) -> anyhow::Result<(Arc<SqliteStore>, Cognito)> {
+    if !data_dir.is_dir() {
+        anyhow::bail!(
+            "data dir {} does not exist (start the server once, or pass --data-dir)",
+            data_dir.display()
+        );
+    }
+    let store = Arc::new(
+        SqliteStore::open(data_dir, Durability::Fsync)
+            .await
+            .with_context(|| format!("cannot open the database in {}", data_dir.display()))?,
+    );
+    let key_file = master_key_file.unwrap_or_else(|| data_dir.join("master.key"));
+    let master = crate::master_key::load(&key_file, Durability::Fsync)?;
+    let ops = Cognito::new(
+        store.clone(),
+        OpsConfig {
+            region: "us-east-1".into(),
+            quotas: Quotas::default(),
+            issuer_base: String::new(),
+            public_url: String::new(),
+        },
+        master,
+    )
+    .await?;
+    Ok((store, ops))
+}
+
+pub async fn identity(command: IdentityCommand) -> anyhow::Result<()> {
+    match command {
+        IdentityCommand::Create { name, store } => {
+            let (db, ops) = open(&store.data_dir, store.master_key_file).await?;
+            let key = ops.create_identity(&store.account_id, &name).await;
+            db.close().await;
+            let key = key?;
+            println!(
+                "created identity {name} ({}); its secret is shown only now:\n\n    export \
+                 AWS_ACCESS_KEY_ID={}\n    export AWS_SECRET_ACCESS_KEY={}\n\nIt may do nothing \
+                 until a policy is attached: rognito policy attach --identity {name} ...",
+                rognito_ops::user_arn(&store.account_id, &name),
+                key.access_key_id,
+                key.secret_access_key
+            );
+        }
+        IdentityCommand::List {
+            data_dir,
+            master_key_file,
+            account_id,
+        } => {
+            let (db, ops) = open(&data_dir, master_key_file).await?;
+            let identities = ops.identities(account_id.as_deref()).await;
+            db.close().await;
+            for (identity, keys, policies) in identities? {
+                println!(
+                    "{}\tkeys: {}\tpolicies: {}",
+                    rognito_ops::user_arn(&identity.account_id, &identity.user_name),
+                    keys.join(","),
+                    policies.join(",")
+                );
+            }
+        }
+        IdentityCommand::Delete { name, store } => {
+            let (db, ops) = open(&store.data_dir, store.master_key_file).await?;
+            let deleted = ops.delete_identity(&store.account_id, &name).await;
+            db.close().await;
+            deleted?;
+            println!("deleted identity {name}");
+        }
+    }
+    Ok(())
+}
+
+pub async fn policy(command: PolicyCommand) -> anyhow::Result<()> {
+    match command {
+        PolicyCommand::Attach {
+            identity,
+            name,
+            document,
+            store,
+        } => {
+            let text = if document.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())?
+            } else {
+                std::fs::read_to_string(&document)
+                    .with_context(|| format!("cannot read {}", document.display()))?
+            };
+            let (db, ops) = open(&store.data_dir, store.master_key_file).await?;
+            let attached = ops
+                .attach_policy(&store.account_id, &identity, &name, &text)
+                .await;
+            db.close().await;
+            attached?;
+            println!("attached policy {name} to {identity}");
+        }
+        PolicyCommand::Detach {
+            identity,
+            name,
+            store,
+        } => {
+            let (db, ops) = open(&store.data_dir, store.master_key_file).await?;
+            let detached = ops.detach_policy(&store.account_id, &identity, &name).await;
+            db.close().await;
+            if !detached? {
+                anyhow::bail!("identity {identity} has no policy {name}");
+            }
+            println!("detached policy {name} from {identity}");
+        }
+    }
+    Ok(())
+}
