@@ -31,16 +31,18 @@ def server():
 
 @pytest.fixture
 def start_server(tmp_path):
-    """`start_server(*flags, data_dir=None, durability="memory")` → a running Server.
+    """`start_server(*flags, data_dir=None, durability="memory", **kwargs)` → a running Server.
 
     `flags` are extra `rognito serve` arguments (e.g. "--max-user-pools-per-account", "2").
     Pass the same `data_dir` to two servers (one after the other) to test persistence.
+    `kwargs` go to `Server` (`root_credentials=False`, `capture_stdout=True`).
     """
     started: list[Server] = []
 
-    def start(*flags: str, data_dir: Path | None = None, durability: str = "memory") -> Server:
+    def start(*flags: str, data_dir: Path | None = None, durability: str = "memory",
+              **kwargs) -> Server:
         d = data_dir if data_dir is not None else tmp_path / f"data-{len(started)}"
-        srv = Server(d, ["--durability", durability, *flags])
+        srv = Server(d, ["--durability", durability, *flags], **kwargs)
         started.append(srv)
         return srv.start()
 

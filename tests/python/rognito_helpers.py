@@ -46,11 +46,19 @@ _LISTENING = re.compile(r"rognito listening on (http://[0-9.]+:[0-9]+)")
 class Server:
     """One `rognito serve` process; `url` is set once it has logged its listening address."""
 
-    def __init__(self, data_dir: Path, args: list[str]):
+    def __init__(self, data_dir: Path, args: list[str], *, root_credentials: bool = True,
+                 capture_stdout: bool = False):
+        """`root_credentials=False` starts without ROGNITO_ACCESS_KEY_ID/SECRET_ACCESS_KEY in
+        the environment (so a first start generates a key); `capture_stdout=True` collects
+        stdout into `stdout_lines` (it is discarded otherwise)."""
         self.data_dir = Path(data_dir)
         self.args = list(args)
+        self.root_credentials = root_credentials
+        self.capture_stdout = capture_stdout
         self.url: str | None = None
         self.logs: list[str] = []
+        self.stdout_lines: list[str] = []
+        self._stdout_reader: threading.Thread | None = None
         self.proc: subprocess.Popen | None = None
         self._ready = threading.Event()
         self._reader: threading.Thread | None = None
@@ -80,15 +88,21 @@ class Server:
             ROGNITO_SECRET_ACCESS_KEY=SECRET_ACCESS_KEY,
         )
         env.pop("ROGNITO_LOG", None)
+        if not self.root_credentials:
+            env.pop("ROGNITO_ACCESS_KEY_ID", None)
+            env.pop("ROGNITO_SECRET_ACCESS_KEY", None)
         self.proc = subprocess.Popen(
             self.command,
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE if self.capture_stdout else subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             env=env,
         )
         self._reader = threading.Thread(target=self._read_stderr, daemon=True)
         self._reader.start()
+        if self.capture_stdout:
+            self._stdout_reader = threading.Thread(target=self._read_stdout, daemon=True)
+            self._stdout_reader.start()
         if not self._ready.wait(START_TIMEOUT) or self.url is None:
             self.stop()
             pytest.fail(
@@ -110,6 +124,11 @@ class Server:
         # stderr closed: the process is gone (or going); unblock start().
         self._ready.set()
 
+    def _read_stdout(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        for raw in self.proc.stdout:
+            self.stdout_lines.append(raw.decode("utf-8", "replace"))
+
     def stop(self, timeout: float = STOP_TIMEOUT) -> int | None:
         """SIGTERM, wait up to `timeout`, then SIGKILL. Returns the exit code."""
         proc = self.proc
@@ -124,7 +143,13 @@ class Server:
                 proc.wait(5)
         if self._reader is not None:
             self._reader.join(5)
+        if self._stdout_reader is not None:
+            self._stdout_reader.join(5)
         return proc.returncode
+
+    @property
+    def stdout_text(self) -> str:
+        return "".join(self.stdout_lines)
 
     @property
     def log_text(self) -> str:

@@ -256,11 +256,19 @@ mod tests {
             r#"{"Statement":[{"Effect":"Allow","NotAction":"cognito-idp:Delete*","NotResource":"arn:aws:cognito-idp:*:*:userpool/secret_*"}]}"#,
         );
         assert_eq!(
-            evaluate(std::slice::from_ref(&not_action), "cognito-idp:DeleteUserPool", POOL),
+            evaluate(
+                std::slice::from_ref(&not_action),
+                "cognito-idp:DeleteUserPool",
+                POOL
+            ),
             Decision::ImplicitDeny
         );
         assert_eq!(
-            evaluate(std::slice::from_ref(&not_action), "cognito-idp:CreateUserPool", POOL),
+            evaluate(
+                std::slice::from_ref(&not_action),
+                "cognito-idp:CreateUserPool",
+                POOL
+            ),
             Decision::Allow
         );
         assert_eq!(

@@ -86,6 +86,18 @@ pub struct ServeArgs {
     /// https://cognito-idp.<region>.amazonaws.com to get AWS's exact issuer.
     #[arg(long, env = "ROGNITO_ISSUER_BASE")]
     pub issuer_base: Option<String>,
+    /// PEM certificate chain: serve HTTPS (with --tls-key).
+    #[arg(long, env = "ROGNITO_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "ROGNITO_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// Seconds a request may take, body included, before 408 [default: 30].
+    #[arg(long, env = "ROGNITO_REQUEST_TIMEOUT")]
+    pub request_timeout: Option<u64>,
+    /// Seconds to receive a request's headers, and to keep an idle connection [default: 60].
+    #[arg(long, env = "ROGNITO_IDLE_TIMEOUT")]
+    pub idle_timeout: Option<u64>,
     /// Largest accepted request body in bytes [default: 1048576].
     #[arg(long, env = "ROGNITO_MAX_BODY_BYTES")]
     pub max_body_bytes: Option<usize>,
@@ -116,6 +128,10 @@ struct FileConfig {
     access_key_id: Option<String>,
     secret_access_key: Option<String>,
     master_key_file: Option<PathBuf>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    request_timeout: Option<u64>,
+    idle_timeout: Option<u64>,
     public_url: Option<String>,
     issuer_base: Option<String>,
     max_body_bytes: Option<usize>,
@@ -144,6 +160,10 @@ pub struct ServerConfig {
     /// The root identity's configured access key (id, secret), if any.
     pub root_key: Option<(String, String)>,
     pub master_key_file: PathBuf,
+    /// (certificate chain, private key) PEM files when serving HTTPS.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    pub request_timeout: std::time::Duration,
+    pub idle_timeout: std::time::Duration,
     /// None: derived from the bound address once listening.
     pub public_url: Option<String>,
     /// None: the public URL.
@@ -174,7 +194,21 @@ impl ServerConfig {
                 "set both ROGNITO_ACCESS_KEY_ID and ROGNITO_SECRET_ACCESS_KEY (or neither, to have a key generated)"
             ),
         };
+        let tls = match (
+            args.tls_cert.or(file.tls_cert),
+            args.tls_key.or(file.tls_key),
+        ) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            _ => bail!("--tls-cert and --tls-key go together"),
+        };
+        let seconds = |v: Option<u64>, default: u64| {
+            std::time::Duration::from_secs(v.unwrap_or(default).max(1))
+        };
         let config = ServerConfig {
+            tls,
+            request_timeout: seconds(args.request_timeout.or(file.request_timeout), 30),
+            idle_timeout: seconds(args.idle_timeout.or(file.idle_timeout), 60),
             auth: args.auth.or(file.auth).unwrap_or(AuthArg::Sigv4),
             root_key,
             listen: args

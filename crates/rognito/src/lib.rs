@@ -4,5 +4,6 @@
 pub mod admin;
 pub mod config;
 mod http;
+mod listener;
 pub(crate) mod master_key;
 pub mod server;

@@ -17,6 +17,11 @@ use tokio::net::TcpListener;
 use crate::config::{AuthArg, ServerConfig};
 use crate::http::{AppState, router};
 
+/// A request head (request line and headers) larger than this is refused.
+const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// As are requests with more headers than this.
+const MAX_HEADERS: usize = 64;
+
 /// Runs the server until `shutdown` completes, then lets in-flight requests finish and closes
 /// the store. Fails fast, with a message saying what to change, when the address is taken or
 /// the data directory cannot be used.
@@ -34,6 +39,11 @@ pub async fn run(
         )
     })?;
     let addr = listener.local_addr()?;
+    let tls = match &config.tls {
+        Some((cert, key)) => Some(crate::listener::tls_acceptor(cert, key)?),
+        None => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let store = Arc::new(
         SqliteStore::open(&config.data_dir, config.durability)
             .await
@@ -48,7 +58,7 @@ pub async fn run(
     let public_url = config
         .public_url
         .clone()
-        .unwrap_or_else(|| format!("http://{addr}"));
+        .unwrap_or_else(|| format!("{scheme}://{addr}"));
     let issuer_base = config
         .issuer_base
         .clone()
@@ -101,22 +111,34 @@ pub async fn run(
         Arc::new(StoreCredentials(ops.clone())),
     );
     let protocol = JsonProtocol::new(ops.clone(), Arc::new(authenticator));
-    let app = router(Arc::new(AppState {
-        protocol,
-        ops,
-        max_body_bytes: config.max_body_bytes,
-    }));
+    let app = router(
+        Arc::new(AppState {
+            protocol,
+            ops,
+            max_body_bytes: config.max_body_bytes,
+        }),
+        config.request_timeout,
+    );
 
     tracing::info!(
         durability = ?config.durability,
         data_dir = %config.data_dir.display(),
-        "rognito listening on http://{addr}"
+        "rognito listening on {scheme}://{addr}"
     );
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    crate::listener::serve(
+        listener,
+        app,
+        tls,
+        crate::listener::ConnectionLimits {
+            max_header_bytes: MAX_HEADER_BYTES,
+            max_headers: MAX_HEADERS,
+            header_timeout: config.idle_timeout,
+            drain_timeout: config.request_timeout,
+        },
+        shutdown,
+    )
+    .await;
     store.close().await;
-    served.context("server error")?;
     tracing::info!("rognito stopped");
     Ok(())
 }

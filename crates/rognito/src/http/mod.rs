@@ -25,7 +25,7 @@ pub struct AppState {
 #[derive(Clone)]
 struct RequestId(String);
 
-pub fn router(state: Arc<AppState>) -> Router {
+pub fn router(state: Arc<AppState>, request_timeout: std::time::Duration) -> Router {
     Router::new()
         .route("/", post(cognito_api::handle))
         .route("/oauth2/token", post(oauth::token))
@@ -37,6 +37,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/health", get(health))
         .fallback(not_found)
         .with_state(state)
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            request_timeout,
+        ))
         .layer(middleware::from_fn(request_id))
 }
 

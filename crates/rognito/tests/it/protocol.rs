@@ -128,3 +128,93 @@ async fn refuses_a_taken_port_and_an_unusable_data_dir() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("is unusable"), "{stderr}");
 }
+
+#[tokio::test]
+async fn oversized_or_too_many_headers_are_refused() {
+    use std::io::{Read, Write};
+    let server = Server::start(&["--durability", "memory"]);
+    let addr = server.url.trim_start_matches("http://").to_owned();
+    let exchange = |request: String| {
+        let mut stream = std::net::TcpStream::connect(&addr).expect("connect");
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .expect("timeout");
+        stream.write_all(request.as_bytes()).expect("write");
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+        response
+    };
+    let many: String = (0..100).map(|i| format!("x-h{i}: v\r\n")).collect();
+    let response = exchange(format!("GET /health HTTP/1.1\r\nhost: x\r\n{many}\r\n"));
+    assert!(response.starts_with("HTTP/1.1 431"), "{response}");
+    let huge = "a".repeat(20 * 1024);
+    let response = exchange(format!(
+        "GET /health HTTP/1.1\r\nhost: x\r\nx-big: {huge}\r\n\r\n"
+    ));
+    assert!(response.starts_with("HTTP/1.1 431"), "{response}");
+    let response = exchange("GET /health HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n".into());
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+}
+
+#[tokio::test]
+async fn serves_https_with_the_given_certificate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .args([
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let server = Server::start(&[
+        "--durability",
+        "memory",
+        "--tls-cert",
+        &cert.to_string_lossy(),
+        "--tls-key",
+        &key.to_string_lossy(),
+    ]);
+    assert!(server.url.starts_with("https://"), "{}", server.url);
+    let out = std::process::Command::new("curl")
+        .args(["-sS", "--max-time", "10", "--cacert"])
+        .arg(&cert)
+        .arg(format!("{}/health", server.url))
+        .output()
+        .expect("curl");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        r#"{"status":"ok"}"#,
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plain = std::process::Command::new("curl")
+        .args(["-sS", "--max-time", "10"])
+        .arg(format!(
+            "{}/health",
+            server.url.replace("https://", "http://")
+        ))
+        .output()
+        .expect("curl");
+    assert_ne!(String::from_utf8_lossy(&plain.stdout), r#"{"status":"ok"}"#);
+}
