@@ -80,6 +80,8 @@ pub struct TokenEndpointRequest<'a> {
 pub struct IssuedToken {
     pub access_token: String,
     pub expires_in: i64,
+    /// The scopes granted, space-separated (for the audit log).
+    pub scope: String,
 }
 
 /// Claims of a Cognito client_credentials access token, in Cognito's order.
@@ -272,6 +274,7 @@ impl Cognito {
             client_id: &client.client_id,
         };
         let json = serde_json::to_vec(&claims).map_err(|_| CognitoError::internal())?;
+        let scope = claims.scope;
         let access_token = keys.access.sign_jwt(&json).map_err(|e| {
             tracing::error!(error = %e, "cannot sign an access token");
             CognitoError::internal()
@@ -279,6 +282,7 @@ impl Cognito {
         Ok(IssuedToken {
             access_token,
             expires_in: client.access_token_seconds,
+            scope,
         })
     }
 

@@ -6,17 +6,38 @@ use rognito_ops::{Cognito, RequestContext};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::{Authenticator, JsonResponse, RequestHead, WireError, decode};
+use crate::audit::{AuditLog, AuditRecord, audited, now_rfc3339};
+use crate::{Authenticator, JsonResponse, Principal, RequestHead, WireError, decode};
 
 /// Serves `POST /` requests of the Cognito API.
 pub struct JsonProtocol {
     ops: Arc<Cognito>,
     authenticator: Arc<dyn Authenticator>,
+    audit: Option<Arc<AuditLog>>,
+    region: String,
+}
+
+/// What the audit record of a request needs, filled in as the request is served.
+#[derive(Default)]
+struct Trail {
+    operation: Option<Operation>,
+    principal: Option<Principal>,
+    resource: Option<String>,
 }
 
 impl JsonProtocol {
-    pub fn new(ops: Arc<Cognito>, authenticator: Arc<dyn Authenticator>) -> Self {
-        JsonProtocol { ops, authenticator }
+    pub fn new(
+        ops: Arc<Cognito>,
+        authenticator: Arc<dyn Authenticator>,
+        audit: Option<Arc<AuditLog>>,
+    ) -> Self {
+        let region = ops.config().region.clone();
+        JsonProtocol {
+            ops,
+            authenticator,
+            audit,
+            region,
+        }
     }
 
     /// The operation named by an `X-Amz-Target` header value.
@@ -38,7 +59,33 @@ impl JsonProtocol {
             .headers
             .get("x-amz-target")
             .and_then(|v| v.to_str().ok());
-        match self.serve(target, &head, request_id).await {
+        let mut trail = Trail::default();
+        let result = self.serve(target, &head, request_id, &mut trail).await;
+        if let (Some(audit), Some(operation)) = (&self.audit, trail.operation)
+            && audited(operation)
+        {
+            let principal = trail.principal.as_ref();
+            let error = result.as_ref().err();
+            audit.record(&AuditRecord {
+                event_time: now_rfc3339(),
+                event_source: "cognito-idp.amazonaws.com",
+                event_name: operation.name(),
+                aws_region: &self.region,
+                recipient_account_id: principal.map_or("", |p| p.account_id.as_str()),
+                user_identity: AuditRecord::identity(principal),
+                resource: trail.resource.as_deref(),
+                request_id,
+                outcome: if error.is_some() {
+                    "failure"
+                } else {
+                    "success"
+                },
+                error_code: error.map(|e| e.type_name),
+                error_message: error.and_then(|e| e.message.as_deref()),
+                scopes: None,
+            });
+        }
+        match result {
             Ok(body) => JsonResponse::ok(body),
             Err(e) => JsonResponse::error(&e),
         }
@@ -49,9 +96,12 @@ impl JsonProtocol {
         target: Option<&str>,
         head: &RequestHead<'_>,
         request_id: &str,
+        trail: &mut Trail,
     ) -> Result<Vec<u8>, WireError> {
         let operation = Self::operation(target)?;
+        trail.operation = Some(operation);
         let principal = self.authenticator.authenticate(operation, head).await?;
+        trail.principal = Some(principal.clone());
         let ctx = RequestContext {
             account_id: principal.account_id,
             request_id: request_id.to_owned(),
@@ -65,7 +115,7 @@ impl JsonProtocol {
             ($($name:ident => $method:ident),* $(,)?) => {
                 match operation {
                     $(Operation::$name => {
-                        self.call(&ctx, operation, body, |input| ops.$method(&ctx, input)).await
+                        self.call(&ctx, operation, body, trail, |input| ops.$method(&ctx, input)).await
                     })*
                     other => Err(WireError::unknown_operation(format!(
                         "{} is a Cognito operation that rognito does not implement.",
@@ -110,6 +160,7 @@ impl JsonProtocol {
         ctx: &RequestContext,
         operation: Operation,
         body: &[u8],
+        trail: &mut Trail,
         run: F,
     ) -> Result<Vec<u8>, WireError>
     where
@@ -119,8 +170,9 @@ impl JsonProtocol {
         Fut: Future<Output = Result<O, CognitoError>>,
     {
         let input: I = decode::parse(body)?;
+        let resource = self.ops.resource_arn(ctx, input.user_pool_id());
+        trail.resource = Some(resource.clone());
         if crate::needs_signature(operation) {
-            let resource = self.ops.resource_arn(ctx, input.user_pool_id());
             self.ops.authorize(ctx, operation.name(), &resource).await?;
         }
         decode::validate(&input)?;

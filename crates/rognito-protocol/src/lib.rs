@@ -4,6 +4,7 @@
 //! (→ `InvalidParameterException` with AWS's messages), call the operation, render the output or
 //! the error with AWS's status, `__type` and headers.
 
+pub mod audit;
 mod auth;
 mod decode;
 mod dispatch;

@@ -86,6 +86,10 @@ pub struct ServeArgs {
     /// https://cognito-idp.<region>.amazonaws.com to get AWS's exact issuer.
     #[arg(long, env = "ROGNITO_ISSUER_BASE")]
     pub issuer_base: Option<String>,
+    /// Audit log: a file path, `-` for stdout, or `off` [default: <data-dir>/audit.log; off with
+    /// --durability memory].
+    #[arg(long, env = "ROGNITO_AUDIT_LOG")]
+    pub audit_log: Option<String>,
     /// PEM certificate chain: serve HTTPS (with --tls-key).
     #[arg(long, env = "ROGNITO_TLS_CERT")]
     pub tls_cert: Option<PathBuf>,
@@ -128,6 +132,7 @@ struct FileConfig {
     access_key_id: Option<String>,
     secret_access_key: Option<String>,
     master_key_file: Option<PathBuf>,
+    audit_log: Option<String>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     request_timeout: Option<u64>,
@@ -160,6 +165,8 @@ pub struct ServerConfig {
     /// The root identity's configured access key (id, secret), if any.
     pub root_key: Option<(String, String)>,
     pub master_key_file: PathBuf,
+    /// Where audit records go (`-` is stdout); None: no audit log.
+    pub audit_log: Option<PathBuf>,
     /// (certificate chain, private key) PEM files when serving HTTPS.
     pub tls: Option<(PathBuf, PathBuf)>,
     pub request_timeout: std::time::Duration,
@@ -205,7 +212,19 @@ impl ServerConfig {
         let seconds = |v: Option<u64>, default: u64| {
             std::time::Duration::from_secs(v.unwrap_or(default).max(1))
         };
+        let durability: Durability = args
+            .durability
+            .or(file.durability)
+            .unwrap_or(DurabilityArg::Fsync)
+            .into();
+        let audit_log = match args.audit_log.or(file.audit_log).as_deref() {
+            Some("off") => None,
+            Some(path) => Some(PathBuf::from(path)),
+            None if durability == Durability::Memory => None,
+            None => Some(data_dir.join("audit.log")),
+        };
         let config = ServerConfig {
+            audit_log,
             tls,
             request_timeout: seconds(args.request_timeout.or(file.request_timeout), 30),
             idle_timeout: seconds(args.idle_timeout.or(file.idle_timeout), 60),

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use async_trait::async_trait;
 use rognito_ops::{Cognito, OpsConfig};
+use rognito_protocol::audit::AuditLog;
 use rognito_protocol::{
     AuthMode, CredentialSource, JsonProtocol, Principal, SecretAccessKey, SigV4Authenticator,
     WireError,
@@ -110,11 +111,19 @@ pub async fn run(
         config.account_id.clone(),
         Arc::new(StoreCredentials(ops.clone())),
     );
-    let protocol = JsonProtocol::new(ops.clone(), Arc::new(authenticator));
+    let audit = match &config.audit_log {
+        Some(path) => Some(Arc::new(AuditLog::open(path).with_context(|| {
+            format!("cannot open the audit log {}", path.display())
+        })?)),
+        None => None,
+    };
+    let protocol = JsonProtocol::new(ops.clone(), Arc::new(authenticator), audit.clone());
     let app = router(
         Arc::new(AppState {
             protocol,
             ops,
+            audit,
+            region: config.region.clone(),
             max_body_bytes: config.max_body_bytes,
         }),
         config.request_timeout,

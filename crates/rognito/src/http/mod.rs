@@ -18,12 +18,14 @@ use rognito_protocol::JsonProtocol;
 pub struct AppState {
     pub protocol: JsonProtocol,
     pub ops: Arc<Cognito>,
+    pub audit: Option<Arc<rognito_protocol::audit::AuditLog>>,
+    pub region: String,
     pub max_body_bytes: usize,
 }
 
 /// The request id of the request being served (`x-amzn-RequestId`).
 #[derive(Clone)]
-struct RequestId(String);
+pub(crate) struct RequestId(pub(crate) String);
 
 pub fn router(state: Arc<AppState>, request_timeout: std::time::Duration) -> Router {
     Router::new()

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -10,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use rognito_ops::{OAuthError, TokenEndpointRequest};
+use rognito_protocol::audit::{AuditRecord, now_rfc3339};
 use serde::Serialize;
 
 use super::AppState;
@@ -75,12 +77,36 @@ struct ErrorResponse<'a> {
 
 pub async fn token(
     State(state): State<Arc<AppState>>,
+    Extension(request_id): Extension<super::RequestId>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let basic = basic_credentials(&headers);
     let used_basic = !matches!(basic, Ok(None));
-    match issue(&state, &headers, &body, basic).await {
+    let mut client_id = None;
+    let outcome = issue(&state, &headers, &body, basic, &mut client_id).await;
+    if let Some(audit) = &state.audit {
+        let error = outcome.as_ref().err().map(OAuthError::code);
+        audit.record(&AuditRecord {
+            event_time: now_rfc3339(),
+            event_source: "cognito-idp.amazonaws.com",
+            event_name: "Token_POST",
+            aws_region: &state.region,
+            recipient_account_id: "",
+            user_identity: None,
+            resource: client_id.as_deref(),
+            request_id: &request_id.0,
+            outcome: if error.is_some() {
+                "failure"
+            } else {
+                "success"
+            },
+            error_code: error,
+            error_message: None,
+            scopes: outcome.as_ref().ok().map(|t| t.scope.as_str()),
+        });
+    }
+    match outcome.map(|t| (t.access_token, t.expires_in)) {
         Ok((access_token, expires_in)) => oauth_json(
             StatusCode::OK,
             &TokenResponse {
@@ -120,7 +146,8 @@ async fn issue(
     headers: &HeaderMap,
     body: &[u8],
     basic: Result<Option<(String, String)>, ()>,
-) -> Result<(String, i64), OAuthError> {
+    client: &mut Option<String>,
+) -> Result<rognito_ops::IssuedToken, OAuthError> {
     let form_encoded = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -145,8 +172,9 @@ async fn issue(
         (None, Some(id), Some(secret)) => (id, secret),
         (None, _, _) => return Err(OAuthError::InvalidClient),
     };
+    *client = Some(client_id.clone());
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    let issued = state
+    state
         .ops
         .token_endpoint(TokenEndpointRequest {
             host,
@@ -155,8 +183,7 @@ async fn issue(
             client_secret: &client_secret,
             scope: form.scope.as_deref(),
         })
-        .await?;
-    Ok((issued.access_token, issued.expires_in))
+        .await
 }
 
 fn oauth_json<T: Serialize>(status: StatusCode, body: &T) -> Response {

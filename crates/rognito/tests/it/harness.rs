@@ -35,6 +35,11 @@ impl Server {
 
     /// A server on `data_dir` (which the caller keeps alive, e.g. across restarts).
     pub fn start_in(data_dir: &Path, flags: &[&str]) -> Server {
+        Server::start_with_env(data_dir, flags, &[])
+    }
+
+    /// A server on `data_dir` with extra environment variables.
+    pub fn start_with_env(data_dir: &Path, flags: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_rognito"))
             .arg("serve")
             .args(["--listen", "127.0.0.1:0", "--data-dir"])
@@ -44,6 +49,7 @@ impl Server {
             .env("ROGNITO_LOG", "info")
             .env("ROGNITO_ACCESS_KEY_ID", ACCESS_KEY_ID)
             .env("ROGNITO_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

@@ -8,4 +8,5 @@ mod harness;
 mod m2m;
 mod protocol;
 mod resource_servers;
+mod secrets;
 mod user_pools;
