@@ -16,6 +16,7 @@ mod identities;
 mod ids;
 mod keys;
 mod pagination;
+pub mod rate_limits;
 mod resource_servers;
 mod signing;
 mod tokens;
@@ -63,6 +64,7 @@ pub struct Cognito {
     /// another process).
     policies:
         std::sync::Mutex<std::collections::HashMap<(String, String), authorize::CachedPolicies>>,
+    rate_limits: rate_limits::RateLimits,
 }
 
 impl Cognito {
@@ -72,6 +74,7 @@ impl Cognito {
         store: Arc<dyn Store>,
         config: OpsConfig,
         master: MasterKey,
+        rate_limits: rate_limits::RateLimits,
     ) -> Result<Self, StoreError> {
         let pages = pagination::PageTokens::load(store.as_ref()).await?;
         Ok(Cognito {
@@ -86,6 +89,7 @@ impl Cognito {
             pool_domains: cache::Cache::new(100_000),
             domain_pools: cache::Cache::new(100_000),
             policies: std::sync::Mutex::new(std::collections::HashMap::new()),
+            rate_limits,
         })
     }
 

@@ -39,13 +39,15 @@ pub enum OAuthError {
     UnauthorizedClient,
     InvalidScope,
     UnsupportedGrantType,
+    /// Over the ClientAuthentication rate: HTTP 429.
+    TooManyRequests,
     ServerError,
 }
 
 impl OAuthError {
     pub fn code(&self) -> &'static str {
         match self {
-            OAuthError::InvalidRequest(_) => "invalid_request",
+            OAuthError::InvalidRequest(_) | OAuthError::TooManyRequests => "invalid_request",
             OAuthError::InvalidClient => "invalid_client",
             OAuthError::UnauthorizedClient => "unauthorized_client",
             OAuthError::InvalidScope => "invalid_scope",
@@ -135,7 +137,26 @@ impl Cognito {
                 client.user_pool_id
             ))));
         }
+        let account = self
+            .pool_accounts
+            .get_or_load(&client.user_pool_id, || async {
+                let record = self
+                    .store
+                    .user_pool(&client.user_pool_id)
+                    .await
+                    .map_err(internal)?;
+                Ok::<_, CognitoError>(record.map(|r| r.account_id))
+            })
+            .await
+            .map_err(oauth_internal)?;
+        if let Some(account) = account
+            && !self.rate_limits.allow(&account, "Token_POST", None)
+        {
+            return Err(OAuthError::TooManyRequests);
+        }
         if !self.secret_matches(&client, request.client_secret) {
+            // Guessing secrets gets slower with every failure for this client id.
+            tokio::time::sleep(self.rate_limits.failed_authentication(&client.client_id)).await;
             return Err(OAuthError::InvalidClient);
         }
         if !client.client_credentials {
@@ -169,6 +190,7 @@ impl Cognito {
             .await?
             .ok_or_else(|| client_not_found(client_id))?;
         if !self.secret_matches(&client, secret) {
+            tokio::time::sleep(self.rate_limits.failed_authentication(&client.client_id)).await;
             return Err(CognitoError::new(
                 rognito_model::ErrorCode::NotAuthorizedException,
                 format!("Unable to verify secret for client {client_id}"),

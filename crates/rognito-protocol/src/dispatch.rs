@@ -147,6 +147,8 @@ impl JsonProtocol {
             UpdateUserPoolDomain => update_user_pool_domain,
             DeleteUserPoolDomain => delete_user_pool_domain,
             GetClientToken => get_client_token,
+            GetProvisionedLimit => get_provisioned_limit,
+            UpdateProvisionedLimit => update_provisioned_limit,
         }
     }
 }
@@ -172,6 +174,13 @@ impl JsonProtocol {
         let input: I = decode::parse(body)?;
         let resource = self.ops.resource_arn(ctx, input.user_pool_id());
         trail.resource = Some(resource.clone());
+        if !self
+            .ops
+            .rate_limits()
+            .allow(&ctx.account_id, operation.name(), input.user_pool_id())
+        {
+            return Err(rognito_ops::rate_limits::throttled().into());
+        }
         if crate::needs_signature(operation) {
             self.ops.authorize(ctx, operation.name(), &resource).await?;
         }

@@ -99,6 +99,7 @@ async fn open(
             public_url: String::new(),
         },
         master,
+        rognito_ops::rate_limits::RateLimits::disabled(),
     )
     .await?;
     Ok((store, ops))

@@ -86,6 +86,14 @@ pub struct ServeArgs {
     /// https://cognito-idp.<region>.amazonaws.com to get AWS's exact issuer.
     #[arg(long, env = "ROGNITO_ISSUER_BASE")]
     pub issuer_base: Option<String>,
+    /// Request-rate limits: `off` (default) or `aws` (AWS's default rate per API category and
+    /// account, and 5 RPS per resource operation and pool).
+    #[arg(long, env = "ROGNITO_RATE_LIMITS")]
+    pub rate_limits: Option<String>,
+    /// A category's rate, e.g. `--rate-limit UserPoolResourceRead=50` (turns limits on); repeat
+    /// for several.
+    #[arg(long = "rate-limit", value_parser = parse_rate)]
+    pub rate_limit: Vec<(String, u32)>,
     /// Audit log: a file path, `-` for stdout, or `off` [default: <data-dir>/audit.log; off with
     /// --durability memory].
     #[arg(long, env = "ROGNITO_AUDIT_LOG")]
@@ -133,6 +141,9 @@ struct FileConfig {
     secret_access_key: Option<String>,
     master_key_file: Option<PathBuf>,
     audit_log: Option<String>,
+    rate_limits: Option<String>,
+    #[serde(default)]
+    rate_limit: std::collections::BTreeMap<String, u32>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     request_timeout: Option<u64>,
@@ -165,6 +176,9 @@ pub struct ServerConfig {
     /// The root identity's configured access key (id, secret), if any.
     pub root_key: Option<(String, String)>,
     pub master_key_file: PathBuf,
+    /// Whether request rates are limited, and the categories' rates that differ from AWS's.
+    pub rate_limits_enabled: bool,
+    pub rate_limit_overrides: Vec<(String, u32)>,
     /// Where audit records go (`-` is stdout); None: no audit log.
     pub audit_log: Option<PathBuf>,
     /// (certificate chain, private key) PEM files when serving HTTPS.
@@ -223,7 +237,19 @@ impl ServerConfig {
             None if durability == Durability::Memory => None,
             None => Some(data_dir.join("audit.log")),
         };
+        let mut rate_limit_overrides: Vec<(String, u32)> = file.rate_limit.into_iter().collect();
+        rate_limit_overrides.extend(args.rate_limit);
+        let rate_limits_enabled = match args.rate_limits.or(file.rate_limits).as_deref() {
+            None => !rate_limit_overrides.is_empty(),
+            Some("off") => false,
+            Some("aws") => true,
+            Some(other) => bail!("--rate-limits {other:?}: use off or aws"),
+        };
+        rognito_ops::rate_limits::RateLimits::new(rate_limits_enabled, &rate_limit_overrides)
+            .map_err(|e| anyhow::anyhow!(e))?;
         let config = ServerConfig {
+            rate_limits_enabled,
+            rate_limit_overrides,
             audit_log,
             tls,
             request_timeout: seconds(args.request_timeout.or(file.request_timeout), 30),
@@ -344,6 +370,17 @@ impl ServerConfig {
         }
         Ok(())
     }
+}
+
+/// `Category=RPS`.
+fn parse_rate(value: &str) -> Result<(String, u32), String> {
+    let (category, rate) = value
+        .split_once('=')
+        .ok_or_else(|| format!("{value:?}: expected CATEGORY=RPS"))?;
+    let rate = rate.parse().map_err(|_| {
+        format!("{value:?}: the rate must be a whole number of requests per second")
+    })?;
+    Ok((category.to_owned(), rate))
 }
 
 fn read_file(path: &Path) -> anyhow::Result<FileConfig> {

@@ -74,6 +74,11 @@ pub async fn run(
                 public_url,
             },
             master,
+            rognito_ops::rate_limits::RateLimits::new(
+                config.rate_limits_enabled,
+                &config.rate_limit_overrides,
+            )
+            .map_err(|e| anyhow::anyhow!(e))?,
         )
         .await
         .context("cannot initialise the control plane")?,

@@ -120,6 +120,7 @@ pub async fn token(
             // RFC 6749 §5.2: a client that authenticated with Basic gets 401 and a challenge.
             let status = match (&e, used_basic) {
                 (OAuthError::InvalidClient, true) => StatusCode::UNAUTHORIZED,
+                (OAuthError::TooManyRequests, _) => StatusCode::TOO_MANY_REQUESTS,
                 (OAuthError::ServerError, _) => StatusCode::INTERNAL_SERVER_ERROR,
                 _ => StatusCode::BAD_REQUEST,
             };

@@ -5,6 +5,7 @@
 mod auth;
 mod durability;
 mod harness;
+mod limits;
 mod m2m;
 mod protocol;
 mod resource_servers;

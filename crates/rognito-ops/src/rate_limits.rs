@@ -1,0 +1,338 @@
+//! Request-rate limits by Cognito's API categories, per account (per node), with Cognito's
+//! per-pool cap of 5 requests per second for any single resource operation, and the
+//! GetProvisionedLimit / UpdateProvisionedLimit operations. Off by default for local use.
+//! Separately, and always on, failed client authentications for one client id are slowed down.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use rognito_model::{
+    CognitoError, ErrorCode, GetProvisionedLimitRequest, GetProvisionedLimitResponse,
+    LimitDefinitionType, LimitType, UpdateProvisionedLimitRequest, UpdateProvisionedLimitResponse,
+};
+
+use crate::{Cognito, RequestContext, required};
+
+/// The API categories of the operations rognito serves, with AWS's default rates (RPS).
+pub const CATEGORIES: &[(&str, u32)] = &[
+    ("UserPoolCreate", 15),
+    ("UserPoolRead", 15),
+    ("UserPoolResourceRead", 20),
+    ("UserPoolResourceUpdate", 15),
+    ("ClientAuthentication", 150),
+];
+
+/// Cognito allows at most this rate for one resource operation on one user pool.
+const PER_POOL_OPERATION_RPS: u32 = 5;
+
+pub fn category_of(operation: &str) -> Option<&'static str> {
+    Some(match operation {
+        "CreateUserPool" | "DeleteUserPool" => "UserPoolCreate",
+        "DescribeUserPool" | "ListUserPools" => "UserPoolRead",
+        "DescribeResourceServer"
+        | "ListResourceServers"
+        | "DescribeUserPoolClient"
+        | "ListUserPoolClients"
+        | "ListUserPoolClientSecrets"
+        | "DescribeUserPoolDomain" => "UserPoolResourceRead",
+        "CreateResourceServer"
+        | "UpdateResourceServer"
+        | "DeleteResourceServer"
+        | "CreateUserPoolClient"
+        | "UpdateUserPoolClient"
+        | "DeleteUserPoolClient"
+        | "AddUserPoolClientSecret"
+        | "DeleteUserPoolClientSecret"
+        | "CreateUserPoolDomain"
+        | "UpdateUserPoolDomain"
+        | "DeleteUserPoolDomain" => "UserPoolResourceUpdate",
+        "GetClientToken" | "Token_POST" => "ClientAuthentication",
+        _ => return None,
+    })
+}
+
+/// A token bucket holding one second's worth of requests.
+struct Bucket {
+    tokens: f64,
+    last: Instant,
+}
+
+impl Bucket {
+    fn take(&mut self, rate: u32, now: Instant) -> bool {
+        let rate = f64::from(rate.max(1));
+        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * rate).min(rate);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Recent failed authentications of one client id.
+struct Failures {
+    count: u32,
+    since: Instant,
+}
+
+pub struct RateLimits {
+    enabled: bool,
+    /// Category → default rate (AWS's, or the configured override).
+    defaults: HashMap<&'static str, u32>,
+    /// (account, category) → rate raised with UpdateProvisionedLimit.
+    provisioned: Mutex<HashMap<(String, &'static str), u32>>,
+    buckets: Mutex<HashMap<String, Bucket>>,
+    failures: Mutex<HashMap<String, Failures>>,
+}
+
+/// Failed authentications counted per client id within this window.
+const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+/// From this many failures on, each further failure is answered later.
+const FAILURES_BEFORE_SLOWDOWN: u32 = 5;
+
+impl RateLimits {
+    /// `overrides` replace AWS's default rate of a category.
+    pub fn new(enabled: bool, overrides: &[(String, u32)]) -> Result<Self, String> {
+        let mut defaults: HashMap<&'static str, u32> = CATEGORIES.iter().copied().collect();
+        for (name, rate) in overrides {
+            let Some((category, _)) = CATEGORIES.iter().find(|(c, _)| c == name) else {
+                return Err(format!(
+                    "unknown rate-limit category {name}; the categories are {}",
+                    CATEGORIES
+                        .iter()
+                        .map(|(c, _)| *c)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            };
+            if *rate == 0 {
+                return Err(format!("the rate of {name} must be at least 1"));
+            }
+            defaults.insert(category, *rate);
+        }
+        Ok(RateLimits {
+            enabled,
+            defaults,
+            provisioned: Mutex::new(HashMap::new()),
+            buckets: Mutex::new(HashMap::new()),
+            failures: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn disabled() -> Self {
+        RateLimits {
+            enabled: false,
+            defaults: CATEGORIES.iter().copied().collect(),
+            provisioned: Mutex::new(HashMap::new()),
+            buckets: Mutex::new(HashMap::new()),
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn rate(&self, account: &str, category: &'static str) -> u32 {
+        self.provisioned
+            .lock()
+            .ok()
+            .and_then(|p| p.get(&(account.to_owned(), category)).copied())
+            .unwrap_or_else(|| self.defaults.get(category).copied().unwrap_or(u32::MAX))
+    }
+
+    fn take(&self, key: String, rate: u32) -> bool {
+        let now = Instant::now();
+        let Ok(mut buckets) = self.buckets.lock() else {
+            return true;
+        };
+        if buckets.len() > 100_000 {
+            buckets.retain(|_, b| now.duration_since(b.last) < Duration::from_secs(2));
+        }
+        buckets
+            .entry(key)
+            .or_insert(Bucket {
+                tokens: f64::from(rate.max(1)),
+                last: now,
+            })
+            .take(rate, now)
+    }
+
+    /// Whether a request of `operation` by `account` (on `pool`, if any) may proceed.
+    pub fn allow(&self, account: &str, operation: &str, pool: Option<&str>) -> bool {
+        if !self.enabled {
+            return true;
+        }
+        let Some(category) = category_of(operation) else {
+            return true;
+        };
+        if !self.take(
+            format!("{account}\u{0}{category}"),
+            self.rate(account, category),
+        ) {
+            return false;
+        }
+        match (category, pool) {
+            ("UserPoolResourceRead" | "UserPoolResourceUpdate", Some(pool)) => self.take(
+                format!("{account}\u{0}{pool}\u{0}{operation}"),
+                PER_POOL_OPERATION_RPS,
+            ),
+            _ => true,
+        }
+    }
+
+    /// Counts a failed client authentication and says how long to hold its answer back.
+    pub fn failed_authentication(&self, client_id: &str) -> Duration {
+        let now = Instant::now();
+        let Ok(mut failures) = self.failures.lock() else {
+            return Duration::ZERO;
+        };
+        if failures.len() > 100_000 {
+            failures.retain(|_, f| now.duration_since(f.since) < FAILURE_WINDOW);
+        }
+        let entry = failures.entry(client_id.to_owned()).or_insert(Failures {
+            count: 0,
+            since: now,
+        });
+        if now.duration_since(entry.since) >= FAILURE_WINDOW {
+            *entry = Failures {
+                count: 0,
+                since: now,
+            };
+        }
+        entry.count += 1;
+        match entry.count.checked_sub(FAILURES_BEFORE_SLOWDOWN) {
+            // 100 ms, 200 ms, 400 ms ... at most 3 s per failed attempt.
+            Some(excess) => {
+                Duration::from_millis(100u64 << excess.min(5)).min(Duration::from_secs(3))
+            }
+            None => Duration::ZERO,
+        }
+    }
+}
+
+pub fn throttled() -> CognitoError {
+    CognitoError::new(ErrorCode::TooManyRequestsException, "Rate exceeded")
+}
+
+fn category_of_definition(
+    definition: Option<&LimitDefinitionType>,
+) -> Result<&'static str, CognitoError> {
+    let definition = required(definition, "LimitDefinition")?;
+    let name = definition
+        .attributes
+        .as_ref()
+        .and_then(|a| a.get("Category"))
+        .map(String::as_str)
+        .unwrap_or_default();
+    CATEGORIES
+        .iter()
+        .find(|(c, _)| *c == name)
+        .map(|(c, _)| *c)
+        .ok_or_else(|| {
+            CognitoError::invalid_parameter(format!(
+                "Attributes must name a Category rognito limits: {}.",
+                CATEGORIES
+                    .iter()
+                    .map(|(c, _)| *c)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
+}
+
+impl Cognito {
+    fn limit_of(&self, account: &str, category: &'static str) -> LimitType {
+        let limits = &self.rate_limits;
+        LimitType {
+            limit_definition: Some(LimitDefinitionType {
+                limit_class: Some("API_CATEGORY".into()),
+                attributes: Some([("Category".to_owned(), category.to_owned())].into()),
+            }),
+            provisioned_limit_value: i32::try_from(limits.rate(account, category)).ok(),
+            free_limit_value: limits
+                .defaults
+                .get(category)
+                .and_then(|v| i32::try_from(*v).ok()),
+        }
+    }
+
+    pub async fn get_provisioned_limit(
+        &self,
+        ctx: &RequestContext,
+        input: GetProvisionedLimitRequest,
+    ) -> Result<GetProvisionedLimitResponse, CognitoError> {
+        let category = category_of_definition(input.limit_definition.as_ref())?;
+        Ok(GetProvisionedLimitResponse {
+            limit: Some(self.limit_of(&ctx.account_id, category)),
+        })
+    }
+
+    pub async fn update_provisioned_limit(
+        &self,
+        ctx: &RequestContext,
+        input: UpdateProvisionedLimitRequest,
+    ) -> Result<UpdateProvisionedLimitResponse, CognitoError> {
+        let category = category_of_definition(input.limit_definition.as_ref())?;
+        let requested = u32::try_from(input.requested_limit_value.unwrap_or(0)).unwrap_or(0);
+        let free = self
+            .rate_limits
+            .defaults
+            .get(category)
+            .copied()
+            .unwrap_or(1);
+        // As on AWS, a provisioned limit is a raise: between the default and the maximum.
+        if requested < free {
+            return Err(CognitoError::invalid_parameter(format!(
+                "RequestedLimitValue must be at least the default limit of {free} for {category}."
+            )));
+        }
+        if let Ok(mut provisioned) = self.rate_limits.provisioned.lock() {
+            provisioned.insert((ctx.account_id.clone(), category), requested);
+        }
+        Ok(UpdateProvisionedLimitResponse {
+            limit: Some(self.limit_of(&ctx.account_id, category)),
+        })
+    }
+
+    pub fn rate_limits(&self) -> &RateLimits {
+        &self.rate_limits
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_refuse_beyond_the_rate_and_per_pool() {
+        let limits = RateLimits::new(true, &[("UserPoolResourceRead".into(), 8)]).expect("limits");
+        let allowed = (0..20)
+            .filter(|_| limits.allow("a", "DescribeResourceServer", Some("p1")))
+            .count();
+        assert_eq!(allowed, 5, "5 RPS per operation and pool");
+        let other_pools = (0..20)
+            .filter(|i| limits.allow("a", "ListResourceServers", Some(&format!("p{i}"))))
+            .count();
+        assert_eq!(
+            other_pools, 3,
+            "the category's 8 RPS is shared by the account"
+        );
+        assert!(
+            limits.allow("b", "DescribeResourceServer", Some("p1")),
+            "per account"
+        );
+        assert!(RateLimits::new(true, &[("Nope".into(), 1)]).is_err());
+        let off = RateLimits::disabled();
+        assert!((0..1000).all(|_| off.allow("a", "DescribeResourceServer", Some("p"))));
+    }
+
+    #[test]
+    fn repeated_failures_are_slowed_down() {
+        let limits = RateLimits::disabled();
+        let delays: Vec<Duration> = (0..8).map(|_| limits.failed_authentication("c")).collect();
+        assert_eq!(delays[3], Duration::ZERO);
+        assert_eq!(delays[4], Duration::from_millis(100));
+        assert!(delays[7] > delays[5]);
+        assert_eq!(limits.failed_authentication("other"), Duration::ZERO);
+    }
+}

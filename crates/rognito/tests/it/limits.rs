@@ -1,0 +1,200 @@
+//! Rate limits from a client's side: TooManyRequestsException on the API, 429 on the token
+//! endpoint, provisioned limits, and failed client authentications slowed down.
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_cognitoidentityprovider::types::{
+    LimitClass, LimitDefinitionType, OAuthFlowType, ResourceServerScopeType,
+};
+
+use crate::harness::{Server, error_of, new_pool};
+
+fn category(name: &str) -> LimitDefinitionType {
+    LimitDefinitionType::builder()
+        .limit_class(LimitClass::ApiCategory)
+        .attributes("Category", name)
+        .build()
+        .expect("definition")
+}
+
+#[tokio::test]
+async fn limits_are_observed_from_the_client_side() {
+    let server = Server::start(&[
+        "--durability",
+        "memory",
+        "--rate-limits",
+        "aws",
+        "--rate-limit",
+        "ClientAuthentication=5",
+    ]);
+    let client = server.client();
+    let pool = new_pool(&client).await;
+    client
+        .create_resource_server()
+        .user_pool_id(&pool)
+        .identifier("api")
+        .name("api")
+        .scopes(
+            ResourceServerScopeType::builder()
+                .scope_name("read")
+                .scope_description("r")
+                .build()
+                .expect("scope"),
+        )
+        .send()
+        .await
+        .expect("rs");
+
+    // Describe on one pool: Cognito allows 5 RPS per operation and pool.
+    let mut throttled = 0;
+    for _ in 0..20 {
+        if let Err(e) = client
+            .describe_resource_server()
+            .user_pool_id(&pool)
+            .identifier("api")
+            .send()
+            .await
+        {
+            let service = e.into_service_error();
+            assert!(service.is_too_many_requests_exception(), "{service:?}");
+            assert_eq!(service.meta().message(), Some("Rate exceeded"));
+            throttled += 1;
+        }
+    }
+    assert!(throttled >= 10, "only {throttled} of 20 throttled");
+
+    // provisioned limits: read, raise, never below the default
+    let limit = client
+        .get_provisioned_limit()
+        .limit_definition(category("ClientAuthentication"))
+        .send()
+        .await
+        .expect("get")
+        .limit
+        .expect("limit");
+    assert_eq!(
+        (limit.free_limit_value(), limit.provisioned_limit_value()),
+        (5, 5)
+    );
+    let (code, _) = error_of(
+        client
+            .update_provisioned_limit()
+            .limit_definition(category("ClientAuthentication"))
+            .requested_limit_value(2)
+            .send()
+            .await,
+    );
+    assert_eq!(code, "InvalidParameterException");
+
+    // the token endpoint answers 429 past ClientAuthentication's rate
+    client
+        .create_user_pool_domain()
+        .user_pool_id(&pool)
+        .domain("limits-test")
+        .send()
+        .await
+        .expect("domain");
+    let m2m = client
+        .create_user_pool_client()
+        .user_pool_id(&pool)
+        .client_name("m2m")
+        .generate_secret(true)
+        .allowed_o_auth_flows(OAuthFlowType::ClientCredentials)
+        .allowed_o_auth_scopes("api/read")
+        .allowed_o_auth_flows_user_pool_client(true)
+        .send()
+        .await
+        .expect("client")
+        .user_pool_client
+        .expect("client");
+    let (id, secret) = (
+        m2m.client_id().expect("id").to_owned(),
+        m2m.client_secret().expect("secret").to_owned(),
+    );
+    let http = reqwest::Client::new();
+    let url = format!("{}/oauth2/token", server.url);
+    let mut statuses = Vec::new();
+    for _ in 0..20 {
+        let response = http
+            .post(&url)
+            .basic_auth(&id, Some(&secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .expect("token");
+        let status = response.status().as_u16();
+        if status == 429 {
+            let body: serde_json::Value = response.json().await.expect("json");
+            assert_eq!(body["error"], "invalid_request");
+        }
+        statuses.push(status);
+    }
+    assert!(
+        statuses.contains(&200) && statuses.contains(&429),
+        "{statuses:?}"
+    );
+
+    // raising the provisioned limit lets more through
+    client
+        .update_provisioned_limit()
+        .limit_definition(category("ClientAuthentication"))
+        .requested_limit_value(1000)
+        .send()
+        .await
+        .expect("raise");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    for _ in 0..20 {
+        let status = http
+            .post(&url)
+            .basic_auth(&id, Some(&secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .expect("token")
+            .status();
+        assert_eq!(status, 200);
+    }
+}
+
+#[tokio::test]
+async fn failed_client_authentications_are_slowed_down() {
+    // Without rate limits: the slowdown applies regardless.
+    let server = Server::start(&["--durability", "memory"]);
+    let client = server.client();
+    let pool = new_pool(&client).await;
+    client
+        .create_user_pool_domain()
+        .user_pool_id(&pool)
+        .domain("slowdown-test")
+        .send()
+        .await
+        .expect("domain");
+    let m2m = client
+        .create_user_pool_client()
+        .user_pool_id(&pool)
+        .client_name("m2m")
+        .generate_secret(true)
+        .send()
+        .await
+        .expect("client")
+        .user_pool_client
+        .expect("client");
+    let id = m2m.client_id().expect("id").to_owned();
+    let http = reqwest::Client::new();
+    let url = format!("{}/oauth2/token", server.url);
+    let mut last = Duration::ZERO;
+    for _ in 0..8 {
+        let started = Instant::now();
+        let response = http
+            .post(&url)
+            .basic_auth(&id, Some("guessing-the-secret-guessing"))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .expect("token");
+        assert_eq!(response.status(), 401);
+        last = started.elapsed();
+    }
+    // The 8th failure in a row is held back (400 ms by the schedule): a lower bound only.
+    assert!(last >= Duration::from_millis(300), "{last:?}");
+}
