@@ -310,12 +310,14 @@ mod tests {
             .filter(|_| limits.allow("a", "DescribeResourceServer", Some("p1")))
             .count();
         assert_eq!(allowed, 5, "5 RPS per operation and pool");
+        // Every request counts against the category, refused or not: account a used it up.
+        assert!(!limits.allow("a", "ListResourceServers", Some("p2")));
         let other_pools = (0..20)
-            .filter(|i| limits.allow("a", "ListResourceServers", Some(&format!("p{i}"))))
+            .filter(|i| limits.allow("c", "ListResourceServers", Some(&format!("p{i}"))))
             .count();
         assert_eq!(
-            other_pools, 3,
-            "the category's 8 RPS is shared by the account"
+            other_pools, 8,
+            "the category's 8 RPS over all of an account's pools"
         );
         assert!(
             limits.allow("b", "DescribeResourceServer", Some("p1")),
