@@ -109,9 +109,18 @@ impl Policy {
                     Some("Deny") => false,
                     _ => return Err("Effect must be Allow or Deny".into()),
                 };
+                let actions = patterns(s, "Action")?;
+                // As IAM: an action is `*` or `<service>:<action>` (wildcards allowed).
+                if let Some(bad) = actions.values.iter().find(|a| {
+                    *a != "*" && a.split_once(':').is_none_or(|(svc, op)| svc.is_empty() || op.is_empty())
+                }) {
+                    return Err(format!(
+                        "action {bad:?} must be \"*\" or \"<service>:<action>\", e.g. \"cognito-idp:DescribeResourceServer\""
+                    ));
+                }
                 Ok(Statement {
                     allow,
-                    actions: patterns(s, "Action")?,
+                    actions,
                     resources: patterns(s, "Resource")?,
                 })
             })
@@ -291,6 +300,7 @@ mod tests {
             r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}}"#,
             r#"{"Version":"2020-01-01","Statement":[]}"#,
             "not json",
+            r#"{"Statement":{"Effect":"Allow","Action":"cognitoidp","Resource":"*"}}"#,
         ] {
             assert!(Policy::parse(bad).is_err(), "{bad}");
         }

@@ -382,9 +382,10 @@ pub fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> hma
 /// Whether `signature` (hex) is the signature of `to_sign`, compared in constant time.
 pub fn signature_matches(key: &hmac::Key, to_sign: &str, signature: &str) -> bool {
     let expected = hex(hmac::sign(key, to_sign.as_bytes()).as_ref());
+    // Compared byte for byte, as AWS does: the signature is lowercase hex.
     bool::from(subtle::ConstantTimeEq::ct_eq(
         expected.as_bytes(),
-        signature.to_ascii_lowercase().as_bytes(),
+        signature.as_bytes(),
     ))
 }
 

@@ -73,6 +73,13 @@ pub enum PolicyCommand {
     },
 }
 
+fn check_account(account_id: &str) -> anyhow::Result<()> {
+    if account_id.len() != 12 || !account_id.bytes().all(|b| b.is_ascii_digit()) {
+        anyhow::bail!("--account-id {account_id:?} must be 12 digits (like 000000000000)");
+    }
+    Ok(())
+}
+
 async fn open(
     data_dir: &std::path::Path,
     master_key_file: Option<PathBuf>,
@@ -108,6 +115,7 @@ async fn open(
 pub async fn identity(command: IdentityCommand) -> anyhow::Result<()> {
     match command {
         IdentityCommand::Create { name, store } => {
+            check_account(&store.account_id)?;
             let (db, ops) = open(&store.data_dir, store.master_key_file).await?;
             let key = ops.create_identity(&store.account_id, &name).await;
             db.close().await;
@@ -126,6 +134,9 @@ pub async fn identity(command: IdentityCommand) -> anyhow::Result<()> {
             master_key_file,
             account_id,
         } => {
+            if let Some(account) = &account_id {
+                check_account(account)?;
+            }
             let (db, ops) = open(&data_dir, master_key_file).await?;
             let identities = ops.identities(account_id.as_deref()).await;
             db.close().await;
@@ -139,6 +150,7 @@ pub async fn identity(command: IdentityCommand) -> anyhow::Result<()> {
             }
         }
         IdentityCommand::Delete { name, store } => {
+            check_account(&store.account_id)?;
             let (db, ops) = open(&store.data_dir, store.master_key_file).await?;
             let deleted = ops.delete_identity(&store.account_id, &name).await;
             db.close().await;
@@ -157,6 +169,7 @@ pub async fn policy(command: PolicyCommand) -> anyhow::Result<()> {
             document,
             store,
         } => {
+            check_account(&store.account_id)?;
             let text = if document.as_os_str() == "-" {
                 std::io::read_to_string(std::io::stdin())?
             } else {
@@ -176,6 +189,7 @@ pub async fn policy(command: PolicyCommand) -> anyhow::Result<()> {
             name,
             store,
         } => {
+            check_account(&store.account_id)?;
             let (db, ops) = open(&store.data_dir, store.master_key_file).await?;
             let detached = ops.detach_policy(&store.account_id, &identity, &name).await;
             db.close().await;
