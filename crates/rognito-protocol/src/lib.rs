@@ -8,6 +8,8 @@ pub mod audit;
 mod auth;
 mod decode;
 mod dispatch;
+#[cfg(test)]
+mod fuzz;
 pub mod sigv4;
 mod wire;
 

@@ -266,7 +266,47 @@ fn pool_not_found(pool_id: &str) -> Response {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    fn cases() -> u32 {
+        std::env::var("ROGNITO_FUZZ_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(256)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+        /// The token endpoint's form and Basic-credentials parsers take any bytes without
+        /// panicking, and a refusal is always a client error.
+        #[test]
+        fn form_and_basic_parsers_never_panic(
+            body in prop::collection::vec(any::<u8>(), 0..256),
+            form in "((grant_type|client_id|client_secret|scope|x)=[a-zA-Z0-9%+/_.-]{0,20}&?){0,6}",
+            header in prop::collection::vec(any::<u8>(), 0..80),
+            encoded in "[A-Za-z0-9+/=]{0,60}",
+        ) {
+            for input in [body.as_slice(), form.as_bytes()] {
+                if let Err(e) = parse_form(input) {
+                    prop_assert_eq!(e, OAuthError::InvalidRequest(None));
+                }
+            }
+            let mut headers = HeaderMap::new();
+            for value in [
+                HeaderValue::from_bytes(&header).ok(),
+                HeaderValue::from_str(&format!("Basic {encoded}")).ok(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                headers.insert(header::AUTHORIZATION, value);
+                let _ = basic_credentials(&headers);
+            }
+        }
+    }
 
     #[test]
     fn form_parameters_appear_at_most_once() {
