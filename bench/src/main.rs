@@ -10,6 +10,7 @@ mod processes;
 mod report;
 mod scenarios;
 mod sigv4;
+mod verify_cost;
 
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -35,6 +36,11 @@ struct Cli {
 enum Command {
     /// Everything: start servers, seed, measure limits and every scenario, print the table.
     Suite(SuiteArgs),
+    /// The CPU cost of verifying one SigV4 signature on this machine.
+    VerifyCost {
+        #[arg(long, default_value_t = 200_000)]
+        iterations: u32,
+    },
 }
 
 #[derive(Parser, Clone)]
@@ -84,6 +90,7 @@ fn main() -> anyhow::Result<()> {
             }
             local.block_on(&runtime, suite(args))
         }
+        Command::VerifyCost { iterations } => verify_cost::run(iterations),
     }
 }
 
