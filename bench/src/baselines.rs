@@ -51,3 +51,41 @@ pub fn sqlite_one_row_per_tx(dir: &Path, duration: Duration) -> anyhow::Result<f
     }
     Ok(rows as f64 / start.elapsed().as_secs_f64())
 }
+
+/// RSA-2048 PKCS#1 v1.5 SHA-256 signatures per second with aws-lc-rs (rognito's signer) on two
+/// threads: how much of `openssl speed`'s rate the library itself reaches on this machine.
+pub fn aws_lc_rsa2048_signs(duration: Duration) -> anyhow::Result<f64> {
+    use aws_lc_rs::rand::SystemRandom;
+    use aws_lc_rs::rsa::KeySize;
+    use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
+    let key = std::sync::Arc::new(
+        RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| anyhow::anyhow!("keygen"))?,
+    );
+    let threads: Vec<_> = (0..2)
+        .map(|_| {
+            let key = key.clone();
+            std::thread::spawn(move || {
+                let rng = SystemRandom::new();
+                let mut signature = vec![0u8; key.public_modulus_len()];
+                let start = Instant::now();
+                let mut n = 0u64;
+                while start.elapsed() < duration {
+                    if key
+                        .sign(&RSA_PKCS1_SHA256, &rng, b"header.payload", &mut signature)
+                        .is_ok()
+                    {
+                        n += 1;
+                    }
+                }
+                n as f64 / start.elapsed().as_secs_f64()
+            })
+        })
+        .collect();
+    let mut total = 0.0;
+    for t in threads {
+        total += t
+            .join()
+            .map_err(|_| anyhow::anyhow!("signing thread panicked"))?;
+    }
+    Ok(total)
+}

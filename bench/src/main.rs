@@ -167,12 +167,15 @@ async fn run_suite(
     let limit_secs = if args.smoke { 1 } else { 3 };
     eprintln!("measuring openssl speed -multi 2 rsa2048 ...");
     let openssl = baselines::openssl_rsa2048_signs(limit_secs).ok();
+    eprintln!("measuring aws-lc-rs RSA-2048 signing on two threads ...");
+    let aws_lc = baselines::aws_lc_rsa2048_signs(Duration::from_secs(u64::from(limit_secs))).ok();
     eprintln!("measuring SQLite one row per transaction ...");
     let sqlite =
         baselines::sqlite_one_row_per_tx(work_dir, Duration::from_secs(u64::from(limit_secs))).ok();
 
     let mut report = Report::new(Limits {
         openssl_rsa2048_signs: openssl,
+        aws_lc_rsa2048_signs: aws_lc,
         sqlite_tx_per_s: sqlite,
         startup,
         idle_rss_kb,

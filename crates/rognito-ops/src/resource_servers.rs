@@ -9,23 +9,29 @@ use std::sync::Arc;
 
 use rognito_model::{
     CognitoError, CreateResourceServerRequest, CreateResourceServerResponse,
-    DeleteResourceServerRequest, DescribeResourceServerRequest, DescribeResourceServerResponse,
-    EmptyOutput, ListResourceServersRequest, ListResourceServersResponse, ResourceServerScopeType,
-    ResourceServerType, UpdateResourceServerRequest, UpdateResourceServerResponse,
+    DeleteResourceServerRequest, DescribeResourceServerRequest, EmptyOutput,
+    ListResourceServersRequest, ResourceServerScopeType, ResourceServerType,
+    UpdateResourceServerRequest, UpdateResourceServerResponse,
 };
 use rognito_store::{ResourceServerRecord, StoreError};
+use serde_json::value::RawValue;
 
 use crate::clock::now_ms;
 use crate::pagination::Listing;
 use crate::user_pools::pool_not_found;
 use crate::{Cognito, RequestContext, internal, required};
 
-/// A pool's resource servers as served from memory.
+/// A pool's resource servers as served from memory: each as the JSON Describe and List return,
+/// serialised once when loaded.
 #[derive(Debug, Default)]
 pub(crate) struct PoolServers {
-    pub by_identifier: BTreeMap<String, ResourceServerType>,
+    pub json: BTreeMap<String, Box<RawValue>>,
     /// Every `identifier/scope` the servers define.
     pub scopes: HashSet<String>,
+}
+
+fn raw(json: String) -> Result<Box<RawValue>, CognitoError> {
+    RawValue::from_string(json).map_err(|_| CognitoError::internal())
 }
 
 /// ListResourceServers' page size when MaxResults is omitted (the model's maximum).
@@ -69,29 +75,28 @@ impl Cognito {
         }
     }
 
+    /// DescribeResourceServerResponse, assembled from the server's JSON kept ready in memory.
     pub async fn describe_resource_server(
         &self,
         ctx: &RequestContext,
         input: DescribeResourceServerRequest,
-    ) -> Result<DescribeResourceServerResponse, CognitoError> {
+    ) -> Result<Box<RawValue>, CognitoError> {
         let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
         let identifier = required(input.identifier.as_deref(), "Identifier")?;
         self.check_pool(ctx, pool_id).await?;
         let servers = self.pool_servers(pool_id).await?;
         let server = servers
-            .by_identifier
+            .json
             .get(identifier)
             .ok_or_else(|| server_not_found(pool_id, identifier))?;
-        Ok(DescribeResourceServerResponse {
-            resource_server: Some(server.clone()),
-        })
+        raw(format!(r#"{{"ResourceServer":{}}}"#, server.get()))
     }
 
     pub async fn list_resource_servers(
         &self,
         ctx: &RequestContext,
         input: ListResourceServersRequest,
-    ) -> Result<ListResourceServersResponse, CognitoError> {
+    ) -> Result<Box<RawValue>, CognitoError> {
         let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
         self.check_pool(ctx, pool_id).await?;
         let limit = input
@@ -110,22 +115,31 @@ impl Cognito {
             Some(after) => std::ops::Bound::Excluded(after.as_str()),
             None => std::ops::Bound::Unbounded,
         };
-        let mut page: Vec<ResourceServerType> = servers
-            .by_identifier
+        // ListResourceServersResponse, assembled from each server's JSON kept ready in memory.
+        let mut page = servers
+            .json
             .range::<str, _>((start, std::ops::Bound::Unbounded))
-            .take(limit as usize + 1)
-            .map(|(_, server)| server.clone())
-            .collect();
-        let more = page.len() > limit as usize;
-        page.truncate(limit as usize);
-        let next_token = match (more, page.last().and_then(|s| s.identifier.as_deref())) {
-            (true, Some(last)) => Some(self.pages.encode(Listing::ResourceServers, pool_id, last)),
-            _ => None,
-        };
-        Ok(ListResourceServersResponse {
-            resource_servers: Some(page),
-            next_token,
-        })
+            .take(limit as usize + 1);
+        let mut out = String::with_capacity(64 + 160 * limit as usize);
+        out.push_str(r#"{"ResourceServers":["#);
+        let mut last = None;
+        for (i, (identifier, json)) in page.by_ref().take(limit as usize).enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(json.get());
+            last = Some(identifier);
+        }
+        out.push(']');
+        if page.next().is_some()
+            && let Some(last) = last
+        {
+            let token = self.pages.encode(Listing::ResourceServers, pool_id, last);
+            out.push_str(r#","NextToken":"#);
+            out.push_str(&serde_json::to_string(&token).map_err(|_| CognitoError::internal())?);
+        }
+        out.push('}');
+        raw(out)
     }
 
     pub async fn update_resource_server(
@@ -203,9 +217,9 @@ impl Cognito {
                                     .insert(format!("{}/{name}", record.identifier));
                             }
                         }
-                        servers
-                            .by_identifier
-                            .insert(record.identifier.clone(), server);
+                        let json =
+                            serde_json::to_string(&server).map_err(|_| CognitoError::internal())?;
+                        servers.json.insert(record.identifier.clone(), raw(json)?);
                     }
                     match (page.more, page.items.last()) {
                         (true, Some(last)) => after = Some(last.identifier.clone()),
