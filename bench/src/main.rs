@@ -73,8 +73,13 @@ struct SuiteArgs {
     /// rognito's durability mode for the run.
     #[arg(long, default_value = "fsync")]
     durability: String,
+    /// Also run the scale scenario: seed this many pools × 25 resource servers (`rognito seed`),
+    /// then measure start-up, RSS, disk size and Describe across them. 0: skip.
+    #[arg(long, default_value_t = 0)]
+    scale: u64,
 }
 
+#[allow(clippy::too_many_lines)]
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     // One client thread drives all connections.
@@ -244,6 +249,97 @@ async fn run_suite(
         report.limits.half_peak_describe = Some((rate, result.percentile_us(0.99)));
     }
     print!("{}", report.render(args.smoke));
+    if args.scale > 0 {
+        scale(
+            args,
+            work_dir,
+            report.limits.startup,
+            report.limits.idle_rss_kb,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The scale scenario: the same measurements on a data dir holding `args.scale` pools.
+async fn scale(
+    args: &SuiteArgs,
+    work_dir: &std::path::Path,
+    empty_startup: Duration,
+    empty_rss_kb: Option<u64>,
+) -> anyhow::Result<()> {
+    let data_dir = work_dir.join("rognito-scale");
+    eprintln!("seeding {} pools x 25 resource servers ...", args.scale);
+    let seeded = std::time::Instant::now();
+    let status = std::process::Command::new(&args.rognito_bin)
+        .args(["seed", "--pools", &args.scale.to_string(), "--data-dir"])
+        .arg(&data_dir)
+        .status()?;
+    anyhow::ensure!(status.success(), "rognito seed failed");
+    let seed_secs = seeded.elapsed().as_secs_f64();
+    let process = processes::start_rognito(
+        &args.rognito_bin,
+        &data_dir,
+        &["--durability", &args.durability],
+    )?;
+    let startup = process.startup;
+    let idle_rss = process.rss_kb();
+    let disk = processes::dir_size(&data_dir);
+    let endpoint = Endpoint {
+        name: "rognito",
+        addr: process.addr,
+    };
+    let seed = Seed {
+        pool: String::new(),
+        create_pools: Vec::new(),
+        m2m: None,
+    };
+    let mut source = Source::new(Scenario::DescribeScale, &endpoint, &seed, "scale");
+    source.seeded_pools = args.scale;
+    let config = LoadConfig {
+        addr: endpoint.addr,
+        connections: args.connections,
+        duration: Duration::from_secs_f64(args.duration),
+        warmup: Duration::from_millis(500),
+        rate: None,
+    };
+    let result = load::run(&config, Rc::new(RefCell::new(source))).await?;
+    let record = RunRecord::new(
+        Scenario::DescribeScale,
+        "rognito",
+        0,
+        args.connections,
+        args.duration,
+        &result,
+    );
+    println!("{}", record.json());
+    let busy_rss = process.rss_kb();
+    let mb =
+        |kb: Option<u64>| kb.map_or("-".to_owned(), |kb| format!("{:.1} MB", kb as f64 / 1024.0));
+    println!(
+        "\nScale data set: {} pools x 25 resource servers (seeded in {seed_secs:.1} s)",
+        args.scale
+    );
+    println!("| | empty data dir | scale data set |");
+    println!("|---|---|---|");
+    println!(
+        "| start to first 200 | {:.1} ms | {:.1} ms |",
+        empty_startup.as_secs_f64() * 1000.0,
+        startup.as_secs_f64() * 1000.0
+    );
+    println!("| idle RSS | {} | {} |", mb(empty_rss_kb), mb(idle_rss));
+    println!("| RSS after Describe load | | {} |", mb(busy_rss));
+    println!("| on-disk size | | {:.1} MB |", disk as f64 / 1_048_576.0);
+    println!(
+        "| Describe across pools | | {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {} errors |",
+        result.rps(),
+        result.percentile_us(0.5) as f64 / 1000.0,
+        result.percentile_us(0.99) as f64 / 1000.0,
+        result.errors
+    );
+    if let Some(e) = &result.first_error {
+        eprintln!("  describe-scale: first error: {e}");
+    }
     Ok(())
 }
 

@@ -201,6 +201,8 @@ pub enum Scenario {
     Token,
     GetClientToken,
     Mix,
+    /// DescribeResourceServer on random pools of the scale data set (`rognito seed`).
+    DescribeScale,
 }
 
 impl Scenario {
@@ -225,6 +227,7 @@ impl Scenario {
             Scenario::Token => "POST /oauth2/token",
             Scenario::GetClientToken => "GetClientToken",
             Scenario::Mix => "mix",
+            Scenario::DescribeScale => "DescribeResourceServer, scale data set",
         }
     }
 
@@ -238,6 +241,7 @@ impl Scenario {
             Scenario::Token => "token",
             Scenario::GetClientToken => "get-client-token",
             Scenario::Mix => "mix",
+            Scenario::DescribeScale => "describe-scale",
         }
     }
 
@@ -257,6 +261,8 @@ pub struct Source {
     m2m: Option<(String, String, String, String)>,
     counter: u64,
     run_tag: String,
+    /// Pools of the scale data set (`<region>_s00000000` ...), for DescribeScale.
+    pub seeded_pools: u64,
 }
 
 impl Source {
@@ -277,6 +283,7 @@ impl Source {
             }),
             counter: 0,
             run_tag: run_tag.to_owned(),
+            seeded_pools: 0,
         }
     }
 
@@ -338,6 +345,15 @@ impl Source {
             Scenario::GetClientToken => {
                 let (_, _, id, secret) = self.m2m.clone().unwrap_or_default();
                 self.api("GetClientToken", json!({"ClientId": id, "Secret": secret}))
+            }
+            Scenario::DescribeScale => {
+                // A multiplicative hash spreads consecutive requests over all pools.
+                let pool = n.wrapping_mul(2_654_435_761) % self.seeded_pools.max(1);
+                let body = json!({
+                    "UserPoolId": format!("us-east-1_s{pool:08}"),
+                    "Identifier": identifier,
+                });
+                self.api("DescribeResourceServer", body)
             }
             Scenario::Mix => {
                 // 60% describe, 15% list, 10% token, 10% create, 5% update.

@@ -96,6 +96,11 @@ impl Cognito {
     pub fn config(&self) -> &OpsConfig {
         &self.config
     }
+
+    /// For offline tools (seeding) that work in a region other than the default.
+    pub fn set_region(&mut self, region: &str) {
+        self.config.region = region.to_owned();
+    }
 }
 
 /// The one place storage failures become Cognito errors: unexpected ones are logged with their

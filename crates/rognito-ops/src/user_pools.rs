@@ -223,6 +223,52 @@ impl Cognito {
     }
 }
 
+impl Cognito {
+    /// The benchmark's fast seeding path: `count` pools with the deterministic ids
+    /// `<region>_s<8 digits>` (numbered from `first`), each with `servers_per_pool` resource
+    /// servers `rs-00`, `rs-01`, ... of three scopes. Quotas are not applied, and signing keys
+    /// are made when a pool first needs them.
+    pub async fn seed(
+        &self,
+        account_id: &str,
+        first: u64,
+        count: u64,
+        servers_per_pool: u32,
+    ) -> Result<(), CognitoError> {
+        let doc = user_pool_document(&CreateUserPoolRequest {
+            pool_name: Some("seeded".into()),
+            ..Default::default()
+        })?
+        .to_string();
+        let scopes = r#"[{"ScopeName":"admin","ScopeDescription":"Admin"},{"ScopeName":"read","ScopeDescription":"Read"},{"ScopeName":"write","ScopeDescription":"Write"}]"#;
+        let now = now_ms();
+        let mut pools = Vec::with_capacity(count as usize);
+        let mut servers = Vec::with_capacity(count as usize * servers_per_pool as usize);
+        for n in first..first + count {
+            let id = format!("{}_s{n:08}", self.config.region);
+            for i in 0..servers_per_pool {
+                servers.push(rognito_store::ResourceServerRecord {
+                    user_pool_id: id.clone(),
+                    identifier: format!("rs-{i:02}"),
+                    name: "seeded".into(),
+                    scopes: scopes.into(),
+                    created_ms: now,
+                    modified_ms: now,
+                });
+            }
+            pools.push(UserPoolRecord {
+                id,
+                account_id: account_id.to_owned(),
+                name: "seeded".into(),
+                doc: doc.clone(),
+                created_ms: now,
+                modified_ms: now,
+            });
+        }
+        self.store.bulk_load(pools, servers).await.map_err(internal)
+    }
+}
+
 pub(crate) fn pool_not_found(id: &str) -> CognitoError {
     CognitoError::not_found(format!("User pool {id} does not exist."))
 }

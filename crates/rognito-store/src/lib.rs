@@ -66,6 +66,14 @@ pub trait UserPoolStore: Send + Sync + 'static {
     /// Adds keys to existing pools (`NotFound` for a missing pool): for pools that were loaded
     /// without keys, e.g. by the benchmark's bulk seeding.
     async fn add_signing_keys(&self, keys: &[SigningKeyRecord]) -> Result<(), StoreError>;
+
+    /// Loads pools and their resource servers in one transaction, keeping the quota counters
+    /// right but not enforcing quotas: the benchmark's fast seeding path.
+    async fn bulk_load(
+        &self,
+        pools: Vec<UserPoolRecord>,
+        servers: Vec<ResourceServerRecord>,
+    ) -> Result<(), StoreError>;
 }
 
 #[async_trait]

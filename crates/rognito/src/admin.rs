@@ -201,3 +201,50 @@ pub async fn policy(command: PolicyCommand) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// `rognito seed`: loads many pools quickly, for the benchmark's scale scenario.
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// Pools to add (ids `<region>_s00000000`, `<region>_s00000001`, ...).
+    #[arg(long)]
+    pub pools: u64,
+    /// Resource servers per pool (`rs-00`, `rs-01`, ...).
+    #[arg(long, default_value_t = 25)]
+    pub resource_servers: u32,
+    /// Number of the first pool (to add more to an earlier seed).
+    #[arg(long, default_value_t = 0)]
+    pub first: u64,
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+pub async fn seed(args: SeedArgs) -> anyhow::Result<()> {
+    check_account(&args.store.account_id)?;
+    std::fs::create_dir_all(&args.store.data_dir)?;
+    let (db, mut ops) = open(&args.store.data_dir, args.store.master_key_file).await?;
+    ops.set_region(&args.region);
+    let started = std::time::Instant::now();
+    let batch = 2_000;
+    let mut done = 0;
+    while done < args.pools {
+        let n = batch.min(args.pools - done);
+        ops.seed(
+            &args.store.account_id,
+            args.first + done,
+            n,
+            args.resource_servers,
+        )
+        .await?;
+        done += n;
+    }
+    db.close().await;
+    println!(
+        "seeded {} pools with {} resource servers each in {:.1} s",
+        args.pools,
+        args.resource_servers,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

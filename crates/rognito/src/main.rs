@@ -21,6 +21,8 @@ enum Command {
     /// Attach and detach IAM identity policies.
     #[command(subcommand)]
     Policy(rognito::admin::PolicyCommand),
+    /// Load many pools with resource servers quickly (the benchmark's scale scenario).
+    Seed(rognito::admin::SeedArgs),
 }
 
 fn main() -> ExitCode {
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(*args),
         Command::Identity(command) => admin(rognito::admin::identity(command)),
         Command::Policy(command) => admin(rognito::admin::policy(command)),
+        Command::Seed(args) => admin(rognito::admin::seed(args)),
     }
 }
 

@@ -4,7 +4,9 @@ use async_trait::async_trait;
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{SqliteStore, exists, is_unique_violation, quota};
-use crate::{Page, SigningKeyRecord, StoreError, UserPoolRecord, UserPoolStore};
+use crate::{
+    Page, ResourceServerRecord, SigningKeyRecord, StoreError, UserPoolRecord, UserPoolStore,
+};
 
 const POOL_COLUMNS: &str = "id, account_id, name, doc, created_ms, modified_ms";
 
@@ -184,6 +186,68 @@ impl UserPoolStore for SqliteStore {
                         key.created_ms
                     ],
                 )?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn bulk_load(
+        &self,
+        pools: Vec<UserPoolRecord>,
+        servers: Vec<ResourceServerRecord>,
+    ) -> Result<(), StoreError> {
+        self.write(move |c| {
+            let mut per_pool: std::collections::HashMap<&str, i64> =
+                std::collections::HashMap::new();
+            for server in &servers {
+                *per_pool.entry(server.user_pool_id.as_str()).or_default() += 1;
+            }
+            let mut per_account: std::collections::HashMap<&str, i64> =
+                std::collections::HashMap::new();
+            for pool in &pools {
+                *per_account.entry(pool.account_id.as_str()).or_default() += 1;
+            }
+            // Accounts first: pools reference them.
+            for (account, n) in &per_account {
+                c.execute(
+                    "INSERT INTO accounts (account_id, user_pool_count) VALUES (?1, ?2) \
+                     ON CONFLICT (account_id) DO UPDATE SET user_pool_count = user_pool_count + ?2",
+                    params![account, n],
+                )?;
+            }
+            {
+                let mut insert = c.prepare_cached(
+                    "INSERT INTO user_pools (id, account_id, name, doc, created_ms, modified_ms, \
+                     resource_server_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?;
+                for pool in &pools {
+                    insert.execute(params![
+                        pool.id,
+                        pool.account_id,
+                        pool.name,
+                        pool.doc,
+                        pool.created_ms,
+                        pool.modified_ms,
+                        per_pool.get(pool.id.as_str()).copied().unwrap_or(0)
+                    ])?;
+                }
+            }
+            {
+                let mut insert = c.prepare_cached(
+                    "INSERT INTO resource_servers (user_pool_id, identifier, name, scopes, \
+                     created_ms, modified_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?;
+                for s in &servers {
+                    insert.execute(params![
+                        s.user_pool_id,
+                        s.identifier,
+                        s.name,
+                        s.scopes,
+                        s.created_ms,
+                        s.modified_ms
+                    ])?;
+                }
             }
             Ok(())
         })
