@@ -209,16 +209,27 @@ impl Cognito {
                         .await
                         .map_err(internal)?;
                     for record in &page.items {
-                        let server = resource_server_type(record)?;
-                        for scope in server.scopes.iter().flatten() {
+                        let scopes: Vec<ResourceServerScopeType> =
+                            serde_json::from_str(&record.scopes)
+                                .map_err(|_| CognitoError::internal())?;
+                        for scope in &scopes {
                             if let Some(name) = &scope.scope_name {
                                 servers
                                     .scopes
                                     .insert(format!("{}/{name}", record.identifier));
                             }
                         }
-                        let json =
-                            serde_json::to_string(&server).map_err(|_| CognitoError::internal())?;
+                        // The stored scopes are already the JSON array the response carries.
+                        let quote = |s: &str| {
+                            serde_json::to_string(s).map_err(|_| CognitoError::internal())
+                        };
+                        let json = format!(
+                            r#"{{"UserPoolId":{},"Identifier":{},"Name":{},"Scopes":{}}}"#,
+                            quote(&record.user_pool_id)?,
+                            quote(&record.identifier)?,
+                            quote(&record.name)?,
+                            record.scopes
+                        );
                         servers.json.insert(record.identifier.clone(), raw(json)?);
                     }
                     match (page.more, page.items.last()) {

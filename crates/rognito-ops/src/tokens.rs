@@ -140,12 +140,10 @@ impl Cognito {
         let account = self
             .pool_accounts
             .get_or_load(&client.user_pool_id, || async {
-                let record = self
-                    .store
-                    .user_pool(&client.user_pool_id)
+                self.store
+                    .user_pool_account(&client.user_pool_id)
                     .await
-                    .map_err(internal)?;
-                Ok::<_, CognitoError>(record.map(|r| r.account_id))
+                    .map_err(internal)
             })
             .await
             .map_err(oauth_internal)?;

@@ -173,8 +173,7 @@ impl Cognito {
         let account = self
             .pool_accounts
             .get_or_load(&id.to_owned(), || async {
-                let record = self.store.user_pool(id).await.map_err(internal)?;
-                Ok::<_, CognitoError>(record.map(|r| r.account_id))
+                self.store.user_pool_account(id).await.map_err(internal)
             })
             .await?;
         match account {

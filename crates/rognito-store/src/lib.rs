@@ -50,6 +50,9 @@ pub trait UserPoolStore: Send + Sync + 'static {
 
     async fn user_pool(&self, id: &str) -> Result<Option<UserPoolRecord>, StoreError>;
 
+    /// The account a pool belongs to (without reading its document).
+    async fn user_pool_account(&self, id: &str) -> Result<Option<String>, StoreError>;
+
     /// Pools of an account in id order, starting after `after`.
     async fn list_user_pools(
         &self,

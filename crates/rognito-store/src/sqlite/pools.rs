@@ -92,6 +92,19 @@ impl UserPoolStore for SqliteStore {
         .await
     }
 
+    async fn user_pool_account(&self, id: &str) -> Result<Option<String>, StoreError> {
+        let id = id.to_owned();
+        self.read(move |c| {
+            Ok(c.query_row(
+                "SELECT account_id FROM user_pools WHERE id = ?1",
+                [&id],
+                |r| r.get(0),
+            )
+            .optional()?)
+        })
+        .await
+    }
+
     async fn list_user_pools(
         &self,
         account_id: &str,
