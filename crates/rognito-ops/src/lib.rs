@@ -57,6 +57,9 @@ pub struct Cognito {
     pool_accounts: cache::Cache<String, String>,
     /// Each pool's resource servers and the `identifier/scope` strings they define.
     pool_servers: cache::Cache<String, resource_servers::PoolServers>,
+    /// Single resource servers as Describe returns them, by (pool, identifier): a Describe
+    /// that misses reads one row, not the whole pool.
+    server_json: cache::Cache<(String, String), Box<serde_json::value::RawValue>>,
     /// Pool id → its domain, and domain → its pool.
     pool_domains: cache::Cache<String, Option<String>>,
     domain_pools: cache::Cache<String, Option<String>>,
@@ -86,6 +89,7 @@ impl Cognito {
             client_views: cache::Cache::new(100_000),
             pool_accounts: cache::Cache::new(200_000),
             pool_servers: cache::Cache::new(20_000),
+            server_json: cache::Cache::new(200_000),
             pool_domains: cache::Cache::new(100_000),
             domain_pools: cache::Cache::new(100_000),
             policies: std::sync::Mutex::new(std::collections::HashMap::new()),

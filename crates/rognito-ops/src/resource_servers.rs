@@ -30,6 +30,19 @@ pub(crate) struct PoolServers {
     pub scopes: HashSet<String>,
 }
 
+/// A server as Describe and List return it. The stored scopes are already the JSON array the
+/// response carries, so only the strings are encoded.
+fn server_json(record: &ResourceServerRecord) -> Result<Box<RawValue>, CognitoError> {
+    let quote = |s: &str| serde_json::to_string(s).map_err(|_| CognitoError::internal());
+    raw(format!(
+        r#"{{"UserPoolId":{},"Identifier":{},"Name":{},"Scopes":{}}}"#,
+        quote(&record.user_pool_id)?,
+        quote(&record.identifier)?,
+        quote(&record.name)?,
+        record.scopes
+    ))
+}
+
 fn raw(json: String) -> Result<Box<RawValue>, CognitoError> {
     RawValue::from_string(json).map_err(|_| CognitoError::internal())
 }
@@ -59,7 +72,7 @@ impl Cognito {
         };
         let quota = self.config.quotas.resource_servers_per_user_pool;
         let created = self.store.create_resource_server(&record, quota).await;
-        self.forget_servers(pool_id);
+        self.forget_servers(pool_id, identifier);
         match created {
             Ok(()) => Ok(CreateResourceServerResponse {
                 resource_server: Some(resource_server_type(&record)?),
@@ -84,10 +97,25 @@ impl Cognito {
         let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
         let identifier = required(input.identifier.as_deref(), "Identifier")?;
         self.check_pool(ctx, pool_id).await?;
-        let servers = self.pool_servers(pool_id).await?;
-        let server = servers
-            .json
-            .get(identifier)
+        let key = (pool_id.to_owned(), identifier.to_owned());
+        let server = self
+            .server_json
+            .get_or_load(&key, || async {
+                // From the pool's cached servers when it has them, else one row.
+                if let Some(servers) = self.pool_servers.get(&key.0) {
+                    return Ok(servers.json.get(identifier).map(|j| j.to_owned()));
+                }
+                match self
+                    .store
+                    .resource_server(pool_id, identifier)
+                    .await
+                    .map_err(internal)?
+                {
+                    Some(record) => Ok(Some(server_json(&record)?)),
+                    None => Ok(None),
+                }
+            })
+            .await?
             .ok_or_else(|| server_not_found(pool_id, identifier))?;
         raw(format!(r#"{{"ResourceServer":{}}}"#, server.get()))
     }
@@ -162,7 +190,7 @@ impl Cognito {
             modified_ms: now_ms(),
         };
         let stored = self.store.replace_resource_server(&record).await;
-        self.forget_servers(pool_id);
+        self.forget_servers(pool_id, identifier);
         let stored = stored
             .map_err(internal)?
             .ok_or_else(|| server_not_found(pool_id, identifier))?;
@@ -180,7 +208,7 @@ impl Cognito {
         let identifier = required(input.identifier.as_deref(), "Identifier")?;
         self.check_pool(ctx, pool_id).await?;
         let deleted = self.store.delete_resource_server(pool_id, identifier).await;
-        self.forget_servers(pool_id);
+        self.forget_servers(pool_id, identifier);
         if !deleted.map_err(internal)? {
             return Err(server_not_found(pool_id, identifier));
         }
@@ -188,8 +216,10 @@ impl Cognito {
     }
 
     /// A change to a pool's servers shows on the very next read and token request.
-    fn forget_servers(&self, pool_id: &str) {
+    fn forget_servers(&self, pool_id: &str, identifier: &str) {
         self.pool_servers.invalidate(&pool_id.to_owned());
+        self.server_json
+            .invalidate(&(pool_id.to_owned(), identifier.to_owned()));
     }
 
     /// The pool's resource servers, from memory or loaded whole from the store.

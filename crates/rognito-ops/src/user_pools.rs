@@ -200,6 +200,7 @@ impl Cognito {
         self.pool_keys.invalidate(&id.to_owned());
         self.pool_accounts.invalidate(&id.to_owned());
         self.pool_servers.invalidate(&id.to_owned());
+        self.server_json.invalidate_all();
         self.pool_domains.invalidate(&id.to_owned());
         // Clients are cached by client id; a pool's deletion removes an unknown set of them.
         self.client_views.invalidate_all();

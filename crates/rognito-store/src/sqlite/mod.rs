@@ -16,7 +16,7 @@ mod resource_servers;
 mod writer;
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -38,13 +38,44 @@ pub enum Durability {
 }
 
 const DB_FILE: &str = "rognito.sqlite3";
-const READERS: usize = 4;
+const READERS: usize = 8;
 
 pub struct SqliteStore {
     writer: Writer,
-    /// Idle read-only connections; empty (and unused) for the in-memory database.
-    readers: Option<Arc<Mutex<Vec<Connection>>>>,
-    path: Option<std::path::PathBuf>,
+    /// Read-only connections; None for the in-memory database.
+    readers: Option<Arc<Readers>>,
+}
+
+/// A fixed set of read-only connections; a read waits for an idle one rather than opening more.
+struct Readers {
+    idle: Mutex<Vec<Connection>>,
+    returned: Condvar,
+    closed: std::sync::atomic::AtomicBool,
+}
+
+impl Readers {
+    fn take(&self) -> Result<Connection, StoreError> {
+        let mut idle = self.idle.lock().map_err(|_| StoreError::Closed)?;
+        loop {
+            if self.closed.load(std::sync::atomic::Ordering::Acquire) {
+                return Err(StoreError::Closed);
+            }
+            if let Some(connection) = idle.pop() {
+                return Ok(connection);
+            }
+            idle = self.returned.wait(idle).map_err(|_| StoreError::Closed)?;
+        }
+    }
+
+    fn give_back(&self, connection: Connection) {
+        if self.closed.load(std::sync::atomic::Ordering::Acquire) {
+            return;
+        }
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.push(connection);
+            self.returned.notify_one();
+        }
+    }
 }
 
 fn configure(connection: &Connection, durability: Durability) -> rusqlite::Result<()> {
@@ -87,14 +118,17 @@ impl SqliteStore {
                         .map_err(open_error)?;
                     idle.push(reader);
                 }
-                Some(Arc::new(Mutex::new(idle)))
+                Some(Arc::new(Readers {
+                    idle: Mutex::new(idle),
+                    returned: Condvar::new(),
+                    closed: std::sync::atomic::AtomicBool::new(false),
+                }))
             }
             None => None,
         };
         Ok(SqliteStore {
             writer: Writer::start(connection),
             readers,
-            path,
         })
     }
 
@@ -117,23 +151,10 @@ impl SqliteStore {
             return self.writer.read(f).await;
         };
         let readers = readers.clone();
-        let path = self.path.clone();
         tokio::task::spawn_blocking(move || {
-            let idle = readers.lock().ok().and_then(|mut r| r.pop());
-            let connection = match idle {
-                Some(c) => c,
-                // More concurrent reads than pooled connections: open one more for now.
-                None => Connection::open_with_flags(
-                    path.as_deref().ok_or(StoreError::Closed)?,
-                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )?,
-            };
+            let connection = readers.take()?;
             let result = f(&connection);
-            if let Ok(mut idle) = readers.lock()
-                && idle.len() < READERS
-            {
-                idle.push(connection);
-            }
+            readers.give_back(connection);
             result
         })
         .await
@@ -191,10 +212,15 @@ impl ServerStore for SqliteStore {
     }
 
     async fn close(&self) {
-        if let Some(readers) = &self.readers
-            && let Ok(mut idle) = readers.lock()
-        {
-            idle.clear();
+        if let Some(readers) = &self.readers {
+            readers
+                .closed
+                .store(true, std::sync::atomic::Ordering::Release);
+            if let Ok(mut idle) = readers.idle.lock() {
+                // Reads still running drop their connection when they finish.
+                idle.clear();
+            }
+            readers.returned.notify_all();
         }
         self.writer.close();
     }
