@@ -5,6 +5,7 @@
 //! the one seen when the load began. Writers invalidate after their change is durable and before
 //! they acknowledge it, so a read that follows an acknowledged write always sees that write.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::future::Future;
 use std::hash::Hash;
@@ -27,14 +28,20 @@ impl<K: Eq + Hash + Clone, V> Cache<K, V> {
         }
     }
 
-    pub fn get(&self, key: &K) -> Option<Arc<V>> {
+    pub fn get<Q>(&self, key: &Q) -> Option<Arc<V>>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         self.entries.read().ok()?.get(key).cloned()
     }
 
     /// The cached value, or `load()`'s, which is cached unless an invalidation raced it.
     /// `Ok(None)` (nothing to load) is not cached.
-    pub async fn get_or_load<E, F, Fut>(&self, key: &K, load: F) -> Result<Option<Arc<V>>, E>
+    pub async fn get_or_load<Q, E, F, Fut>(&self, key: &Q, load: F) -> Result<Option<Arc<V>>, E>
     where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Option<V>, E>>,
     {
@@ -55,16 +62,20 @@ impl<K: Eq + Hash + Clone, V> Cache<K, V> {
                     .take(self.capacity / 8 + 1)
                     .cloned()
                     .collect();
-                for key in &victims {
-                    entries.remove(key);
+                for victim in &victims {
+                    entries.remove::<K>(victim);
                 }
             }
-            entries.insert(key.clone(), value.clone());
+            entries.insert(key.to_owned(), value.clone());
         }
         Ok(Some(value))
     }
 
-    pub fn invalidate(&self, key: &K) {
+    pub fn invalidate<Q>(&self, key: &Q)
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         if let Ok(mut entries) = self.entries.write() {
             self.generation.fetch_add(1, Ordering::AcqRel);
             entries.remove(key);

@@ -330,7 +330,7 @@ impl Cognito {
 
     /// Drops everything cached about a changed or deleted client.
     pub(crate) fn forget_client(&self, client_id: &str) {
-        self.client_views.invalidate(&client_id.to_owned());
+        self.client_views.invalidate(client_id);
     }
 }
 

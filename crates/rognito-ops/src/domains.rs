@@ -172,8 +172,8 @@ impl Cognito {
     }
 
     fn forget_domain(&self, pool_id: &str, domain: &str) {
-        self.pool_domains.invalidate(&pool_id.to_owned());
-        self.domain_pools.invalidate(&domain.to_owned());
+        self.pool_domains.invalidate(pool_id);
+        self.domain_pools.invalidate(domain);
     }
 
     /// The pool's domain, if it has one (cached).
@@ -183,7 +183,7 @@ impl Cognito {
     ) -> Result<Option<String>, CognitoError> {
         let cached = self
             .pool_domains
-            .get_or_load(&pool_id.to_owned(), || async {
+            .get_or_load(pool_id, || async {
                 let record = self.store.domain_of_pool(pool_id).await.map_err(internal)?;
                 Ok::<_, CognitoError>(Some(record.map(|r| r.domain)))
             })
@@ -198,7 +198,7 @@ impl Cognito {
     ) -> Result<Option<String>, CognitoError> {
         let cached = self
             .domain_pools
-            .get_or_load(&domain.to_owned(), || async {
+            .get_or_load(domain, || async {
                 let record = self.store.domain(domain).await.map_err(internal)?;
                 Ok::<_, CognitoError>(Some(record.map(|r| r.user_pool_id)))
             })

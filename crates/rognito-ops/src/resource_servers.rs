@@ -217,7 +217,7 @@ impl Cognito {
 
     /// A change to a pool's servers shows on the very next read and token request.
     fn forget_servers(&self, pool_id: &str, identifier: &str) {
-        self.pool_servers.invalidate(&pool_id.to_owned());
+        self.pool_servers.invalidate(pool_id);
         self.server_json
             .invalidate(&(pool_id.to_owned(), identifier.to_owned()));
     }
@@ -229,7 +229,7 @@ impl Cognito {
     ) -> Result<Arc<PoolServers>, CognitoError> {
         let loaded = self
             .pool_servers
-            .get_or_load(&pool_id.to_owned(), || async {
+            .get_or_load(pool_id, || async {
                 let mut servers = PoolServers::default();
                 let mut after: Option<String> = None;
                 loop {

@@ -63,7 +63,7 @@ impl Cognito {
         user_pool_id: &str,
     ) -> Result<Option<std::sync::Arc<PoolKeys>>, CognitoError> {
         self.pool_keys
-            .get_or_load(&user_pool_id.to_owned(), || async {
+            .get_or_load(user_pool_id, || async {
                 let mut records = self
                     .store
                     .signing_keys(user_pool_id)

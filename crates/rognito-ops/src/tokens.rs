@@ -243,7 +243,7 @@ impl Cognito {
         client_id: &str,
     ) -> Result<Option<Arc<ClientView>>, CognitoError> {
         self.client_views
-            .get_or_load(&client_id.to_owned(), || async {
+            .get_or_load(client_id, || async {
                 let Some(record) = self.store.client(client_id).await.map_err(internal)? else {
                     return Ok(None);
                 };

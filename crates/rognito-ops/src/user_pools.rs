@@ -172,7 +172,7 @@ impl Cognito {
     ) -> Result<(), CognitoError> {
         let account = self
             .pool_accounts
-            .get_or_load(&id.to_owned(), || async {
+            .get_or_load(id, || async {
                 self.store.user_pool_account(id).await.map_err(internal)
             })
             .await?;
@@ -197,11 +197,11 @@ impl Cognito {
 
     /// Drops everything cached about a deleted pool.
     fn forget_pool(&self, id: &str) {
-        self.pool_keys.invalidate(&id.to_owned());
-        self.pool_accounts.invalidate(&id.to_owned());
-        self.pool_servers.invalidate(&id.to_owned());
+        self.pool_keys.invalidate(id);
+        self.pool_accounts.invalidate(id);
+        self.pool_servers.invalidate(id);
         self.server_json.invalidate_all();
-        self.pool_domains.invalidate(&id.to_owned());
+        self.pool_domains.invalidate(id);
         // Clients are cached by client id; a pool's deletion removes an unknown set of them.
         self.client_views.invalidate_all();
     }

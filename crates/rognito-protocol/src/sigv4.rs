@@ -327,19 +327,19 @@ pub fn canonical_request(head: &RequestHead<'_>, auth: &AuthorizationHeader<'_>)
     for name in &auth.signed_headers {
         out.push_str(name);
         out.push(':');
-        let values: Vec<String> = head
-            .headers
-            .get_all(*name)
-            .iter()
-            .map(|v| {
-                // Trim and collapse runs of spaces, as SigV4's canonical headers require.
-                String::from_utf8_lossy(v.as_bytes())
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-            .collect();
-        out.push_str(&values.join(","));
+        for (i, value) in head.headers.get_all(*name).iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            // Trimmed, with runs of spaces collapsed, as SigV4's canonical headers require.
+            let text = String::from_utf8_lossy(value.as_bytes());
+            for (j, word) in text.split_whitespace().enumerate() {
+                if j > 0 {
+                    out.push(' ');
+                }
+                out.push_str(word);
+            }
+        }
         out.push('\n');
     }
     out.push('\n');
