@@ -2,7 +2,6 @@
 //! (`content-type;host;x-amz-date;x-amz-target`). The derived signing key is cached per day, so a
 //! signature costs two SHA-256s and one HMAC — cheap enough to sign every request like an SDK.
 
-use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::{digest, hmac};
@@ -22,32 +21,11 @@ pub struct Signature {
     pub authorization: String,
 }
 
-fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
-}
+use rognito_protocol::sigv4::{format_amz_date as amz_date_of, hex};
 
 /// `YYYYMMDDThhmmssZ` for a time in seconds since the epoch (UTC).
 pub fn amz_date(secs: i64) -> String {
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+    amz_date_of(secs)
 }
 
 impl Signer {

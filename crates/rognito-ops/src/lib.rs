@@ -6,7 +6,7 @@ mod authorize;
 mod cache;
 mod client_secrets;
 mod clients;
-mod clock;
+pub mod clock;
 mod config;
 mod crypto;
 mod discovery;
