@@ -27,6 +27,8 @@ pub struct LoadConfig {
     pub warmup: Duration,
     /// Total requests per second across connections; None for as fast as possible.
     pub rate: Option<f64>,
+    /// The server's process id, to measure how much CPU it used in the measured window.
+    pub server_pid: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -37,6 +39,11 @@ pub struct LoadResult {
     pub histogram: Histogram<u64>,
     /// The first unexpected status and body seen, to say why errors happened.
     pub first_error: Option<String>,
+    /// CPU used during the measured window, in cores (CPU seconds per second): the server's
+    /// (when its pid is known) and this load generator's. On a 2-core machine they say where
+    /// the cycles went, e.g. whether the client's share explains a gap to a limit.
+    pub server_cpu: Option<f64>,
+    pub client_cpu: Option<f64>,
 }
 
 impl LoadResult {
@@ -73,6 +80,20 @@ pub async fn run(
     let per_connection_interval = config
         .rate
         .map(|r| Duration::from_secs_f64(config.connections as f64 / r.max(1e-3)));
+    // Sample both processes' CPU time at the start and end of the measured window.
+    let server_pid = config.server_pid;
+    let cpu_sampler = tokio::task::spawn_local(async move {
+        tokio::time::sleep_until(measure_from.into()).await;
+        let before = (cpu_seconds(server_pid), cpu_seconds(None), Instant::now());
+        tokio::time::sleep_until(deadline.into()).await;
+        let after = (cpu_seconds(server_pid), cpu_seconds(None), Instant::now());
+        let wall = after.2.duration_since(before.2).as_secs_f64().max(1e-9);
+        let cores = |a: Option<f64>, b: Option<f64>| Some((b? - a?) / wall);
+        (
+            server_pid.and_then(|_| cores(before.0, after.0)),
+            cores(before.1, after.1),
+        )
+    });
     let mut tasks = Vec::new();
     for i in 0..config.connections {
         let shared = shared.clone();
@@ -98,6 +119,7 @@ pub async fn run(
     for task in tasks {
         task.await??;
     }
+    let (server_cpu, client_cpu) = cpu_sampler.await?;
     let shared = shared.borrow();
     Ok(LoadResult {
         requests: shared.requests,
@@ -105,7 +127,25 @@ pub async fn run(
         elapsed: config.duration,
         histogram: shared.histogram.clone(),
         first_error: shared.first_error.clone(),
+        server_cpu,
+        client_cpu,
     })
+}
+
+/// User + system CPU seconds used so far by a process (this one when `pid` is None), from
+/// /proc (Linux; None elsewhere). Fields 14 and 15 of /proc/PID/stat, in clock ticks of 1/100 s.
+fn cpu_seconds(pid: Option<u32>) -> Option<f64> {
+    let path = pid.map_or_else(
+        || "/proc/self/stat".to_owned(),
+        |p| format!("/proc/{p}/stat"),
+    );
+    let stat = std::fs::read_to_string(path).ok()?;
+    // The command name (field 2) may hold spaces; the fields after its closing paren are plain.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: f64 = fields.next()?.parse().ok()?;
+    let stime: f64 = fields.next()?.parse().ok()?;
+    Some((utime + stime) / 100.0)
 }
 
 type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;

@@ -302,6 +302,7 @@ async fn scale(
         duration: Duration::from_secs_f64(args.duration),
         warmup: Duration::from_millis(500),
         rate: None,
+        server_pid: Some(process.child.id()),
     };
     let result = load::run(&config, Rc::new(RefCell::new(source))).await?;
     let record = RunRecord::new(
@@ -363,6 +364,7 @@ async fn drive(
         duration: Duration::from_secs_f64(duration),
         warmup: Duration::from_millis(500),
         rate,
+        server_pid: Some(target.process.child.id()),
     };
     load::run(&config, source).await
 }

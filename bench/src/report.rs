@@ -23,6 +23,8 @@ pub struct RunRecord {
     pub p90_us: u64,
     pub p99_us: u64,
     pub max_us: u64,
+    pub server_cpu: Option<f64>,
+    pub client_cpu: Option<f64>,
 }
 
 impl RunRecord {
@@ -47,6 +49,8 @@ impl RunRecord {
             p90_us: result.percentile_us(0.90),
             p99_us: result.percentile_us(0.99),
             max_us: result.histogram.max(),
+            server_cpu: result.server_cpu,
+            client_cpu: result.client_cpu,
         }
     }
 
@@ -64,6 +68,8 @@ impl RunRecord {
             "p90_us": self.p90_us,
             "p99_us": self.p99_us,
             "max_us": self.max_us,
+            "server_cpu_cores": self.server_cpu.map(|c| (c * 100.0).round() / 100.0),
+            "client_cpu_cores": self.client_cpu.map(|c| (c * 100.0).round() / 100.0),
         })
         .to_string()
     }
@@ -102,6 +108,12 @@ fn median_run<'a>(runs: &[&'a RunRecord]) -> Option<&'a RunRecord> {
     sorted.get(sorted.len() / 2).copied()
 }
 
+/// "1.62/0.31": cores used by the server and by the load generator in the measured window.
+fn cores(server: Option<f64>, client: Option<f64>) -> String {
+    let show = |c: Option<f64>| c.map_or("-".to_owned(), |c| format!("{c:.2}"));
+    format!("{}/{}", show(server), show(client))
+}
+
 fn ms(us: u64) -> String {
     format!("{:.2}", us as f64 / 1000.0)
 }
@@ -138,9 +150,9 @@ impl Report {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "\n| scenario | conns | rognito req/s | p50 ms | p90 ms | p99 ms | max ms | errors | moto req/s | moto p99 ms | moto errors | rognito/moto |"
+            "\n| scenario | conns | rognito req/s | p50 ms | p90 ms | p99 ms | max ms | errors | CPU server/client | moto req/s | moto p99 ms | moto errors | rognito/moto |"
         );
-        let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|");
+        let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         for scenario in Scenario::ALL {
             let ours = self.runs_of(scenario, "rognito");
             let Some(row) = median_run(&ours) else {
@@ -167,13 +179,14 @@ impl Report {
             };
             let _ = writeln!(
                 out,
-                "| {} | {} | {rps:.0} | {} | {} | {} | {} | {errors} | {moto_rps} | {moto_p99} | {moto_errors} | {ratio} |",
+                "| {} | {} | {rps:.0} | {} | {} | {} | {} | {errors} | {} | {moto_rps} | {moto_p99} | {moto_errors} | {ratio} |",
                 scenario.name(),
                 row.connections,
                 ms(row.p50_us),
                 ms(row.p90_us),
                 ms(row.p99_us),
                 ms(row.max_us),
+                cores(row.server_cpu, row.client_cpu),
             );
         }
         let _ = writeln!(out, "\nLimits measured in this run:");

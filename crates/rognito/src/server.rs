@@ -127,7 +127,7 @@ pub async fn run(
         Arc::new(AppState {
             protocol,
             ops,
-            audit,
+            audit: audit.clone(),
             region: config.region.clone(),
             max_body_bytes: config.max_body_bytes,
         }),
@@ -153,6 +153,12 @@ pub async fn run(
     )
     .await;
     store.close().await;
+    if let Some(audit) = audit {
+        // Lines gather for a few milliseconds before they are written; write the last ones.
+        tokio::task::spawn_blocking(move || audit.flush(std::time::Duration::from_secs(5)))
+            .await
+            .ok();
+    }
     tracing::info!("rognito stopped");
     Ok(())
 }
