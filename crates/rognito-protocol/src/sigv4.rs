@@ -238,10 +238,24 @@ pub fn format_amz_date(secs: i64) -> String {
 /// Lowercase hex, as SigV4 writes hashes and signatures.
 pub fn hex(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(out, "{b:02x}");
-    }
+    push_hex(bytes, &mut out);
     out
+}
+
+/// Appends `bytes` in lowercase hex. Branch-free and table-free, because one of its inputs is
+/// the expected signature, which must not show through timing or cache lines.
+pub fn push_hex(bytes: &[u8], out: &mut String) {
+    fn digit(nibble: u8) -> char {
+        let n = u16::from(nibble);
+        // 0x00ff when the nibble is above 9, else 0: then add the distance from '9'+1 to 'a'.
+        let above_nine = (9u16.wrapping_sub(n) >> 8) & 0xff;
+        char::from((n + u16::from(b'0') + (above_nine & 39)) as u8)
+    }
+    out.reserve(bytes.len() * 2);
+    for &b in bytes {
+        out.push(digit(b >> 4));
+        out.push(digit(b & 0x0f));
+    }
 }
 
 /// URI-encodes a path or query component as SigV4 canonicalises it.
@@ -320,6 +334,11 @@ pub fn canonical_request(head: &RequestHead<'_>, auth: &AuthorizationHeader<'_>)
                 out.push(',');
             }
             // Trimmed, with runs of spaces collapsed, as SigV4's canonical headers require.
+            // Values SDKs send are already in that form: copy those as they are.
+            if let Some(plain) = already_canonical(value.as_bytes()) {
+                out.push_str(plain);
+                continue;
+            }
             let text = String::from_utf8_lossy(value.as_bytes());
             for (j, word) in text.split_whitespace().enumerate() {
                 if j > 0 {
@@ -331,7 +350,12 @@ pub fn canonical_request(head: &RequestHead<'_>, auth: &AuthorizationHeader<'_>)
         out.push('\n');
     }
     out.push('\n');
-    out.push_str(&auth.signed_headers.join(";"));
+    for (i, name) in auth.signed_headers.iter().enumerate() {
+        if i > 0 {
+            out.push(';');
+        }
+        out.push_str(name);
+    }
     out.push('\n');
     match head
         .headers
@@ -339,20 +363,52 @@ pub fn canonical_request(head: &RequestHead<'_>, auth: &AuthorizationHeader<'_>)
         .and_then(|v| v.to_str().ok())
     {
         Some(declared) => out.push_str(declared),
-        None => out.push_str(&hex(digest::digest(&digest::SHA256, head.body).as_ref())),
+        None => push_hex(
+            digest::digest(&digest::SHA256, head.body).as_ref(),
+            &mut out,
+        ),
     }
     out
 }
 
+/// The value as text when canonicalising would not change it: visible ASCII and single inner
+/// spaces only, nothing to trim.
+fn already_canonical(value: &[u8]) -> Option<&str> {
+    let (&first, &last) = (value.first()?, value.last()?);
+    let plain = first != b' '
+        && last != b' '
+        && value.iter().all(|&b| b == b' ' || b.is_ascii_graphic())
+        && !value.windows(2).any(|pair| pair == b"  ");
+    if plain {
+        std::str::from_utf8(value).ok()
+    } else {
+        None
+    }
+}
+
 pub fn string_to_sign(amz_date: &str, auth: &AuthorizationHeader<'_>, canonical: &str) -> String {
-    format!(
-        "{ALGORITHM}\n{amz_date}\n{}/{}/{}/{}\n{}",
+    let mut out = String::with_capacity(160);
+    for part in [
+        ALGORITHM,
+        "\n",
+        amz_date,
+        "\n",
         auth.date,
+        "/",
         auth.region,
+        "/",
         auth.service,
+        "/",
         auth.terminator,
-        hex(digest::digest(&digest::SHA256, canonical.as_bytes()).as_ref())
-    )
+        "\n",
+    ] {
+        out.push_str(part);
+    }
+    push_hex(
+        digest::digest(&digest::SHA256, canonical.as_bytes()).as_ref(),
+        &mut out,
+    );
+    out
 }
 
 /// The signing key of SigV4 for one secret, day, region and service.

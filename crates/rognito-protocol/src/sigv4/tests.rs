@@ -177,3 +177,10 @@ fn dates_round_trip() {
     assert_eq!(parse_amz_date("2026-11-22T03:10:00Z"), None);
     assert_eq!(parse_amz_date("20261322T031000Z"), None);
 }
+
+#[test]
+fn hex_matches_the_formatter_for_every_byte() {
+    let bytes: Vec<u8> = (0..=255).collect();
+    let expected: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(hex(&bytes), expected);
+}
