@@ -3,11 +3,13 @@
 //! `codegen/generate.py` (see `generated.rs`), plus the hand-written runtime that turns those
 //! constraints into AWS's validation messages (`validate.rs`).
 
+mod body;
 mod de;
 mod error;
 mod generated;
 pub mod validate;
 
+pub use body::{IntoBody, JsonBody};
 pub use error::CognitoError;
 pub use generated::*;
 pub use validate::{Validate, ValidationErrors};

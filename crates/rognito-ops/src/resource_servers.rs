@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use rognito_model::{
     CognitoError, CreateResourceServerRequest, CreateResourceServerResponse,
-    DeleteResourceServerRequest, DescribeResourceServerRequest, EmptyOutput,
+    DeleteResourceServerRequest, DescribeResourceServerRequest, EmptyOutput, JsonBody,
     ListResourceServersRequest, ResourceServerScopeType, ResourceServerType,
     UpdateResourceServerRequest, UpdateResourceServerResponse,
 };
@@ -93,7 +93,7 @@ impl Cognito {
         &self,
         ctx: &RequestContext,
         input: DescribeResourceServerRequest,
-    ) -> Result<Box<RawValue>, CognitoError> {
+    ) -> Result<JsonBody, CognitoError> {
         let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
         let identifier = required(input.identifier.as_deref(), "Identifier")?;
         self.check_pool(ctx, pool_id).await?;
@@ -117,14 +117,19 @@ impl Cognito {
             })
             .await?
             .ok_or_else(|| server_not_found(pool_id, identifier))?;
-        raw(format!(r#"{{"ResourceServer":{}}}"#, server.get()))
+        let json = server.get();
+        let mut out = String::with_capacity(json.len() + 20);
+        out.push_str(r#"{"ResourceServer":"#);
+        out.push_str(json);
+        out.push('}');
+        Ok(JsonBody::assembled(out))
     }
 
     pub async fn list_resource_servers(
         &self,
         ctx: &RequestContext,
         input: ListResourceServersRequest,
-    ) -> Result<Box<RawValue>, CognitoError> {
+    ) -> Result<JsonBody, CognitoError> {
         let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
         self.check_pool(ctx, pool_id).await?;
         let limit = input
@@ -167,7 +172,7 @@ impl Cognito {
             out.push_str(&serde_json::to_string(&token).map_err(|_| CognitoError::internal())?);
         }
         out.push('}');
-        raw(out)
+        Ok(JsonBody::assembled(out))
     }
 
     pub async fn update_resource_server(

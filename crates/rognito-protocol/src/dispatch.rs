@@ -1,9 +1,8 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use rognito_model::{CognitoError, Operation, TARGET_PREFIX, UserPoolScoped, Validate};
+use rognito_model::{CognitoError, IntoBody, Operation, TARGET_PREFIX, UserPoolScoped, Validate};
 use rognito_ops::{Cognito, RequestContext};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::audit::{AuditLog, AuditRecord, audited, now_rfc3339};
@@ -167,7 +166,7 @@ impl JsonProtocol {
     ) -> Result<Vec<u8>, WireError>
     where
         I: DeserializeOwned + Validate + UserPoolScoped,
-        O: Serialize,
+        O: IntoBody,
         F: FnOnce(I) -> Fut,
         Fut: Future<Output = Result<O, CognitoError>>,
     {
@@ -185,12 +184,12 @@ impl JsonProtocol {
             self.ops.authorize(ctx, operation.name(), &resource).await?;
         }
         decode::validate(&input)?;
-        encode(&run(input).await?)
+        encode(run(input).await?)
     }
 }
 
-fn encode<T: Serialize>(output: &T) -> Result<Vec<u8>, WireError> {
-    serde_json::to_vec(output).map_err(|e| {
+fn encode<T: IntoBody>(output: T) -> Result<Vec<u8>, WireError> {
+    output.into_body().map_err(|e| {
         tracing::error!(error = %e, "cannot serialise an output");
         rognito_model::CognitoError::internal().into()
     })
