@@ -153,8 +153,12 @@ impl Validator {
         let Some(s) = value else {
             return self.present(name, false, required);
         };
+        let violations = string_violations(s, rules);
+        if violations.is_empty() {
+            return;
+        }
         let shown = (!rules.sensitive).then(|| quote(s));
-        for constraint in string_violations(s, rules) {
+        for constraint in violations {
             self.violation(shown.as_deref(), name, &constraint);
         }
     }

@@ -8,6 +8,11 @@ use crate::WireError;
 
 /// Decodes one operation's input (SerializationException on the wrong JSON).
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, WireError> {
+    // Most bodies are fine: decode them without tracking the path, and only when that fails
+    // decode again with it, for the message.
+    if let Ok(value) = serde_json::from_slice(body) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
