@@ -19,10 +19,6 @@ impl JsonBody {
         );
         JsonBody(json)
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
 /// What an operation returns: serialised on the way out, or already JSON.

@@ -254,18 +254,9 @@ impl Cognito {
                                     .insert(format!("{}/{name}", record.identifier));
                             }
                         }
-                        // The stored scopes are already the JSON array the response carries.
-                        let quote = |s: &str| {
-                            serde_json::to_string(s).map_err(|_| CognitoError::internal())
-                        };
-                        let json = format!(
-                            r#"{{"UserPoolId":{},"Identifier":{},"Name":{},"Scopes":{}}}"#,
-                            quote(&record.user_pool_id)?,
-                            quote(&record.identifier)?,
-                            quote(&record.name)?,
-                            record.scopes
-                        );
-                        servers.json.insert(record.identifier.clone(), raw(json)?);
+                        servers
+                            .json
+                            .insert(record.identifier.clone(), server_json(record)?);
                     }
                     match (page.more, page.items.last()) {
                         (true, Some(last)) => after = Some(last.identifier.clone()),
