@@ -72,7 +72,9 @@ pub fn run(iterations: u32) -> anyhow::Result<()> {
         if sigv4::check_scope(&auth, "us-east-1").is_err() {
             return false;
         }
-        let canonical = sigv4::canonical_request(&head, &auth);
+        let Ok(canonical) = sigv4::canonical_request(&head, &auth) else {
+            return false;
+        };
         let to_sign = sigv4::string_to_sign(&amz, &auth, &canonical);
         sigv4::signature_matches(&key, &to_sign, auth.signature)
     };

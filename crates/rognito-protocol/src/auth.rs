@@ -183,7 +183,7 @@ impl Authenticator for SigV4Authenticator {
             return Err(sigv4::unrecognized_client());
         }
         let key = self.signing_key(&auth).await?;
-        let canonical = sigv4::canonical_request(head, &auth);
+        let canonical = sigv4::canonical_request(head, &auth)?;
         let to_sign = sigv4::string_to_sign(&amz_date, &auth, &canonical);
         if !sigv4::signature_matches(&key.key, &to_sign, auth.signature) {
             return Err(sigv4::signature_mismatch());

@@ -258,22 +258,25 @@ pub fn push_hex(bytes: &[u8], out: &mut String) {
     }
 }
 
-/// URI-encodes a path or query component as SigV4 canonicalises it.
-fn uri_encode(value: &str, keep_slash: bool, out: &mut String) {
-    for b in value.bytes() {
+/// URI-encodes a path or query component as SigV4 canonicalises it, byte for byte.
+fn uri_encode(value: &[u8], keep_slash: bool, out: &mut Vec<u8>) {
+    for &b in value {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(char::from(b));
-            }
-            b'/' if keep_slash => out.push('/'),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b),
+            b'/' if keep_slash => out.push(b'/'),
             _ => {
-                let _ = write!(out, "%{b:02X}");
+                let mut escaped = String::with_capacity(3);
+                let _ = write!(escaped, "%{b:02X}");
+                out.extend_from_slice(escaped.as_bytes());
             }
         }
     }
 }
 
-fn percent_decode(value: &str) -> String {
+/// Percent-decodes to bytes, without replacing anything: two different inputs never decode to
+/// the same bytes unless they mean the same bytes (a lossy UTF-8 step here would let distinct
+/// paths share one canonical form, and so one signature).
+fn percent_decode(value: &str) -> Vec<u8> {
     let bytes = value.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -289,29 +292,55 @@ fn percent_decode(value: &str) -> String {
         out.push(bytes[i]);
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    out
 }
 
-/// The canonical request of SigV4, from the request as received.
-pub fn canonical_request(head: &RequestHead<'_>, auth: &AuthorizationHeader<'_>) -> String {
-    let mut out = String::with_capacity(512);
-    out.push_str(head.method.as_str());
-    out.push('\n');
+/// The hex SHA-256 of the body as received: the payload hash every request is signed over.
+///
+/// AWS's JSON services always hash the body themselves; `X-Amz-Content-Sha256` (which only S3
+/// gives a meaning, including `UNSIGNED-PAYLOAD`) is never trusted. When a client sends it
+/// anyway, it must be the body's hash, else the request is refused as a signature mismatch
+/// (`InvalidSignatureException`, AWS's text) whether or not the header is signed.
+pub fn payload_hash(head: &RequestHead<'_>) -> Result<String, WireError> {
+    let computed = hex(digest::digest(&digest::SHA256, head.body).as_ref());
+    for declared in head.headers.get_all("x-amz-content-sha256") {
+        if declared.as_bytes() != computed.as_bytes() {
+            return Err(signature_mismatch());
+        }
+    }
+    Ok(computed)
+}
+
+/// The canonical request of SigV4, from the request as received: method, path, query, the
+/// signed headers' values, and the hash of the body actually received ([`payload_hash`]). Every
+/// input is taken byte for byte (nothing lossy, nothing declared by the client trusted), so
+/// two requests that differ in anything the server acts on never share a canonical request.
+///
+/// Errors: `InvalidSignatureException` (AWS's mismatch text) when a declared
+/// `X-Amz-Content-Sha256` is not the body's hash.
+pub fn canonical_request(
+    head: &RequestHead<'_>,
+    auth: &AuthorizationHeader<'_>,
+) -> Result<Vec<u8>, WireError> {
+    let payload = payload_hash(head)?;
+    let mut out = Vec::with_capacity(512);
+    out.extend_from_slice(head.method.as_str().as_bytes());
+    out.push(b'\n');
     let path = head.uri.path();
     if path.is_empty() {
-        out.push('/');
+        out.push(b'/');
     } else {
         // Decode once, then encode each byte as SigV4 requires (slashes kept).
         uri_encode(&percent_decode(path), true, &mut out);
     }
-    out.push('\n');
+    out.push(b'\n');
     if let Some(query) = head.uri.query() {
-        let mut pairs: Vec<(String, String)> = query
+        let mut pairs: Vec<(Vec<u8>, Vec<u8>)> = query
             .split('&')
             .filter(|p| !p.is_empty())
             .map(|p| {
                 let (k, v) = p.split_once('=').unwrap_or((p, ""));
-                let (mut ek, mut ev) = (String::new(), String::new());
+                let (mut ek, mut ev) = (Vec::new(), Vec::new());
                 uri_encode(&percent_decode(k), false, &mut ek);
                 uri_encode(&percent_decode(v), false, &mut ev);
                 (ek, ev)
@@ -320,73 +349,53 @@ pub fn canonical_request(head: &RequestHead<'_>, auth: &AuthorizationHeader<'_>)
         pairs.sort();
         for (i, (k, v)) in pairs.iter().enumerate() {
             if i > 0 {
-                out.push('&');
+                out.push(b'&');
             }
-            let _ = write!(out, "{k}={v}");
+            out.extend_from_slice(k);
+            out.push(b'=');
+            out.extend_from_slice(v);
         }
     }
-    out.push('\n');
+    out.push(b'\n');
     for name in &auth.signed_headers {
-        out.push_str(name);
-        out.push(':');
+        out.extend_from_slice(name.as_bytes());
+        out.push(b':');
         for (i, value) in head.headers.get_all(*name).iter().enumerate() {
             if i > 0 {
-                out.push(',');
+                out.push(b',');
             }
-            // Trimmed, with runs of spaces collapsed, as SigV4's canonical headers require.
-            // Values SDKs send are already in that form: copy those as they are.
-            if let Some(plain) = already_canonical(value.as_bytes()) {
-                out.push_str(plain);
-                continue;
-            }
-            let text = String::from_utf8_lossy(value.as_bytes());
-            for (j, word) in text.split_whitespace().enumerate() {
-                if j > 0 {
-                    out.push(' ');
-                }
-                out.push_str(word);
-            }
+            push_canonical_value(value.as_bytes(), &mut out);
         }
-        out.push('\n');
+        out.push(b'\n');
     }
-    out.push('\n');
+    out.push(b'\n');
     for (i, name) in auth.signed_headers.iter().enumerate() {
         if i > 0 {
-            out.push(';');
+            out.push(b';');
         }
-        out.push_str(name);
+        out.extend_from_slice(name.as_bytes());
     }
-    out.push('\n');
-    match head
-        .headers
-        .get("x-amz-content-sha256")
-        .and_then(|v| v.to_str().ok())
-    {
-        Some(declared) => out.push_str(declared),
-        None => push_hex(
-            digest::digest(&digest::SHA256, head.body).as_ref(),
-            &mut out,
-        ),
-    }
-    out
+    out.push(b'\n');
+    out.extend_from_slice(payload.as_bytes());
+    Ok(out)
 }
 
-/// The value as text when canonicalising would not change it: visible ASCII and single inner
-/// spaces only, nothing to trim.
-fn already_canonical(value: &[u8]) -> Option<&str> {
-    let (&first, &last) = (value.first()?, value.last()?);
-    let plain = first != b' '
-        && last != b' '
-        && value.iter().all(|&b| b == b' ' || b.is_ascii_graphic())
-        && !value.windows(2).any(|pair| pair == b"  ");
-    if plain {
-        std::str::from_utf8(value).ok()
-    } else {
-        None
+/// A header value trimmed, with runs of spaces and tabs collapsed to one space, as SigV4's
+/// canonical headers require; every other byte (including non-ASCII) is kept as it is.
+fn push_canonical_value(value: &[u8], out: &mut Vec<u8>) {
+    let blank = |b: &u8| *b == b' ' || *b == b'\t';
+    let mut words = value.split(blank).filter(|w| !w.is_empty());
+    if let Some(first) = words.next() {
+        out.extend_from_slice(first);
+        for word in words {
+            out.push(b' ');
+            out.extend_from_slice(word);
+        }
     }
 }
 
-pub fn string_to_sign(amz_date: &str, auth: &AuthorizationHeader<'_>, canonical: &str) -> String {
+/// The string to sign: algorithm, request date, credential scope and the canonical request's hash.
+pub fn string_to_sign(amz_date: &str, auth: &AuthorizationHeader<'_>, canonical: &[u8]) -> String {
     let mut out = String::with_capacity(160);
     for part in [
         ALGORITHM,
@@ -405,7 +414,7 @@ pub fn string_to_sign(amz_date: &str, auth: &AuthorizationHeader<'_>, canonical:
         out.push_str(part);
     }
     push_hex(
-        digest::digest(&digest::SHA256, canonical.as_bytes()).as_ref(),
+        digest::digest(&digest::SHA256, canonical).as_ref(),
         &mut out,
     );
     out

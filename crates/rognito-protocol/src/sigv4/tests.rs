@@ -13,13 +13,28 @@ const BODY: &[u8] = br#"{"UserPoolId":"us-east-1_abc","Identifier":"api"}"#;
 
 /// Headers of a request signed by AWS's own signer (the one the Rust SDK uses).
 fn aws_signed(secret: &str, region: &str) -> HeaderMap {
+    aws_signed_with(secret, region, SignableBody::Bytes(BODY), false)
+}
+
+/// As `aws_signed`, with the body the signer is told about and, with `declare_hash`, the
+/// signed `X-Amz-Content-Sha256` header S3 clients send.
+fn aws_signed_with(
+    secret: &str,
+    region: &str,
+    body: SignableBody<'_>,
+    declare_hash: bool,
+) -> HeaderMap {
+    let mut settings = SigningSettings::default();
+    if declare_hash {
+        settings.payload_checksum_kind = aws_sigv4::http_request::PayloadChecksumKind::XAmzSha256;
+    }
     let identity = Credentials::new("AKIDEXAMPLE", secret, None, None, "t").into();
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region(region)
         .name(SERVICE)
         .time(UNIX_EPOCH + Duration::from_secs(NOW as u64))
-        .settings(SigningSettings::default())
+        .settings(settings)
         .build()
         .expect("params")
         .into();
@@ -33,7 +48,7 @@ fn aws_signed(secret: &str, region: &str) -> HeaderMap {
         "POST",
         "http://127.0.0.1:9229/",
         headers.clone().into_iter(),
-        SignableBody::Bytes(BODY),
+        body,
     )
     .expect("signable");
     let (instructions, _) = sign(signable, &params).expect("sign").into_parts();
@@ -70,7 +85,7 @@ fn verify(headers: &HeaderMap, body: &[u8], secret: &str, region: &str) -> Resul
     let amz_date = check_date(&head, &auth, NOW)?;
     check_scope(&auth, region)?;
     let key = signing_key(secret, auth.date, auth.region, auth.service);
-    let to_sign = string_to_sign(&amz_date, &auth, &canonical_request(&head, &auth));
+    let to_sign = string_to_sign(&amz_date, &auth, &canonical_request(&head, &auth)?);
     if signature_matches(&key, &to_sign, auth.signature) {
         Ok(())
     } else {
@@ -110,6 +125,98 @@ fn accepts_what_aws_signs_and_refuses_every_tampering() {
         verify(&unsigned, BODY, "secret/key+example", "us-east-1"),
         Ok(())
     );
+}
+
+/// The payload hash is always the received body's: a declared `X-Amz-Content-Sha256`, signed
+/// or not, never stands in for it (the signature bypass of issue 9).
+#[test]
+fn the_payload_hash_is_computed_never_trusted() {
+    let secret = "secret/key+example";
+    let mismatch = Err("InvalidSignatureException");
+    // A correct, signed hash header (as S3 clients send it) is accepted.
+    let declared = aws_signed_with(secret, "us-east-1", SignableBody::Bytes(BODY), true);
+    assert!(declared.contains_key("x-amz-content-sha256"));
+    assert_eq!(verify(&declared, BODY, secret, "us-east-1"), Ok(()));
+    // The same signed headers with another body: refused.
+    assert_eq!(
+        verify(
+            &declared,
+            b"{\"UserPoolId\":\"us-east-1_other\"}",
+            secret,
+            "us-east-1"
+        )
+        .map_err(|e| e.type_name),
+        mismatch
+    );
+    // A signature over UNSIGNED-PAYLOAD (only S3 honours it): refused, with any body.
+    let unsigned = aws_signed_with(secret, "us-east-1", SignableBody::UnsignedPayload, true);
+    assert_eq!(
+        unsigned["x-amz-content-sha256"].to_str().expect("ascii"),
+        "UNSIGNED-PAYLOAD"
+    );
+    assert_eq!(
+        verify(&unsigned, BODY, secret, "us-east-1").map_err(|e| e.type_name),
+        mismatch
+    );
+    // A signature over an arbitrary declared string ("x"): refused.
+    let arbitrary = aws_signed_with(
+        secret,
+        "us-east-1",
+        SignableBody::Precomputed("x".into()),
+        true,
+    );
+    assert_eq!(
+        verify(&arbitrary, b"anything", secret, "us-east-1").map_err(|e| e.type_name),
+        mismatch
+    );
+    // An unsigned header holding the original body's hash, sent with another body: refused,
+    // and with AWS's text.
+    let mut smuggled = aws_signed(secret, "us-east-1");
+    smuggled.insert(
+        "x-amz-content-sha256",
+        HeaderValue::from_str(&hex(digest::digest(&digest::SHA256, BODY).as_ref())).expect("hex"),
+    );
+    let refused = verify(&smuggled, b"{\"evil\":1}", secret, "us-east-1").expect_err("smuggled");
+    assert_eq!(refused, signature_mismatch());
+    // ... while with the body it describes, the unsigned header is harmless.
+    assert_eq!(verify(&smuggled, BODY, secret, "us-east-1"), Ok(()));
+    // Upper-case hex is not the hash AWS computes: refused rather than normalised.
+    let mut upper = aws_signed(secret, "us-east-1");
+    upper.insert(
+        "x-amz-content-sha256",
+        HeaderValue::from_str(&hex(digest::digest(&digest::SHA256, BODY).as_ref()).to_uppercase())
+            .expect("hex"),
+    );
+    assert_eq!(
+        verify(&upper, BODY, secret, "us-east-1").map_err(|e| e.type_name),
+        mismatch
+    );
+}
+
+/// Canonicalisation is lossless: header values or paths that differ only in bytes that are not
+/// UTF-8 never share a canonical request.
+#[test]
+fn canonical_requests_keep_every_byte() {
+    let headers = aws_signed("s", "us-east-1");
+    let value = headers["authorization"].to_str().expect("ascii").to_owned();
+    let mut auth = parse_authorization(&value).expect("parse");
+    auth.signed_headers.push("x-meta");
+    let method = Method::POST;
+    let canonical = |meta: &[u8], path: &str| {
+        let mut h = headers.clone();
+        h.insert("x-meta", HeaderValue::from_bytes(meta).expect("obs-text"));
+        let uri: Uri = path.parse().expect("uri");
+        let head = RequestHead {
+            method: &method,
+            uri: &uri,
+            headers: &h,
+            body: BODY,
+        };
+        canonical_request(&head, &auth).expect("canonical")
+    };
+    assert_ne!(canonical(b"a\xff", "/"), canonical(b"a\xfe", "/"));
+    assert_ne!(canonical(b"a", "/%FF"), canonical(b"a", "/%FE"));
+    assert_eq!(canonical(b" a   b ", "/"), canonical(b"a b", "/"));
 }
 
 #[test]

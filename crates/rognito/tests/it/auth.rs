@@ -469,3 +469,123 @@ async fn first_start_generates_and_prints_credentials_once() {
     assert!(listing.contains(&key), "{listing}");
     assert!(!listing.contains(&exported(&printed, "AWS_SECRET_ACCESS_KEY")));
 }
+
+/// Issue 9, A.1: the payload hash is the received body's. A signed, harmless request for pool A
+/// replayed with another body (creating an admin client in pool B) and an unsigned
+/// `X-Amz-Content-Sha256` naming the original body is refused and creates nothing; so is a
+/// signature over `UNSIGNED-PAYLOAD` or over an arbitrary string; a correct signed hash works.
+#[tokio::test]
+async fn a_declared_payload_hash_never_replaces_the_bodys() {
+    use aws_lc_rs::digest;
+    let server = Server::start(&["--durability", "memory"]);
+    let client = server.client();
+    let (pool_a, pool_b) = (new_pool(&client).await, new_pool(&client).await);
+    let harmless = format!(r#"{{"UserPoolId":"{pool_a}","ClientName":"harmless"}}"#);
+    let evil = format!(
+        r#"{{"UserPoolId":"{pool_b}","ClientName":"evil","GenerateSecret":true,
+            "AllowedOAuthFlows":["client_credentials"],"AllowedOAuthFlowsUserPoolClient":true,
+            "AllowedOAuthScopes":["aws.cognito.signin.user.admin"]}}"#
+    );
+    let sha = |body: &str| {
+        digest::digest(&digest::SHA256, body.as_bytes())
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    let sign = |body: &str| {
+        sigv4_headers(
+            &server.url,
+            Some("CreateUserPoolClient"),
+            body.as_bytes(),
+            ACCESS_KEY_ID,
+            SECRET_ACCESS_KEY,
+            "us-east-1",
+            SystemTime::now(),
+        )
+    };
+    let mismatch = "The request signature we calculated does not match the signature you \
+                    provided. Check your AWS Secret Access Key and signing method. Consult the \
+                    service documentation for details.";
+
+    // The unsigned header smuggles the harmless body's hash next to the evil body.
+    let mut smuggled = sign(&harmless);
+    smuggled.push(("x-amz-content-sha256".into(), sha(&harmless)));
+    let message = expect_refusal(&server, smuggled, &evil, "InvalidSignatureException").await;
+    assert_eq!(message, mismatch);
+    let listed = client
+        .list_user_pool_clients()
+        .user_pool_id(&pool_b)
+        .max_results(60)
+        .send()
+        .await
+        .expect("list");
+    assert!(listed.user_pool_clients().is_empty(), "nothing was created");
+
+    // A hand-made signature whose canonical request names a declared hash instead of the
+    // body's: UNSIGNED-PAYLOAD, any string, and (accepted) the body's real hash.
+    for (declared, accepted) in [
+        ("UNSIGNED-PAYLOAD".to_owned(), false),
+        ("x".to_owned(), false),
+        (sha(&harmless), true),
+    ] {
+        let headers = hand_signed(&server.url, "CreateUserPoolClient", &declared);
+        let (status, _, json) = send(&server.url, headers, harmless.as_bytes().to_vec()).await;
+        if accepted {
+            assert_eq!(status, 200, "a correct signed hash is accepted: {json}");
+        } else {
+            assert_eq!(status, 400, "{declared}: {json}");
+            assert_eq!(json["__type"], "InvalidSignatureException", "{declared}");
+            assert_eq!(json["message"], mismatch);
+        }
+    }
+}
+
+/// Headers of a request signed by hand with `x-amz-content-sha256: <declared>` signed and used
+/// as the canonical request's payload hash, the way an S3 client (or an attacker) would.
+fn hand_signed(url: &str, target: &str, declared: &str) -> Vec<(String, String)> {
+    use aws_lc_rs::{digest, hmac};
+    let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let host = url.trim_start_matches("http://").to_owned();
+    let stamp = {
+        let secs = SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs() as i64;
+        rognito_protocol::sigv4::format_amz_date(secs)
+    };
+    let day = &stamp[..8];
+    let target = format!("AWSCognitoIdentityProviderService.{target}");
+    let signed_headers = "host;x-amz-content-sha256;x-amz-date;x-amz-target";
+    let canonical = format!(
+        "POST\n/\n\nhost:{host}\nx-amz-content-sha256:{declared}\nx-amz-date:{stamp}\n\
+         x-amz-target:{target}\n\n{signed_headers}\n{declared}"
+    );
+    let scope = format!("{day}/us-east-1/cognito-idp/aws4_request");
+    let to_sign = format!(
+        "AWS4-HMAC-SHA256\n{stamp}\n{scope}\n{}",
+        hex(digest::digest(&digest::SHA256, canonical.as_bytes()).as_ref())
+    );
+    let mut key = format!("AWS4{SECRET_ACCESS_KEY}").into_bytes();
+    for part in [day, "us-east-1", "cognito-idp", "aws4_request"] {
+        key = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &key), part.as_bytes())
+            .as_ref()
+            .to_vec();
+    }
+    let signature =
+        hex(hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &key), to_sign.as_bytes()).as_ref());
+    vec![
+        ("content-type".into(), "application/x-amz-json-1.1".into()),
+        ("host".into(), host),
+        ("x-amz-content-sha256".into(), declared.to_owned()),
+        ("x-amz-date".into(), stamp.clone()),
+        ("x-amz-target".into(), target),
+        (
+            "authorization".into(),
+            format!(
+                "AWS4-HMAC-SHA256 Credential={ACCESS_KEY_ID}/{scope}, \
+                 SignedHeaders={signed_headers}, Signature={signature}"
+            ),
+        ),
+    ]
+}
