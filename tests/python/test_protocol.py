@@ -255,9 +255,23 @@ def test_chunked_body_over_one_mib_is_413(server):
             yield b" " * 65536
         yield b"}"
 
-    resp = server.post("DescribeUserPool", data=chunks())
+    headers = server.signed_headers("DescribeUserPool", b"".join(chunks()))
+    resp = server.post("DescribeUserPool", data=chunks(), headers=headers, signed=False)
     assert resp.request.headers.get("Transfer-Encoding") == "chunked"
     assert_raw_error(resp, "RequestEntityTooLargeException", status=413)
+
+
+def test_unsigned_large_body_is_refused_before_it_is_read(server):
+    """Issue 9, A.9: an anonymous caller cannot make the server buffer a body."""
+    def chunks():
+        yield b'{"PoolName": "x"'
+        for _ in range(8):
+            yield b" " * 65536
+        yield b"}"
+
+    resp = server.post("CreateUserPool", data=chunks(), signed=False)
+    assert_raw_error(resp, "MissingAuthenticationTokenException",
+                     "Request is missing Authentication Token")
 
 
 def test_oversized_create_through_boto3(cognito):

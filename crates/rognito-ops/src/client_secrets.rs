@@ -16,6 +16,8 @@ use crate::{Cognito, RequestContext, internal, required};
 const MAX_SECRETS: u64 = 2;
 const GENERATED_SECRET_ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
 const GENERATED_SECRET_LEN: usize = 51;
+/// Secret ids tried (one millisecond apart) before a collision is an internal error.
+const MAX_ID_ATTEMPTS: u32 = 64;
 
 impl Cognito {
     pub async fn add_user_pool_client_secret(
@@ -29,7 +31,10 @@ impl Cognito {
         let secret = input.client_secret.clone().unwrap_or_else(|| {
             crate::ids::random_string(GENERATED_SECRET_ALPHABET, GENERATED_SECRET_LEN)
         });
-        // Secret ids are `<client id>--<creation time>`; two adds in one millisecond take the next.
+        // Secret ids are `<client id>--<creation time in ms>` (Cognito's form). Two adds in one
+        // millisecond, or two concurrent adds that read the same newest secret, would make the
+        // same id: the store refuses the second (AlreadyExists) and it takes the next
+        // millisecond. The quota is checked in the same transaction as each insert, so it holds.
         let mut now = now_ms();
         let existing = self
             .store
@@ -39,18 +44,25 @@ impl Cognito {
         if let Some(last) = existing.last() {
             now = now.max(last.created_ms + 1);
         }
-        let record = self.secret_record(client_id, &secret, now);
-        match self.store.add_client_secret(&record, MAX_SECRETS).await {
-            Ok(()) => {}
-            Err(StoreError::NotFound) => return Err(client_not_found(client_id)),
-            Err(StoreError::LimitExceeded) => {
-                return Err(CognitoError::limit_exceeded(format!(
-                    "App client {client_id} already has {MAX_SECRETS} client secrets; delete \
-                     one before adding another."
-                )));
+        let mut attempts = 0;
+        let record = loop {
+            let record = self.secret_record(client_id, &secret, now);
+            match self.store.add_client_secret(&record, MAX_SECRETS).await {
+                Ok(()) => break record,
+                Err(StoreError::AlreadyExists) if attempts < MAX_ID_ATTEMPTS => {
+                    attempts += 1;
+                    now += 1;
+                }
+                Err(StoreError::NotFound) => return Err(client_not_found(client_id)),
+                Err(StoreError::LimitExceeded) => {
+                    return Err(CognitoError::limit_exceeded(format!(
+                        "App client {client_id} already has {MAX_SECRETS} client secrets; \
+                         delete one before adding another."
+                    )));
+                }
+                Err(e) => return Err(internal(e)),
             }
-            Err(e) => return Err(internal(e)),
-        }
+        };
         self.forget_client(client_id);
         Ok(AddUserPoolClientSecretResponse {
             client_secret_descriptor: Some(ClientSecretDescriptorType {

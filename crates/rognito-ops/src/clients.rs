@@ -334,7 +334,7 @@ impl Cognito {
     }
 }
 
-fn secret_context(client_id: &str) -> String {
+pub(crate) fn secret_context(client_id: &str) -> String {
     format!("client-secret:{client_id}")
 }
 

@@ -34,6 +34,18 @@ impl fmt::Debug for NewAccessKey {
     }
 }
 
+/// What [`Cognito::ensure_root_identity`] did.
+#[derive(Debug)]
+pub enum RootKey {
+    /// The root identity already had the key it should have.
+    Unchanged,
+    /// There was no identity: one was made with this key, to be shown once.
+    Generated(NewAccessKey),
+    /// The configured key replaced these earlier keys of the root identity (same secret or
+    /// not, they no longer work).
+    Replaced { previous: Vec<String> },
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum IdentityError {
     #[error("identity {0} already exists in account {1}")]
@@ -50,7 +62,7 @@ pub enum IdentityError {
     Sealed,
 }
 
-fn key_context(access_key_id: &str) -> String {
+pub(crate) fn key_context(access_key_id: &str) -> String {
     format!("access-key:{access_key_id}")
 }
 
@@ -76,56 +88,65 @@ fn check_user_name(name: &str) -> Result<(), IdentityError> {
 
 impl Cognito {
     /// Makes sure the server has a root identity. With `configured` credentials, that key is
-    /// (re)bound to `admin` of `account_id`; without, a key is generated on first start only and
-    /// returned so the caller can show it once.
+    /// (re)bound to `admin` of `account_id`, replacing the root identity's key when it differs
+    /// (the way back in when the root credentials are lost); without, a key is generated when
+    /// there is no identity at all, and returned so the caller can show it once.
     pub async fn ensure_root_identity(
         &self,
         account_id: &str,
         configured: Option<(String, String)>,
-    ) -> Result<Option<NewAccessKey>, IdentityError> {
-        match configured {
-            Some((access_key_id, secret)) => {
-                let current = match self.store.access_key(&access_key_id).await? {
-                    Some(record)
-                        if record.account_id == account_id && record.user_name == ROOT_USER =>
-                    {
-                        Some(self.open_secret(&record)?)
-                    }
-                    // The configured key follows --account-id: the root identity moves with it.
-                    Some(record) if record.user_name == ROOT_USER => {
-                        self.store
-                            .delete_identity(&record.account_id, ROOT_USER)
-                            .await?;
-                        None
-                    }
-                    Some(record) => {
-                        return Err(IdentityError::Invalid(format!(
-                            "access key {access_key_id} belongs to identity {} of account {}",
-                            record.user_name, record.account_id
-                        )));
-                    }
-                    None => None,
-                };
-                if current.as_deref() != Some(secret.as_str()) {
-                    // The configured key is the root identity's only key.
-                    self.store.delete_identity(account_id, ROOT_USER).await?;
-                    self.create_identity_with_key(account_id, ROOT_USER, &access_key_id, &secret)
-                        .await?;
-                }
-                self.attach_policy(account_id, ROOT_USER, "AllowAll", ALLOW_ALL)
-                    .await?;
-                Ok(None)
+    ) -> Result<RootKey, IdentityError> {
+        let Some((access_key_id, secret)) = configured else {
+            if !self.store.identities(None).await?.is_empty() {
+                return Ok(RootKey::Unchanged);
             }
-            None => {
-                if !self.store.identities(None).await?.is_empty() {
-                    return Ok(None);
-                }
-                let key = self.create_identity(account_id, ROOT_USER).await?;
-                self.attach_policy(account_id, ROOT_USER, "AllowAll", ALLOW_ALL)
-                    .await?;
-                Ok(Some(key))
+            let key = self.create_identity(account_id, ROOT_USER).await?;
+            self.attach_policy(account_id, ROOT_USER, "AllowAll", ALLOW_ALL)
+                .await?;
+            return Ok(RootKey::Generated(key));
+        };
+        let current = match self.store.access_key(&access_key_id).await? {
+            Some(record) if record.account_id == account_id && record.user_name == ROOT_USER => {
+                Some(self.open_secret(&record)?)
             }
-        }
+            // The configured key follows --account-id: the root identity moves with it.
+            Some(record) if record.user_name == ROOT_USER => {
+                self.store
+                    .delete_identity(&record.account_id, ROOT_USER)
+                    .await?;
+                None
+            }
+            Some(record) => {
+                return Err(IdentityError::Invalid(format!(
+                    "access key {access_key_id} belongs to identity {} of account {}",
+                    record.user_name, record.account_id
+                )));
+            }
+            None => None,
+        };
+        let outcome = if current.as_deref() == Some(secret.as_str()) {
+            RootKey::Unchanged
+        } else {
+            let previous: Vec<String> = self
+                .store
+                .access_keys_of(account_id, ROOT_USER)
+                .await?
+                .into_iter()
+                .map(|k| k.access_key_id)
+                .collect();
+            // The configured key is the root identity's only key.
+            self.store.delete_identity(account_id, ROOT_USER).await?;
+            self.create_identity_with_key(account_id, ROOT_USER, &access_key_id, &secret)
+                .await?;
+            if previous.is_empty() {
+                RootKey::Unchanged
+            } else {
+                RootKey::Replaced { previous }
+            }
+        };
+        self.attach_policy(account_id, ROOT_USER, "AllowAll", ALLOW_ALL)
+            .await?;
+        Ok(outcome)
     }
 
     /// A new identity with a generated access key.

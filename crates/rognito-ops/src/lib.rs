@@ -2,6 +2,7 @@
 //! error texts. One module per resource family; every public operation takes already-validated
 //! model input (see `rognito-protocol`) and returns model output or a [`CognitoError`].
 
+pub mod auth_failures;
 mod authorize;
 mod cache;
 mod client_secrets;
@@ -14,6 +15,7 @@ mod domains;
 pub mod iam;
 mod identities;
 mod ids;
+pub mod key_check;
 mod keys;
 mod pagination;
 pub mod rate_limits;
@@ -29,7 +31,7 @@ use rognito_store::{Store, StoreError};
 
 pub use config::{OpsConfig, Quotas};
 pub use crypto::MasterKey;
-pub use identities::{ALLOW_ALL, IdentityError, NewAccessKey, ROOT_USER, user_arn};
+pub use identities::{ALLOW_ALL, IdentityError, NewAccessKey, ROOT_USER, RootKey, user_arn};
 pub use keys::Jwk;
 pub use tokens::{IssuedToken, OAuthError, TokenEndpointRequest};
 
@@ -41,6 +43,8 @@ pub struct RequestContext {
     /// The signing identity (`None` for unauthenticated operations and `--auth dev`).
     pub user_name: Option<String>,
     pub principal_arn: Option<String>,
+    /// The caller's address (after trusted proxies), for failed-authentication budgets.
+    pub source_ip: Option<std::net::IpAddr>,
 }
 
 /// The Cognito control plane: every operation rognito implements, over one store.
@@ -68,6 +72,8 @@ pub struct Cognito {
     policies:
         std::sync::Mutex<std::collections::HashMap<(String, String), authorize::CachedPolicies>>,
     rate_limits: rate_limits::RateLimits,
+    /// Budgets of failed client authentications, per address and per client.
+    auth_failures: auth_failures::AuthFailures,
 }
 
 impl Cognito {
@@ -94,6 +100,7 @@ impl Cognito {
             domain_pools: cache::Cache::new(100_000),
             policies: std::sync::Mutex::new(std::collections::HashMap::new()),
             rate_limits,
+            auth_failures: auth_failures::AuthFailures::default(),
         })
     }
 

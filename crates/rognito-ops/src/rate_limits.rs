@@ -1,7 +1,8 @@
 //! Request-rate limits by Cognito's API categories, per account (per node), with Cognito's
 //! per-pool cap of 5 requests per second for any single resource operation, and the
 //! GetProvisionedLimit / UpdateProvisionedLimit operations. Off by default for local use.
-//! Separately, and always on, failed client authentications for one client id are slowed down.
+//! Only requests that authenticated are charged (failed client authentications have budgets of
+//! their own, in `auth_failures`), so an outsider cannot spend a tenant's quota.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -72,12 +73,6 @@ impl Bucket {
     }
 }
 
-/// Recent failed authentications of one client id.
-struct Failures {
-    count: u32,
-    since: Instant,
-}
-
 pub struct RateLimits {
     enabled: bool,
     /// Category → default rate (AWS's, or the configured override).
@@ -85,13 +80,7 @@ pub struct RateLimits {
     /// (account, category) → rate raised with UpdateProvisionedLimit.
     provisioned: Mutex<HashMap<(String, &'static str), u32>>,
     buckets: Mutex<HashMap<String, Bucket>>,
-    failures: Mutex<HashMap<String, Failures>>,
 }
-
-/// Failed authentications counted per client id within this window.
-const FAILURE_WINDOW: Duration = Duration::from_secs(60);
-/// From this many failures on, each further failure is answered later.
-const FAILURES_BEFORE_SLOWDOWN: u32 = 5;
 
 impl RateLimits {
     /// `overrides` replace AWS's default rate of a category.
@@ -118,7 +107,6 @@ impl RateLimits {
             defaults,
             provisioned: Mutex::new(HashMap::new()),
             buckets: Mutex::new(HashMap::new()),
-            failures: Mutex::new(HashMap::new()),
         })
     }
 
@@ -128,7 +116,6 @@ impl RateLimits {
             defaults: CATEGORIES.iter().copied().collect(),
             provisioned: Mutex::new(HashMap::new()),
             buckets: Mutex::new(HashMap::new()),
-            failures: Mutex::new(HashMap::new()),
         }
     }
 
@@ -177,35 +164,6 @@ impl RateLimits {
                 PER_POOL_OPERATION_RPS,
             ),
             _ => true,
-        }
-    }
-
-    /// Counts a failed client authentication and says how long to hold its answer back.
-    pub fn failed_authentication(&self, client_id: &str) -> Duration {
-        let now = Instant::now();
-        let Ok(mut failures) = self.failures.lock() else {
-            return Duration::ZERO;
-        };
-        if failures.len() > 100_000 {
-            failures.retain(|_, f| now.duration_since(f.since) < FAILURE_WINDOW);
-        }
-        let entry = failures.entry(client_id.to_owned()).or_insert(Failures {
-            count: 0,
-            since: now,
-        });
-        if now.duration_since(entry.since) >= FAILURE_WINDOW {
-            *entry = Failures {
-                count: 0,
-                since: now,
-            };
-        }
-        entry.count += 1;
-        match entry.count.checked_sub(FAILURES_BEFORE_SLOWDOWN) {
-            // 100 ms, 200 ms, 400 ms ... at most 3 s per failed attempt.
-            Some(excess) => {
-                Duration::from_millis(100u64 << excess.min(5)).min(Duration::from_secs(3))
-            }
-            None => Duration::ZERO,
         }
     }
 }
@@ -326,15 +284,5 @@ mod tests {
         assert!(RateLimits::new(true, &[("Nope".into(), 1)]).is_err());
         let off = RateLimits::disabled();
         assert!((0..1000).all(|_| off.allow("a", "DescribeResourceServer", Some("p"))));
-    }
-
-    #[test]
-    fn repeated_failures_are_slowed_down() {
-        let limits = RateLimits::disabled();
-        let delays: Vec<Duration> = (0..8).map(|_| limits.failed_authentication("c")).collect();
-        assert_eq!(delays[3], Duration::ZERO);
-        assert_eq!(delays[4], Duration::from_millis(100));
-        assert!(delays[7] > delays[5]);
-        assert_eq!(limits.failed_authentication("other"), Duration::ZERO);
     }
 }

@@ -21,7 +21,7 @@ impl PoolKeys {
     }
 }
 
-fn key_context(kid: &str) -> String {
+pub(crate) fn key_context(kid: &str) -> String {
     format!("signing-key:{kid}")
 }
 

@@ -4,6 +4,7 @@
 //! sign an RS256 JWT with the pool's access-token key.
 
 use std::collections::HashSet;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use rognito_model::{
@@ -12,6 +13,7 @@ use rognito_model::{
 };
 use serde::Serialize;
 
+use crate::auth_failures::Refused;
 use crate::clients::{BUILT_IN_SCOPES, access_token_seconds, client_not_found};
 use crate::clock::now_ms;
 use crate::{Cognito, internal, required};
@@ -39,15 +41,20 @@ pub enum OAuthError {
     UnauthorizedClient,
     InvalidScope,
     UnsupportedGrantType,
-    /// Over the ClientAuthentication rate: HTTP 429.
+    /// Over the account's ClientAuthentication rate: HTTP 429.
     TooManyRequests,
+    /// Too many failed authentications from this address or for this client (see
+    /// `auth_failures`): HTTP 429 with `Retry-After`, refused before the secret is checked.
+    TooManyFailures(Refused),
     ServerError,
 }
 
 impl OAuthError {
     pub fn code(&self) -> &'static str {
         match self {
-            OAuthError::InvalidRequest(_) | OAuthError::TooManyRequests => "invalid_request",
+            OAuthError::InvalidRequest(_)
+            | OAuthError::TooManyRequests
+            | OAuthError::TooManyFailures(_) => "invalid_request",
             OAuthError::InvalidClient => "invalid_client",
             OAuthError::UnauthorizedClient => "unauthorized_client",
             OAuthError::InvalidScope => "invalid_scope",
@@ -57,12 +64,39 @@ impl OAuthError {
     }
 
     /// Cognito sends only `error`; rognito adds a description only where Cognito has no
-    /// equivalent situation (e.g. a pool without a domain).
-    pub fn description(&self) -> Option<&str> {
+    /// equivalent situation (e.g. a pool without a domain, a failure budget used up).
+    pub fn description(&self) -> Option<String> {
         match self {
-            OAuthError::InvalidRequest(d) => d.as_deref(),
+            OAuthError::InvalidRequest(d) => d.clone(),
+            OAuthError::TooManyFailures(refused) => Some(format!(
+                "Too many failed client authentications from this address or for this client; \
+                 retry in {} s.",
+                refused.retry_after_secs()
+            )),
             _ => None,
         }
+    }
+
+    /// The code the audit log records: the OAuth error code, except that the two kinds of
+    /// 429 are told apart.
+    pub fn audit_code(&self) -> &'static str {
+        match self {
+            OAuthError::TooManyRequests => "rate_exceeded",
+            OAuthError::TooManyFailures(_) => "too_many_failed_authentications",
+            other => other.code(),
+        }
+    }
+
+    /// Whether the caller had proved who it is when refused: only then is its request worth an
+    /// audit line of its own (refusals before that are aggregated).
+    pub fn after_authentication(&self) -> bool {
+        matches!(
+            self,
+            OAuthError::UnauthorizedClient
+                | OAuthError::InvalidScope
+                | OAuthError::TooManyRequests
+                | OAuthError::ServerError
+        )
     }
 }
 
@@ -76,6 +110,8 @@ pub struct TokenEndpointRequest<'a> {
     pub client_secret: &'a str,
     /// Space-separated scopes, if the `scope` parameter was sent.
     pub scope: Option<&'a str>,
+    /// The caller's address, for the failed-authentication budgets (None: unknown).
+    pub source: Option<IpAddr>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +149,11 @@ impl Cognito {
             Some("client_credentials") => {}
             Some(_) => return Err(OAuthError::UnsupportedGrantType),
         }
+        // Charged before anything is looked up or compared; refunded on success.
+        let mut attempt = self
+            .auth_failures
+            .begin(request.source)
+            .map_err(OAuthError::TooManyFailures)?;
         let Some(client) = self
             .client_view(request.client_id)
             .await
@@ -120,6 +161,14 @@ impl Cognito {
         else {
             return Err(OAuthError::InvalidClient);
         };
+        attempt
+            .for_client(&client.client_id)
+            .map_err(OAuthError::TooManyFailures)?;
+        if !self.secret_matches(&client, request.client_secret) {
+            return Err(OAuthError::InvalidClient);
+        }
+        attempt.succeeded(&client.client_id);
+        // Only a caller that proved who it is learns about the pool's domain.
         if let Some(prefix) = request.host.and_then(|h| self.domain_prefix_of_host(h)) {
             let owner = self.pool_of_domain(&prefix).await.map_err(oauth_internal)?;
             if owner.as_deref() != Some(client.user_pool_id.as_str()) {
@@ -137,32 +186,20 @@ impl Cognito {
                 client.user_pool_id
             ))));
         }
-        let account = self
-            .pool_accounts
-            .get_or_load(&client.user_pool_id, || async {
-                self.store
-                    .user_pool_account(&client.user_pool_id)
-                    .await
-                    .map_err(internal)
-            })
-            .await
-            .map_err(oauth_internal)?;
-        if let Some(account) = account
-            && !self.rate_limits.allow(&account, "Token_POST", None)
+        // The account's rate is spent only by callers that authenticated.
+        if !self
+            .allow_client_authentication(&client, "Token_POST")
+            .await?
         {
             return Err(OAuthError::TooManyRequests);
-        }
-        if !self.secret_matches(&client, request.client_secret) {
-            // Guessing secrets gets slower with every failure for this client id.
-            tokio::time::sleep(self.rate_limits.failed_authentication(&client.client_id)).await;
-            return Err(OAuthError::InvalidClient);
         }
         if !client.client_credentials {
             return Err(OAuthError::UnauthorizedClient);
         }
-        let requested: Option<Vec<String>> = request
-            .scope
-            .map(|s| s.split_whitespace().map(String::from).collect());
+        let requested = match request.scope {
+            Some(scope) => Some(parse_scope(scope).ok_or(OAuthError::InvalidScope)?),
+            None => None,
+        };
         let active = self
             .active_scopes(&client.user_pool_id)
             .await
@@ -178,21 +215,42 @@ impl Cognito {
     /// `ALLOW_CLIENT_TOKEN_AUTH`.
     pub async fn get_client_token(
         &self,
-        _ctx: &crate::RequestContext,
+        ctx: &crate::RequestContext,
         input: GetClientTokenRequest,
     ) -> Result<GetClientTokenResponse, CognitoError> {
         let client_id = required(input.client_id.as_deref(), "ClientId")?;
         let secret = required(input.secret.as_deref(), "Secret")?;
+        let too_many = |refused: Refused| {
+            CognitoError::new(
+                rognito_model::ErrorCode::TooManyRequestsException,
+                format!(
+                    "Too many failed authentications from this address or for this client; \
+                     retry in {} s.",
+                    refused.retry_after_secs()
+                ),
+            )
+        };
+        // Charged before anything is looked up or compared; refunded on success.
+        let mut attempt = self.auth_failures.begin(ctx.source_ip).map_err(too_many)?;
         let client = self
             .client_view(client_id)
             .await?
             .ok_or_else(|| client_not_found(client_id))?;
+        attempt.for_client(&client.client_id).map_err(too_many)?;
         if !self.secret_matches(&client, secret) {
-            tokio::time::sleep(self.rate_limits.failed_authentication(&client.client_id)).await;
             return Err(CognitoError::new(
                 rognito_model::ErrorCode::NotAuthorizedException,
                 format!("Unable to verify secret for client {client_id}"),
             ));
+        }
+        attempt.succeeded(&client.client_id);
+        // The account's rate is spent only by callers that authenticated.
+        if !self
+            .allow_client_authentication(&client, "GetClientToken")
+            .await
+            .map_err(|_| CognitoError::internal())?
+        {
+            return Err(crate::rate_limits::throttled());
         }
         if !client.client_token_auth {
             return Err(CognitoError::invalid_parameter(
@@ -213,10 +271,18 @@ impl Cognito {
                 Some(r) => r.iter().find(refused),
                 None => client.allowed_scopes.iter().find(refused),
             };
-            CognitoError::invalid_parameter(format!(
-                "Invalid scope requested: {}",
-                invalid.map(String::as_str).unwrap_or_default()
-            ))
+            match invalid {
+                Some(scope) => {
+                    CognitoError::invalid_parameter(format!("Invalid scope requested: {scope}"))
+                }
+                // Nothing requested and nothing allowed: say so rather than name no scope.
+                None => CognitoError::invalid_parameter(format!(
+                    "Invalid scope requested: app client {} has no AllowedOAuthScopes of a \
+                     resource server to grant; add some with UpdateUserPoolClient, or name the \
+                     scopes in Scopes.",
+                    client.client_id
+                )),
+            }
         })?;
         let token = self.sign_access_token(&client, &scopes).await?;
         Ok(GetClientTokenResponse {
@@ -226,6 +292,26 @@ impl Cognito {
                 token_type: Some("Bearer".into()),
             }),
         })
+    }
+
+    /// Charges one request of `operation` to the client's pool's account, once the client has
+    /// authenticated. Err only when the pool's account cannot be read.
+    async fn allow_client_authentication(
+        &self,
+        client: &ClientView,
+        operation: &str,
+    ) -> Result<bool, OAuthError> {
+        let account = self
+            .pool_accounts
+            .get_or_load(&client.user_pool_id, || async {
+                self.store
+                    .user_pool_account(&client.user_pool_id)
+                    .await
+                    .map_err(internal)
+            })
+            .await
+            .map_err(|_| OAuthError::ServerError)?;
+        Ok(account.is_none_or(|account| self.rate_limits.allow(&account, operation, None)))
     }
 
     /// Constant-time check of a presented secret against every active secret of the client.
@@ -312,6 +398,23 @@ impl Cognito {
     }
 }
 
+/// The `scope` parameter's scopes: separated by spaces (U+0020) only, as RFC 6749 §3.3 defines
+/// `scope = scope-token *( SP scope-token )` with `scope-token = 1*( %x21 / %x23-5B /
+/// %x5D-7E )`; runs of spaces, and spaces at either end, are tolerated. None (`invalid_scope`)
+/// for any other separator or character (tab, newline, U+00A0, U+3000, a quote, a backslash)
+/// or no scope at all.
+fn parse_scope(scope: &str) -> Option<Vec<String>> {
+    let token_char = |b: u8| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b);
+    let mut scopes = Vec::new();
+    for token in scope.split(' ').filter(|t| !t.is_empty()) {
+        if !token.bytes().all(token_char) {
+            return None;
+        }
+        scopes.push(token.to_owned());
+    }
+    (!scopes.is_empty()).then_some(scopes)
+}
+
 /// The scopes a token carries, or None for `invalid_scope`.
 ///
 /// Omitted `scope` means every custom scope the client is allowed that still exists. A requested
@@ -362,6 +465,29 @@ mod tests {
 
     fn set(items: &[&str]) -> HashSet<String> {
         items.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// Issue 9, A.11: RFC 6749 §3.3 separates scopes by SP only.
+    #[test]
+    fn scopes_are_separated_by_single_spaces_only() {
+        for good in ["api/read api/write", "  api/read   api/write "] {
+            assert_eq!(
+                parse_scope(good),
+                Some(vec!["api/read".to_string(), "api/write".to_string()])
+            );
+        }
+        for bad in [
+            "api/read\tapi/write",
+            "api/read\napi/write",
+            "api/read\u{a0}api/write",
+            "api/read\u{3000}api/write",
+            "",
+            "   ",
+            "api/\"read\"",
+            "api\\read",
+        ] {
+            assert_eq!(parse_scope(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -40,6 +40,19 @@ pub trait Authenticator: Send + Sync {
         operation: Operation,
         head: &RequestHead<'_>,
     ) -> Result<Principal, WireError>;
+
+    /// The checks that need no body (for SigV4: the header's form, the date, the scope and the
+    /// access key), run before the body is read so that a caller who cannot authenticate never
+    /// makes the server buffer one. Errors are the ones [`Authenticator::authenticate`] would
+    /// give, in its order; `head.body` is empty and must not be used.
+    async fn check_head(
+        &self,
+        operation: Operation,
+        head: &RequestHead<'_>,
+    ) -> Result<(), WireError> {
+        let _ = (operation, head);
+        Ok(())
+    }
 }
 
 /// A secret access key; never printed.
@@ -153,16 +166,14 @@ pub fn needs_signature(operation: Operation) -> bool {
     !(operation.is_unauthenticated() || operation == Operation::GetClientToken)
 }
 
-#[async_trait]
-impl Authenticator for SigV4Authenticator {
-    async fn authenticate(
+impl SigV4Authenticator {
+    /// Everything before the signature itself, in AWS's order: the header's presence and form,
+    /// the date's freshness, the credential scope, then (SigV4 mode) the access key. `None` in
+    /// dev mode, where a well-formed fresh header is enough.
+    async fn verify_head<'h>(
         &self,
-        operation: Operation,
-        head: &RequestHead<'_>,
-    ) -> Result<Principal, WireError> {
-        if !needs_signature(operation) {
-            return Ok(self.anonymous());
-        }
+        head: &'h RequestHead<'_>,
+    ) -> Result<Option<(sigv4::AuthorizationHeader<'h>, String, Arc<CachedKey>)>, WireError> {
         let Some(header) = head.headers.get(http::header::AUTHORIZATION) else {
             return Err(sigv4::missing_token());
         };
@@ -176,13 +187,41 @@ impl Authenticator for SigV4Authenticator {
         let amz_date = sigv4::check_date(head, &auth, now)?;
         sigv4::check_scope(&auth, &self.region)?;
         if self.mode == AuthMode::Dev {
-            return Ok(self.anonymous());
+            return Ok(None);
         }
         if head.headers.contains_key("x-amz-security-token") {
             // Temporary credentials are not issued by rognito, so none can be valid.
             return Err(sigv4::unrecognized_client());
         }
         let key = self.signing_key(&auth).await?;
+        Ok(Some((auth, amz_date, key)))
+    }
+}
+
+#[async_trait]
+impl Authenticator for SigV4Authenticator {
+    async fn check_head(
+        &self,
+        operation: Operation,
+        head: &RequestHead<'_>,
+    ) -> Result<(), WireError> {
+        if needs_signature(operation) {
+            self.verify_head(head).await?;
+        }
+        Ok(())
+    }
+
+    async fn authenticate(
+        &self,
+        operation: Operation,
+        head: &RequestHead<'_>,
+    ) -> Result<Principal, WireError> {
+        if !needs_signature(operation) {
+            return Ok(self.anonymous());
+        }
+        let Some((auth, amz_date, key)) = self.verify_head(head).await? else {
+            return Ok(self.anonymous());
+        };
         let canonical = sigv4::canonical_request(head, &auth)?;
         let to_sign = sigv4::string_to_sign(&amz_date, &auth, &canonical);
         if !sigv4::signature_matches(&key.key, &to_sign, auth.signature) {

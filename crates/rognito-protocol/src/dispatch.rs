@@ -1,4 +1,5 @@
 use std::future::Future;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use rognito_model::{CognitoError, IntoBody, Operation, TARGET_PREFIX, UserPoolScoped, Validate};
@@ -22,6 +23,39 @@ struct Trail {
     operation: Option<Operation>,
     principal: Option<Principal>,
     resource: Option<String>,
+    /// The operation itself ran (decoding, authorization and validation passed).
+    ran: bool,
+}
+
+/// Whether a request was refused before its caller proved who it is: such refusals are
+/// aggregated in the audit log, not written one by one. A signed operation's caller proved it
+/// when its signature verified; an unsigned operation's (GetClientToken) when its client secret
+/// did, so its refusals before running or for an unknown client, a wrong secret or a used-up
+/// failure budget are anonymous.
+fn refused_anonymously(operation: Operation, trail: &Trail, error: Option<&WireError>) -> bool {
+    let Some(error) = error else {
+        return false;
+    };
+    if trail.principal.is_none() {
+        return true;
+    }
+    !crate::needs_signature(operation)
+        && (!trail.ran
+            || matches!(
+                error.type_name,
+                "NotAuthorizedException" | "ResourceNotFoundException" | "TooManyRequestsException"
+            ))
+}
+
+/// What a token request or write gets while the audit log cannot be written and rognito is
+/// configured to fail closed.
+fn audit_unavailable() -> WireError {
+    WireError::new(
+        "InternalErrorException",
+        500,
+        "rognito cannot write its audit log and refuses to issue tokens or accept writes until \
+         it can (--audit-failure closed).",
+    )
 }
 
 impl JsonProtocol {
@@ -53,36 +87,89 @@ impl JsonProtocol {
             .ok_or_else(|| WireError::unknown_operation(format!("Unknown operation: {target}.")))
     }
 
-    pub async fn handle(&self, head: RequestHead<'_>, request_id: &str) -> JsonResponse {
+    /// The checks that need no body (operation known, then the signature's header, date, scope
+    /// and access key), so the HTTP layer can refuse before reading a body. On refusal, the
+    /// response to send (already counted in the audit log).
+    pub async fn check_head(
+        &self,
+        head: &RequestHead<'_>,
+        source: Option<IpAddr>,
+    ) -> Result<(), JsonResponse> {
+        let target = head
+            .headers
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok());
+        let checked = match Self::operation(target) {
+            Ok(operation) => self
+                .authenticator
+                .check_head(operation, head)
+                .await
+                .map_err(|e| (Some(operation), e)),
+            Err(e) => Err((None, e)),
+        };
+        checked.map_err(|(operation, e)| {
+            if let (Some(audit), Some(operation)) = (&self.audit, operation)
+                && audited(operation)
+            {
+                audit.refused_anonymous(operation.name(), e.type_name, source, None);
+            }
+            JsonResponse::error(&e)
+        })
+    }
+
+    /// Serves one request; `source` is the caller's address (after trusted proxies).
+    pub async fn handle(
+        &self,
+        head: RequestHead<'_>,
+        request_id: &str,
+        source: Option<IpAddr>,
+    ) -> JsonResponse {
         let target = head
             .headers
             .get("x-amz-target")
             .and_then(|v| v.to_str().ok());
         let mut trail = Trail::default();
-        let result = self.serve(target, &head, request_id, &mut trail).await;
+        let mut result = self
+            .serve(target, &head, request_id, source, &mut trail)
+            .await;
         if let (Some(audit), Some(operation)) = (&self.audit, trail.operation)
             && audited(operation)
         {
-            let principal = trail.principal.as_ref();
             let error = result.as_ref().err();
-            audit.record(&AuditRecord {
-                event_time: now_rfc3339(),
-                event_source: "cognito-idp.amazonaws.com",
-                event_name: operation.name(),
-                aws_region: &self.region,
-                recipient_account_id: principal.map_or("", |p| p.account_id.as_str()),
-                user_identity: AuditRecord::identity(principal),
-                resource: trail.resource.as_deref(),
-                request_id,
-                outcome: if error.is_some() {
-                    "failure"
+            if refused_anonymously(operation, &trail, error) {
+                let code = error.map_or("Unknown", |e| e.type_name);
+                audit.refused_anonymous(operation.name(), code, source, None);
+            } else {
+                let principal = trail.principal.as_ref();
+                let record = AuditRecord {
+                    event_time: now_rfc3339(),
+                    event_source: "cognito-idp.amazonaws.com",
+                    event_name: operation.name(),
+                    aws_region: &self.region,
+                    recipient_account_id: principal.map_or("", |p| p.account_id.as_str()),
+                    user_identity: AuditRecord::identity(principal),
+                    source_ip_address: source,
+                    resource: trail.resource.as_deref(),
+                    request_id,
+                    outcome: if error.is_some() {
+                        "failure"
+                    } else {
+                        "success"
+                    },
+                    error_code: error.map(|e| e.type_name),
+                    error_message: error.and_then(|e| e.message.as_deref()),
+                    scopes: None,
+                };
+                // A token is released only once its line is written, when failing closed.
+                let is_token = operation == Operation::GetClientToken && error.is_none();
+                if is_token && audit.fail_closed() {
+                    if !audit.record_confirmed(&record).await {
+                        result = Err(audit_unavailable());
+                    }
                 } else {
-                    "success"
-                },
-                error_code: error.map(|e| e.type_name),
-                error_message: error.and_then(|e| e.message.as_deref()),
-                scopes: None,
-            });
+                    audit.record(&record);
+                }
+            }
         }
         match result {
             Ok(body) => JsonResponse::ok(body),
@@ -95,6 +182,7 @@ impl JsonProtocol {
         target: Option<&str>,
         head: &RequestHead<'_>,
         request_id: &str,
+        source: Option<IpAddr>,
         trail: &mut Trail,
     ) -> Result<Vec<u8>, WireError> {
         let operation = Self::operation(target)?;
@@ -106,6 +194,7 @@ impl JsonProtocol {
             request_id: request_id.to_owned(),
             user_name: principal.user_name,
             principal_arn: principal.arn,
+            source_ip: source,
         };
         let body = head.body;
         let ops = &self.ops;
@@ -173,17 +262,27 @@ impl JsonProtocol {
         let input: I = decode::parse(body)?;
         let resource = self.ops.resource_arn(ctx, input.user_pool_id());
         trail.resource = Some(resource.clone());
-        if !self
-            .ops
-            .rate_limits()
-            .allow(&ctx.account_id, operation.name(), input.user_pool_id())
-        {
-            return Err(rognito_ops::rate_limits::throttled().into());
-        }
         if crate::needs_signature(operation) {
             self.ops.authorize(ctx, operation.name(), &resource).await?;
+            // Charged only once IAM allowed the call: a denied identity cannot drain its
+            // account's budget. (Operations without a signature are charged by the operation,
+            // once the caller has authenticated.)
+            if !self.ops.rate_limits().allow(
+                &ctx.account_id,
+                operation.name(),
+                input.user_pool_id(),
+            ) {
+                return Err(rognito_ops::rate_limits::throttled().into());
+            }
         }
         decode::validate(&input)?;
+        if audited(operation)
+            && let Some(audit) = &self.audit
+            && !audit.accepting()
+        {
+            return Err(audit_unavailable());
+        }
+        trail.ran = true;
         encode(run(input).await?)
     }
 }

@@ -17,9 +17,9 @@ use async_trait::async_trait;
 pub use error::StoreError;
 pub use records::{
     AccessKeyRecord, ClientRecord, ClientSecretRecord, DomainRecord, IdentityRecord, Page,
-    PolicyRecord, ResourceServerRecord, SigningKeyRecord, UserPoolRecord,
+    PolicyRecord, ResourceServerRecord, SealedSample, SigningKeyRecord, UserPoolRecord,
 };
-pub use sqlite::{Durability, SqliteStore};
+pub use sqlite::{DATABASE_FILE, Durability, SqliteStore};
 
 /// Everything the control plane persists.
 pub trait Store:
@@ -234,6 +234,13 @@ pub trait ServerStore: Send + Sync + 'static {
         name: &str,
         init: &(dyn Fn() -> Vec<u8> + Send + Sync),
     ) -> Result<Vec<u8>, StoreError>;
+
+    /// A server-wide value, if it has been stored.
+    async fn setting(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Any one value sealed under the master key (an access key's secret, a client secret or a
+    /// signing key), to check a master key against; `None` when the database holds none.
+    async fn sealed_sample(&self) -> Result<Option<SealedSample>, StoreError>;
 
     /// Flushes and closes the database; later calls fail.
     async fn close(&self);

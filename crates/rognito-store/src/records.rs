@@ -134,3 +134,20 @@ pub struct PolicyRecord {
     pub policy_name: String,
     pub document: String,
 }
+
+/// A value sealed under the master key, with the row key its seal is bound to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SealedSample {
+    AccessKey {
+        access_key_id: String,
+        sealed: Vec<u8>,
+    },
+    ClientSecret {
+        client_id: String,
+        sealed: Vec<u8>,
+    },
+    SigningKey {
+        kid: String,
+        sealed: Vec<u8>,
+    },
+}

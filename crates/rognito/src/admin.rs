@@ -9,6 +9,8 @@ use clap::{Args, Subcommand};
 use rognito_ops::{Cognito, OpsConfig, Quotas};
 use rognito_store::{Durability, ServerStore, SqliteStore};
 
+use crate::master_key::Caller;
+
 #[derive(Debug, Args)]
 pub struct StoreArgs {
     /// The server's data directory.
@@ -80,9 +82,13 @@ fn check_account(account_id: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Opens the data dir's store with the server's master key. Only `seed`, which prepares a data
+/// dir for a server, may make a key (on a database that holds nothing sealed); the other
+/// commands refuse to run without the server's key.
 async fn open(
     data_dir: &std::path::Path,
     master_key_file: Option<PathBuf>,
+    caller: crate::master_key::Caller,
 ) -> anyhow::Result<(Arc<SqliteStore>, Cognito)> {
     if !data_dir.is_dir() {
         anyhow::bail!(
@@ -96,7 +102,12 @@ async fn open(
             .with_context(|| format!("cannot open the database in {}", data_dir.display()))?,
     );
     let key_file = master_key_file.unwrap_or_else(|| data_dir.join("master.key"));
-    let master = crate::master_key::load(&key_file, Durability::Fsync)?;
+    let state = rognito_ops::key_check::key_state(store.as_ref())
+        .await
+        .context("cannot read the database")?;
+    let master = crate::master_key::load(&key_file, Durability::Fsync, state, caller)?;
+    crate::master_key::verify(store.as_ref(), &master, data_dir).await?;
+    let master = master.key;
     let ops = Cognito::new(
         store.clone(),
         OpsConfig {
@@ -116,7 +127,7 @@ pub async fn identity(command: IdentityCommand) -> anyhow::Result<()> {
     match command {
         IdentityCommand::Create { name, store } => {
             check_account(&store.account_id)?;
-            let (db, ops) = open(&store.data_dir, store.master_key_file).await?;
+            let (db, ops) = open(&store.data_dir, store.master_key_file, Caller::Cli).await?;
             let key = ops.create_identity(&store.account_id, &name).await;
             db.close().await;
             let key = key?;
@@ -137,7 +148,7 @@ pub async fn identity(command: IdentityCommand) -> anyhow::Result<()> {
             if let Some(account) = &account_id {
                 check_account(account)?;
             }
-            let (db, ops) = open(&data_dir, master_key_file).await?;
+            let (db, ops) = open(&data_dir, master_key_file, Caller::Cli).await?;
             let identities = ops.identities(account_id.as_deref()).await;
             db.close().await;
             for (identity, keys, policies) in identities? {
@@ -151,7 +162,7 @@ pub async fn identity(command: IdentityCommand) -> anyhow::Result<()> {
         }
         IdentityCommand::Delete { name, store } => {
             check_account(&store.account_id)?;
-            let (db, ops) = open(&store.data_dir, store.master_key_file).await?;
+            let (db, ops) = open(&store.data_dir, store.master_key_file, Caller::Cli).await?;
             let deleted = ops.delete_identity(&store.account_id, &name).await;
             db.close().await;
             deleted?;
@@ -176,7 +187,7 @@ pub async fn policy(command: PolicyCommand) -> anyhow::Result<()> {
                 std::fs::read_to_string(&document)
                     .with_context(|| format!("cannot read {}", document.display()))?
             };
-            let (db, ops) = open(&store.data_dir, store.master_key_file).await?;
+            let (db, ops) = open(&store.data_dir, store.master_key_file, Caller::Cli).await?;
             let attached = ops
                 .attach_policy(&store.account_id, &identity, &name, &text)
                 .await;
@@ -190,7 +201,7 @@ pub async fn policy(command: PolicyCommand) -> anyhow::Result<()> {
             store,
         } => {
             check_account(&store.account_id)?;
-            let (db, ops) = open(&store.data_dir, store.master_key_file).await?;
+            let (db, ops) = open(&store.data_dir, store.master_key_file, Caller::Cli).await?;
             let detached = ops.detach_policy(&store.account_id, &identity, &name).await;
             db.close().await;
             if !detached? {
@@ -223,7 +234,12 @@ pub struct SeedArgs {
 pub async fn seed(args: SeedArgs) -> anyhow::Result<()> {
     check_account(&args.store.account_id)?;
     std::fs::create_dir_all(&args.store.data_dir)?;
-    let (db, mut ops) = open(&args.store.data_dir, args.store.master_key_file).await?;
+    let (db, mut ops) = open(
+        &args.store.data_dir,
+        args.store.master_key_file,
+        crate::master_key::Caller::Server,
+    )
+    .await?;
     ops.set_region(&args.region);
     let started = std::time::Instant::now();
     let batch = 2_000;

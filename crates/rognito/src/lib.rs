@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod config;
+mod data_dir;
 mod http;
 mod listener;
 pub(crate) mod master_key;

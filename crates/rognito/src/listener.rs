@@ -1,22 +1,29 @@
 //! Accepting connections: plain TCP or TLS (rustls), HTTP/1.1 with capped header sizes and counts
-//! and a header-read timeout (which also bounds idle keep-alive connections), and a graceful
-//! shutdown that lets in-flight requests finish.
+//! and a header-read timeout (which also bounds idle keep-alive connections), a cap on open
+//! connections that sheds the oldest idle one first, and a shutdown that closes idle connections
+//! at once and lets in-flight requests finish.
 
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context as TaskContext, Poll};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use axum::Router;
+use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
 use tokio_rustls::TlsAcceptor;
 
-/// Limits on what a client may send before the request reaches a handler.
+/// Limits on what a client may send before the request reaches a handler, and on how many
+/// connections may be open at once.
 #[derive(Debug, Clone, Copy)]
 pub struct ConnectionLimits {
     /// Largest request head (request line + headers) in bytes.
@@ -26,6 +33,27 @@ pub struct ConnectionLimits {
     pub header_timeout: Duration,
     /// How long shutdown waits for in-flight requests.
     pub drain_timeout: Duration,
+    /// Open connections at most. At the cap, a new connection closes the oldest idle one (no
+    /// request in progress); when every connection is busy, the new one is closed instead.
+    pub max_connections: usize,
+}
+
+/// File descriptors kept back from connections for the store (a writer and eight readers, each
+/// with its database, WAL and shared-memory files), the audit log, the data-dir lock, the
+/// listener, the runtime's epoll and event descriptors, stdio, and files read at start.
+pub const RESERVED_DESCRIPTORS: u64 = 128;
+
+/// The default connection cap: the process's soft open-file limit less
+/// [`RESERVED_DESCRIPTORS`], so that a flood of idle sockets can never take the descriptors the
+/// store and the audit log need (at least 16).
+pub fn default_max_connections() -> usize {
+    let soft = descriptor_limit().unwrap_or(1024);
+    usize::try_from(soft.saturating_sub(RESERVED_DESCRIPTORS).max(16)).unwrap_or(usize::MAX)
+}
+
+/// The soft limit on open files (`RLIMIT_NOFILE`), if there is one.
+pub fn descriptor_limit() -> Option<u64> {
+    rustix::process::getrlimit(rustix::process::Resource::Nofile).current
 }
 
 pub fn tls_acceptor(cert: &Path, key: &Path) -> anyhow::Result<TlsAcceptor> {
@@ -42,6 +70,159 @@ pub fn tls_acceptor(cert: &Path, key: &Path) -> anyhow::Result<TlsAcceptor> {
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
+/// One open connection, as the cap sees it.
+struct Connection {
+    /// Requests being served on it now; 0 means idle (between requests, or none sent yet).
+    in_flight: AtomicUsize,
+    /// Set once it has been asked to close, so it is not chosen twice.
+    closing: AtomicBool,
+    close: Notify,
+}
+
+/// The open connections in the order they were accepted (ids grow), so the first idle one is
+/// the oldest idle one.
+#[derive(Default)]
+struct Connections {
+    open: Mutex<BTreeMap<u64, Arc<Connection>>>,
+    next_id: AtomicU64,
+    /// Wakes the shutdown drain when the last connection ends.
+    all_closed: Notify,
+    shed: AtomicU64,
+    refused: AtomicU64,
+    last_warning: Mutex<Option<Instant>>,
+}
+
+impl Connections {
+    /// Registers a new connection, making room under `cap` by closing the oldest idle one.
+    /// `None`: every connection is busy, so the new one must be refused.
+    fn admit(&self, cap: usize) -> Option<(u64, Arc<Connection>)> {
+        let mut open = self.open.lock().ok()?;
+        let live = open
+            .values()
+            .filter(|c| !c.closing.load(Ordering::Acquire))
+            .count();
+        if live >= cap {
+            let oldest_idle = open.values().find(|c| {
+                c.in_flight.load(Ordering::Acquire) == 0 && !c.closing.load(Ordering::Acquire)
+            });
+            let Some(victim) = oldest_idle else {
+                drop(open);
+                self.refused.fetch_add(1, Ordering::Relaxed);
+                self.warn(cap);
+                return None;
+            };
+            victim.closing.store(true, Ordering::Release);
+            victim.close.notify_one();
+            self.shed.fetch_add(1, Ordering::Relaxed);
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let connection = Arc::new(Connection {
+            in_flight: AtomicUsize::new(0),
+            closing: AtomicBool::new(false),
+            close: Notify::new(),
+        });
+        open.insert(id, connection.clone());
+        let shed_one = live >= cap;
+        drop(open);
+        if shed_one {
+            self.warn(cap);
+        }
+        Some((id, connection))
+    }
+
+    fn remove(&self, id: u64) {
+        if let Ok(mut open) = self.open.lock() {
+            open.remove(&id);
+            if open.is_empty() {
+                self.all_closed.notify_waiters();
+            }
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.open.lock().map(|o| o.is_empty()).unwrap_or(true)
+    }
+
+    /// At most one warning every 10 seconds, with the counts so far.
+    fn warn(&self, cap: usize) {
+        let Ok(mut last) = self.last_warning.lock() else {
+            return;
+        };
+        if last.is_some_and(|t| t.elapsed() < Duration::from_secs(10)) {
+            return;
+        }
+        *last = Some(Instant::now());
+        tracing::warn!(
+            max_connections = cap,
+            idle_closed = self.shed.load(Ordering::Relaxed),
+            refused = self.refused.load(Ordering::Relaxed),
+            "connection cap reached: closing the oldest idle connections, refusing new ones \
+             while every connection is busy (raise --max-connections, and the open-file limit, \
+             if this is legitimate load)"
+        );
+    }
+}
+
+/// Removes its connection from the set when the connection's task ends, however it ends.
+struct Registered {
+    connections: Arc<Connections>,
+    id: u64,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.connections.remove(self.id);
+    }
+}
+
+/// The router as one connection's service: tells handlers the peer's address
+/// ([`ConnectInfo`]) and counts the requests in progress, so the cap knows which connections
+/// are idle.
+#[derive(Clone)]
+struct PeerService {
+    app: Router,
+    peer: SocketAddr,
+    connection: Arc<Connection>,
+}
+
+/// Marks a request finished when its response future is done or dropped.
+struct InFlight(Arc<Connection>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl<B> tower::Service<http::Request<B>> for PeerService
+where
+    B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Response = axum::response::Response;
+    type Error = std::convert::Infallible;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>,
+    >;
+
+    fn poll_ready(&mut self, _: &mut TaskContext<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        request.extensions_mut().insert(ConnectInfo(self.peer));
+        self.connection.in_flight.fetch_add(1, Ordering::AcqRel);
+        let in_flight = InFlight(self.connection.clone());
+        let response =
+            tower::ServiceExt::oneshot(self.app.clone(), request.map(axum::body::Body::new));
+        Box::pin(async move {
+            let response = response.await;
+            drop(in_flight);
+            response
+        })
+    }
+}
+
 pub async fn serve(
     listener: TcpListener,
     app: Router,
@@ -49,7 +230,6 @@ pub async fn serve(
     limits: ConnectionLimits,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
-    let graceful = GracefulShutdown::new();
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -58,9 +238,11 @@ pub async fn serve(
         .max_headers(limits.max_headers)
         .keep_alive(true);
     let builder = Arc::new(builder);
+    let connections = Arc::new(Connections::default());
+    let (stopping, stop_signal) = watch::channel(false);
     tokio::pin!(shutdown);
     loop {
-        let (stream, _peer) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(c) => c,
                 Err(e) => {
@@ -72,38 +254,133 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        let Some((id, connection)) = connections.admit(limits.max_connections) else {
+            drop(stream);
+            continue;
+        };
+        let registered = Registered {
+            connections: connections.clone(),
+            id,
+        };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(app.clone());
+        let service = TowerToHyperService::new(PeerService {
+            app: app.clone(),
+            peer,
+            connection: connection.clone(),
+        });
         let builder = builder.clone();
-        match &tls {
-            None => {
-                let connection = builder.serve_connection(TokioIo::new(stream), service);
-                let watched = graceful.watch(connection);
-                tokio::spawn(async move {
-                    let _ = watched.await;
-                });
-            }
-            Some(acceptor) => {
-                let acceptor = acceptor.clone();
-                let header_timeout = limits.header_timeout;
-                let watcher = graceful.watcher();
-                tokio::spawn(async move {
-                    let Ok(Ok(tls_stream)) =
-                        tokio::time::timeout(header_timeout, acceptor.accept(stream)).await
-                    else {
-                        return;
+        let tls = tls.clone();
+        let mut stop_signal = stop_signal.clone();
+        let header_timeout = limits.header_timeout;
+        tokio::spawn(async move {
+            let _registered = registered;
+            // Closing asked for by the cap (this connection is the oldest idle one) or by
+            // shutdown: hyper then closes an idle connection at once and lets a request in
+            // progress finish.
+            let closing = async {
+                tokio::select! {
+                    () = connection.close.notified() => {}
+                    _ = stop_signal.wait_for(|stop| *stop) => {}
+                }
+            };
+            match tls {
+                None => {
+                    let conn = builder.serve_connection(TokioIo::new(stream), service);
+                    drive(conn, closing, &connection).await;
+                }
+                Some(acceptor) => {
+                    tokio::pin!(closing);
+                    let handshake = tokio::time::timeout(header_timeout, acceptor.accept(stream));
+                    let tls_stream = tokio::select! {
+                        done = handshake => match done {
+                            Ok(Ok(s)) => s,
+                            _ => return,
+                        },
+                        () = &mut closing => return,
                     };
-                    let connection = builder.serve_connection(TokioIo::new(tls_stream), service);
-                    let _ = watcher.watch(connection).await;
-                });
+                    let conn = builder.serve_connection(TokioIo::new(tls_stream), service);
+                    drive(conn, closing, &connection).await;
+                }
             }
-        }
+        });
     }
     drop(listener);
+    let _ = stopping.send(true);
+    let drained = async {
+        while !connections.is_empty() {
+            let notified = connections.all_closed.notified();
+            if connections.is_empty() {
+                break;
+            }
+            notified.await;
+        }
+    };
     tokio::select! {
-        () = graceful.shutdown() => {}
+        () = drained => {}
         () = tokio::time::sleep(limits.drain_timeout) => {
             tracing::warn!("in-flight requests did not finish in time; closing them");
+        }
+    }
+}
+
+/// Serves one connection until it ends. Once `closing` completes: a connection serving a
+/// request finishes it (and closes after its response); any other is closed at once, even one
+/// in the middle of sending a request head, which would otherwise hold the stop (or a place
+/// under the cap) until the header timeout.
+async fn drive<I, S>(
+    conn: hyper::server::conn::http1::Connection<I, S>,
+    closing: impl std::future::Future<Output = ()>,
+    state: &Connection,
+) where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    S: hyper::service::HttpService<hyper::body::Incoming>,
+    S::ResBody: 'static,
+    <S::ResBody as http_body::Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    tokio::pin!(conn);
+    tokio::pin!(closing);
+    tokio::select! {
+        _ = conn.as_mut() => return,
+        () = &mut closing => {}
+    }
+    if state.in_flight.load(Ordering::Acquire) == 0 {
+        return;
+    }
+    conn.as_mut().graceful_shutdown();
+    let _ = conn.await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cap_closes_the_oldest_idle_connection_and_refuses_when_all_are_busy() {
+        let connections = Connections::default();
+        let (first, a) = connections.admit(2).expect("room");
+        let (_, b) = connections.admit(2).expect("room");
+        // At the cap with both idle: the oldest (first) is asked to close.
+        let (_, c) = connections.admit(2).expect("made room");
+        assert!(a.closing.load(Ordering::Acquire));
+        assert!(!b.closing.load(Ordering::Acquire));
+        connections.remove(first);
+        // Both open ones busy: a new connection is refused.
+        b.in_flight.fetch_add(1, Ordering::AcqRel);
+        c.in_flight.fetch_add(1, Ordering::AcqRel);
+        assert!(connections.admit(2).is_none());
+        assert_eq!(connections.refused.load(Ordering::Relaxed), 1);
+        // One finishes its request: it is idle again, and makes room.
+        c.in_flight.fetch_sub(1, Ordering::AcqRel);
+        assert!(connections.admit(2).is_some());
+        assert!(c.closing.load(Ordering::Acquire));
+    }
+
+    #[test]
+    fn the_default_cap_keeps_descriptors_back() {
+        let cap = default_max_connections() as u64;
+        assert!(cap >= 16);
+        if let Some(limit) = descriptor_limit() {
+            assert!(cap <= limit.saturating_sub(RESERVED_DESCRIPTORS).max(16));
         }
     }
 }

@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use rognito::config::{ServeArgs, ServerConfig};
 
 /// A Cognito user-pool API server with OAuth 2.0 machine-to-machine tokens.
@@ -26,9 +26,17 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     match cli.command {
-        Command::Serve(args) => serve(*args),
+        Command::Serve(args) => {
+            let serve_matches = matches.subcommand_matches("serve");
+            let source_of = |id: &str| serve_matches.and_then(|m| m.value_source(id));
+            serve(*args, &source_of)
+        }
         Command::Identity(command) => admin(rognito::admin::identity(command)),
         Command::Policy(command) => admin(rognito::admin::policy(command)),
         Command::Seed(args) => admin(rognito::admin::seed(args)),
@@ -55,14 +63,15 @@ fn admin(work: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCod
     }
 }
 
-fn serve(args: ServeArgs) -> ExitCode {
+fn serve(args: ServeArgs, source_of: rognito::config::SourceOf<'_>) -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ROGNITO_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour_logs())
         .init();
-    let config = match ServerConfig::from_args(args) {
+    let config = match ServerConfig::resolve(args, source_of) {
         Ok(config) => config,
         Err(e) => {
             eprintln!("rognito: {e:#}");
@@ -89,4 +98,10 @@ fn serve(args: ServeArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Colour only on a terminal, and never when `NO_COLOR` is set (https://no-color.org).
+fn colour_logs() -> bool {
+    use std::io::IsTerminal as _;
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
 }

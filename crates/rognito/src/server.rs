@@ -1,12 +1,11 @@
 //! Startup, the HTTP router and graceful shutdown.
 
 use std::future::Future;
-use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
 use async_trait::async_trait;
-use rognito_ops::{Cognito, OpsConfig};
+use rognito_ops::{Cognito, OpsConfig, RootKey};
 use rognito_protocol::audit::AuditLog;
 use rognito_protocol::{
     AuthMode, CredentialSource, JsonProtocol, Principal, SecretAccessKey, SigV4Authenticator,
@@ -16,6 +15,7 @@ use rognito_store::{Durability, ServerStore, SqliteStore};
 use tokio::net::TcpListener;
 
 use crate::config::{AuthArg, ServerConfig};
+use crate::data_dir::{Created, DataDir};
 use crate::http::{AppState, router};
 
 /// A request head (request line and headers) larger than this is refused.
@@ -30,9 +30,8 @@ pub async fn run(
     config: ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    if config.durability != Durability::Memory {
-        prepare_data_dir(&config.data_dir)?;
-    }
+    // Bind and read the TLS files first: a taken port or a bad certificate fails before
+    // anything is created on disk.
     let listener = TcpListener::bind(config.listen).await.with_context(|| {
         format!(
             "cannot listen on {}; is another server using it? choose another with --listen",
@@ -45,6 +44,36 @@ pub async fn run(
         None => None,
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
+    // Whatever this start creates is removed again if it fails.
+    let mut created = Created::default();
+    let memory = config.durability == Durability::Memory;
+    let _data_dir = if memory {
+        None
+    } else {
+        Some(DataDir::open(&config.data_dir, &mut created)?)
+    };
+    let audit = match &config.audit_log {
+        Some(path) => {
+            if path.as_os_str() != "-" && !path.exists() {
+                created.file(path.clone());
+            }
+            Some(Arc::new(
+                AuditLog::open(path, &config.region, config.audit_fail_closed)
+                    .with_context(|| format!("cannot open the audit log {}", path.display()))?,
+            ))
+        }
+        None => None,
+    };
+    if !memory {
+        let database = config.data_dir.join(rognito_store::DATABASE_FILE);
+        if !database.exists() {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut name = database.clone().into_os_string();
+                name.push(suffix);
+                created.file(name.into());
+            }
+        }
+    }
     let store = Arc::new(
         SqliteStore::open(&config.data_dir, config.durability)
             .await
@@ -55,7 +84,83 @@ pub async fn run(
                 )
             })?,
     );
-    let master = crate::master_key::load(&config.master_key_file, config.durability)?;
+    let started = start(
+        &config,
+        store.clone(),
+        &mut created,
+        addr,
+        scheme,
+        audit.clone(),
+    )
+    .await;
+    let app = match started {
+        Ok(app) => app,
+        Err(e) => {
+            store.close().await;
+            return Err(e);
+        }
+    };
+    created.commit();
+
+    if memory {
+        tracing::info!(
+            "rognito listening on {scheme}://{addr} (memory durability: nothing is written to disk)"
+        );
+    } else {
+        tracing::info!(
+            durability = ?config.durability,
+            data_dir = %config.data_dir.display(),
+            "rognito listening on {scheme}://{addr}"
+        );
+    }
+    crate::listener::serve(
+        listener,
+        app,
+        tls,
+        crate::listener::ConnectionLimits {
+            max_header_bytes: MAX_HEADER_BYTES,
+            max_headers: MAX_HEADERS,
+            header_timeout: config.idle_timeout,
+            drain_timeout: config.request_timeout,
+            max_connections: config.max_connections,
+        },
+        shutdown,
+    )
+    .await;
+    store.close().await;
+    if let Some(audit) = audit {
+        // Lines gather for a few milliseconds before they are written; write the last ones.
+        tokio::task::spawn_blocking(move || audit.flush(std::time::Duration::from_secs(5)))
+            .await
+            .ok();
+    }
+    tracing::info!("rognito stopped");
+    Ok(())
+}
+
+/// Everything between opening the store and serving: the master key and its check, the
+/// control plane, the root identity, the router.
+async fn start(
+    config: &ServerConfig,
+    store: Arc<SqliteStore>,
+    created: &mut Created,
+    addr: std::net::SocketAddr,
+    scheme: &str,
+    audit: Option<Arc<AuditLog>>,
+) -> anyhow::Result<axum::Router> {
+    let state = rognito_ops::key_check::key_state(store.as_ref())
+        .await
+        .context("cannot read the database")?;
+    let master = crate::master_key::load(
+        &config.master_key_file,
+        config.durability,
+        state,
+        crate::master_key::Caller::Server,
+    )?;
+    if let Some(path) = &master.created {
+        created.file(path.clone());
+    }
+    crate::master_key::verify(store.as_ref(), &master, &config.data_dir).await?;
     let public_url = config
         .public_url
         .clone()
@@ -73,7 +178,7 @@ pub async fn run(
                 issuer_base: issuer_base.trim_end_matches('/').to_owned(),
                 public_url,
             },
-            master,
+            master.key,
             rognito_ops::rate_limits::RateLimits::new(
                 config.rate_limits_enabled,
                 &config.rate_limit_overrides,
@@ -93,22 +198,14 @@ pub async fn run(
             AuthMode::Dev
         }
     };
-    if let Some(key) = ops
-        .ensure_root_identity(&config.account_id, config.root_key.clone())
-        .await
-        .context("cannot set up the root identity")?
-    {
-        // Shown once, on stdout (never in the log): the credentials of the new root identity.
-        println!(
-            "rognito generated credentials for identity {} of account {}; they are shown only \
-             now:\n\n    export AWS_ACCESS_KEY_ID={}\n    export AWS_SECRET_ACCESS_KEY={}\n    \
-             export AWS_DEFAULT_REGION={}\n",
-            rognito_ops::ROOT_USER,
-            config.account_id,
-            key.access_key_id,
-            key.secret_access_key,
-            config.region
-        );
+    // In dev mode no key is needed: one is made (and shown) when the server first runs with
+    // --auth sigv4.
+    if mode == AuthMode::SigV4 || config.root_key.is_some() {
+        let root = ops
+            .ensure_root_identity(&config.account_id, config.root_key.clone())
+            .await
+            .context("cannot set up the root identity")?;
+        announce_root_key(config, root);
     }
     let authenticator = SigV4Authenticator::new(
         mode,
@@ -116,61 +213,48 @@ pub async fn run(
         config.account_id.clone(),
         Arc::new(StoreCredentials(ops.clone())),
     );
-    let audit = match &config.audit_log {
-        Some(path) => Some(Arc::new(AuditLog::open(path).with_context(|| {
-            format!("cannot open the audit log {}", path.display())
-        })?)),
-        None => None,
-    };
     let protocol = JsonProtocol::new(ops.clone(), Arc::new(authenticator), audit.clone());
-    let app = router(
+    Ok(router(
         Arc::new(AppState {
             protocol,
             ops,
-            audit: audit.clone(),
+            audit,
             region: config.region.clone(),
             max_body_bytes: config.max_body_bytes,
+            trusted_proxies: config.trusted_proxies.clone(),
         }),
         config.request_timeout,
-    );
-
-    tracing::info!(
-        durability = ?config.durability,
-        data_dir = %config.data_dir.display(),
-        "rognito listening on {scheme}://{addr}"
-    );
-    crate::listener::serve(
-        listener,
-        app,
-        tls,
-        crate::listener::ConnectionLimits {
-            max_header_bytes: MAX_HEADER_BYTES,
-            max_headers: MAX_HEADERS,
-            header_timeout: config.idle_timeout,
-            drain_timeout: config.request_timeout,
-        },
-        shutdown,
-    )
-    .await;
-    store.close().await;
-    if let Some(audit) = audit {
-        // Lines gather for a few milliseconds before they are written; write the last ones.
-        tokio::task::spawn_blocking(move || audit.flush(std::time::Duration::from_secs(5)))
-            .await
-            .ok();
-    }
-    tracing::info!("rognito stopped");
-    Ok(())
+    ))
 }
 
-fn prepare_data_dir(dir: &Path) -> anyhow::Result<()> {
-    let unusable = || format!("data dir {} is unusable", dir.display());
-    std::fs::create_dir_all(dir).with_context(unusable)?;
-    // Prove we can write there now rather than on the first request.
-    let probe = dir.join(".rognito-write-check");
-    std::fs::write(&probe, b"ok").with_context(unusable)?;
-    std::fs::remove_file(&probe).with_context(unusable)?;
-    Ok(())
+/// Shows a generated root key once (stdout, never the log), and warns when configured
+/// credentials replaced the root identity's key.
+fn announce_root_key(config: &ServerConfig, root: RootKey) {
+    match root {
+        RootKey::Unchanged => {}
+        RootKey::Generated(key) => {
+            let lifetime = if config.durability == Durability::Memory {
+                "they last as long as this process (memory durability)"
+            } else {
+                "they are shown only now"
+            };
+            println!(
+                "rognito generated credentials for identity {} of account {}; {lifetime}:\n\n    \
+                 export AWS_ACCESS_KEY_ID={}\n    export AWS_SECRET_ACCESS_KEY={}\n    \
+                 export AWS_DEFAULT_REGION={}\n",
+                rognito_ops::ROOT_USER,
+                config.account_id,
+                key.access_key_id,
+                key.secret_access_key,
+                config.region
+            );
+        }
+        RootKey::Replaced { previous } => tracing::warn!(
+            previous = %previous.join(","),
+            "ROGNITO_ACCESS_KEY_ID and ROGNITO_SECRET_ACCESS_KEY replaced the root identity's \
+             access key; the previous key no longer works"
+        ),
+    }
 }
 
 /// Access keys come from the store, through the operations layer (which holds the master key).

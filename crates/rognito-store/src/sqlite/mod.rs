@@ -22,7 +22,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
-use crate::{ServerStore, StoreError};
+use crate::{SealedSample, ServerStore, StoreError};
 use writer::Writer;
 
 /// What an acknowledged write survives.
@@ -97,6 +97,10 @@ impl SqliteStore {
     pub async fn open(data_dir: &Path, durability: Durability) -> Result<Self, StoreError> {
         let open_error = |e: rusqlite::Error| StoreError::Open(e.to_string());
         let path = (durability != Durability::Memory).then(|| data_dir.join(DB_FILE));
+        if let Some(path) = &path {
+            create_private(path)
+                .map_err(|e| StoreError::Open(format!("cannot create {}: {e}", path.display())))?;
+        }
         let mut connection = match &path {
             Some(path) => Connection::open(path),
             None => Connection::open_in_memory(),
@@ -162,6 +166,24 @@ impl SqliteStore {
     }
 }
 
+/// Creates the database file readable and writable by its owner only (0600) if it is missing.
+/// SQLite gives the WAL and shared-memory files the database file's permissions, so they are
+/// private too; an existing file keeps the permissions it has.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The database file's name in a data dir.
+pub const DATABASE_FILE: &str = DB_FILE;
+
 pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(
         e,
@@ -207,6 +229,44 @@ impl ServerStore for SqliteStore {
                 [&name],
                 |r| r.get(0),
             )?)
+        })
+        .await
+    }
+
+    async fn setting(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let name = name.to_owned();
+        self.read(move |c| {
+            Ok(c.query_row(
+                "SELECT value FROM server_settings WHERE name = ?1",
+                [&name],
+                |r| r.get(0),
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn sealed_sample(&self) -> Result<Option<SealedSample>, StoreError> {
+        self.read(|c| {
+            let first = |sql: &str| -> Result<Option<(String, Vec<u8>)>, StoreError> {
+                Ok(c.query_row(sql, [], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?)
+            };
+            if let Some((access_key_id, sealed)) =
+                first("SELECT access_key_id, secret FROM access_keys LIMIT 1")?
+            {
+                return Ok(Some(SealedSample::AccessKey {
+                    access_key_id,
+                    sealed,
+                }));
+            }
+            if let Some((client_id, sealed)) =
+                first("SELECT client_id, ciphertext FROM client_secrets LIMIT 1")?
+            {
+                return Ok(Some(SealedSample::ClientSecret { client_id, sealed }));
+            }
+            Ok(first("SELECT kid, private_key FROM signing_keys LIMIT 1")?
+                .map(|(kid, sealed)| SealedSample::SigningKey { kid, sealed }))
         })
         .await
     }

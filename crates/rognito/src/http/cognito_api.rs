@@ -8,24 +8,23 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rognito_protocol::{JsonResponse, RequestHead, WireError};
 
-use super::{AppState, RequestId};
+use super::{AppState, read_body};
 
 pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let request_id = parts
-        .extensions
-        .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default();
-    let declared = parts
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > state.max_body_bytes) {
-        return too_large(state.max_body_bytes);
+    let (request_id, source) = super::caller(&state, &parts);
+    // A caller that cannot authenticate is refused before its body is read, so it cannot make
+    // the server hold one.
+    let head = RequestHead {
+        method: &parts.method,
+        uri: &parts.uri,
+        headers: &parts.headers,
+        body: &[],
+    };
+    if let Err(refused) = state.protocol.check_head(&head, source).await {
+        return aws_json(refused);
     }
-    let Ok(bytes) = axum::body::to_bytes(body, state.max_body_bytes).await else {
+    let Ok(bytes) = read_body(&parts.headers, body, state.max_body_bytes).await else {
         return too_large(state.max_body_bytes);
     };
     let head = RequestHead {
@@ -34,10 +33,11 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
         headers: &parts.headers,
         body: &bytes,
     };
-    aws_json(state.protocol.handle(head, &request_id).await)
+    aws_json(state.protocol.handle(head, &request_id, source).await)
 }
 
-fn too_large(limit: usize) -> Response {
+/// 413 in the API's error shape.
+pub(crate) fn too_large(limit: usize) -> Response {
     aws_json(JsonResponse::error(&WireError::new(
         "RequestEntityTooLargeException",
         413,

@@ -20,7 +20,95 @@ pub struct AppState {
     pub ops: Arc<Cognito>,
     pub audit: Option<Arc<rognito_protocol::audit::AuditLog>>,
     pub region: String,
+    /// Largest body of an API request, in bytes (`--max-body-bytes`).
     pub max_body_bytes: usize,
+    /// Proxies whose `X-Forwarded-For` names the caller.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// Largest token-endpoint form, in bytes: `grant_type`, `client_id` (128), `client_secret`
+/// (64) and `scope` (a client allows at most 50 scopes of at most 256 characters each, about
+/// 13 KiB before escaping) fit with room to spare.
+pub const TOKEN_FORM_MAX_BYTES: usize = 16 * 1024;
+
+impl AppState {
+    /// The body limit of a route, in bytes.
+    fn body_limit(&self, path: &str) -> usize {
+        if path == "/oauth2/token" {
+            TOKEN_FORM_MAX_BYTES.min(self.max_body_bytes)
+        } else {
+            self.max_body_bytes
+        }
+    }
+
+    /// The caller's address: the peer's, or, when the peer is a trusted proxy, the nearest
+    /// address in `X-Forwarded-For` that is not a trusted proxy (the right-most entries were
+    /// added by the proxies closest to rognito; anything left of an untrusted hop could have
+    /// been written by the caller).
+    pub(crate) fn source_ip(
+        &self,
+        peer: Option<std::net::SocketAddr>,
+        headers: &axum::http::HeaderMap,
+    ) -> Option<std::net::IpAddr> {
+        let peer = peer?.ip();
+        let trusted = |ip: &std::net::IpAddr| self.trusted_proxies.iter().any(|n| n.contains(ip));
+        if !trusted(&peer) {
+            return Some(peer);
+        }
+        let mut nearest = peer;
+        for value in headers.get_all("x-forwarded-for").iter().rev() {
+            let Ok(text) = value.to_str() else {
+                return Some(nearest);
+            };
+            for hop in text.rsplit(',') {
+                let Ok(ip) = hop.trim().parse::<std::net::IpAddr>() else {
+                    return Some(nearest);
+                };
+                nearest = ip;
+                if !trusted(&ip) {
+                    return Some(ip);
+                }
+            }
+        }
+        Some(nearest)
+    }
+}
+
+/// The request id given by the middleware, and the caller's address (after trusted proxies).
+pub(crate) fn caller(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+) -> (String, Option<std::net::IpAddr>) {
+    let request_id = parts
+        .extensions
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0);
+    (request_id, state.source_ip(peer, &parts.headers))
+}
+
+/// Reads a body of at most `limit` bytes. Err: it is larger (whether it said so in
+/// `Content-Length` or not), or the connection failed.
+pub(crate) async fn read_body(
+    headers: &axum::http::HeaderMap,
+    body: axum::body::Body,
+    limit: usize,
+) -> Result<axum::body::Bytes, ()> {
+    if declared_length(headers).is_some_and(|n| n > limit as u64) {
+        return Err(());
+    }
+    axum::body::to_bytes(body, limit).await.map_err(|_| ())
+}
+
+fn declared_length(headers: &axum::http::HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
 }
 
 /// The request id of the request being served (`x-amzn-RequestId`).
@@ -37,13 +125,37 @@ pub fn router(state: Arc<AppState>, request_timeout: std::time::Duration) -> Rou
             get(oauth::openid_configuration),
         )
         .route("/health", get(health))
+        .route("/health/audit", get(health_audit))
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), body_limit))
         .with_state(state)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             request_timeout,
         ))
         .layer(middleware::from_fn(request_id))
+}
+
+/// Refuses, before anything is read, a request whose `Content-Length` exceeds its route's
+/// limit (413, in the route's own error shape); handlers enforce the limit while reading too.
+async fn body_limit(
+    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    let limit = state.body_limit(path);
+    if declared_length(request.headers()).is_none_or(|n| n <= limit as u64) {
+        return next.run(request).await;
+    }
+    match path {
+        "/" => cognito_api::too_large(limit),
+        "/oauth2/token" => oauth::too_large(limit),
+        _ => json(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(r#"{{"message":"The request body is larger than the {limit}-byte limit."}}"#),
+        ),
+    }
 }
 
 async fn request_id(mut request: Request, next: Next) -> Response {
@@ -56,8 +168,42 @@ async fn request_id(mut request: Request, next: Next) -> Response {
     response
 }
 
-async fn health() -> Response {
-    json(StatusCode::OK, r#"{"status":"ok"}"#.into())
+/// `{"status":"ok"}` while the audit log has never failed (a constant answer: this is what load
+/// balancers poll). Once it has, the audit log's counts are added, and the status is
+/// `degraded` with 503 while it cannot be written and rognito fails closed (it then refuses
+/// tokens and writes, so a load balancer should look elsewhere).
+async fn health(axum::extract::State(state): axum::extract::State<Arc<AppState>>) -> Response {
+    let Some(audit) = state.audit.as_ref().map(|a| a.status()) else {
+        return json(StatusCode::OK, r#"{"status":"ok"}"#.into());
+    };
+    if audit.failed_writes == 0 && audit.dropped == 0 {
+        return json(StatusCode::OK, r#"{"status":"ok"}"#.into());
+    }
+    audit_health(audit)
+}
+
+/// The audit log's counts (`writable`, `failClosed`, `written`, `failedWrites`, `pending`,
+/// `dropped`, `aggregated`), always; same status rule as `/health`.
+async fn health_audit(
+    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+) -> Response {
+    match state.audit.as_ref().map(|a| a.status()) {
+        Some(audit) => audit_health(audit),
+        None => json(StatusCode::OK, r#"{"status":"ok","audit":null}"#.into()),
+    }
+}
+
+fn audit_health(audit: rognito_protocol::audit::AuditStatus) -> Response {
+    let refusing = audit.fail_closed && !audit.writable;
+    let (code, status) = if refusing {
+        (StatusCode::SERVICE_UNAVAILABLE, "degraded")
+    } else {
+        (StatusCode::OK, "ok")
+    };
+    json(
+        code,
+        serde_json::json!({ "status": status, "audit": audit }).to_string(),
+    )
 }
 
 async fn not_found() -> Response {

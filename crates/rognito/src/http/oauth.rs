@@ -3,9 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::Extension;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
@@ -14,7 +12,7 @@ use rognito_ops::{OAuthError, TokenEndpointRequest};
 use rognito_protocol::audit::{AuditRecord, now_rfc3339};
 use serde::Serialize;
 
-use super::AppState;
+use super::{AppState, read_body};
 
 /// The token endpoint's form parameters, each at most once (RFC 6749 §3.2).
 #[derive(Default)]
@@ -44,6 +42,11 @@ fn parse_form(body: &[u8]) -> Result<TokenForm, OAuthError> {
 
 /// `Authorization: Basic base64(client_id:client_secret)`, if present and well-formed.
 /// `Err` when the header is present but is not valid Basic credentials.
+///
+/// RFC 6749 §2.3.1 has the client form-urlencode its id and secret before Base64; Go's oauth2
+/// package does (a `+` in a secret arrives as `%2B`), most other clients send them raw. Both
+/// work: `%XX` escapes are decoded, and `+` stays a `+`, since Cognito's client ids and secrets
+/// (`[\w+]+`) can hold a `+` but never a space or a `%`.
 fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, ()> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
@@ -58,7 +61,28 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, ()
     let decoded = STANDARD.decode(encoded.trim()).map_err(|_| ())?;
     let decoded = String::from_utf8(decoded).map_err(|_| ())?;
     let (id, secret) = decoded.split_once(':').ok_or(())?;
-    Ok(Some((id.to_owned(), secret.to_owned())))
+    Ok(Some((unescape(id)?, unescape(secret)?)))
+}
+
+/// Decodes `%XX` escapes (and nothing else); `Err` for a malformed escape or non-UTF-8 result.
+fn unescape(text: &str) -> Result<String, ()> {
+    if !text.contains('%') {
+        return Ok(text.to_owned());
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text.get(i + 1..i + 3).ok_or(())?;
+            out.push(u8::from_str_radix(hex, 16).map_err(|_| ())?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| ())
 }
 
 #[derive(Serialize)]
@@ -75,36 +99,56 @@ struct ErrorResponse<'a> {
     error_description: Option<&'a str>,
 }
 
-pub async fn token(
-    State(state): State<Arc<AppState>>,
-    Extension(request_id): Extension<super::RequestId>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let basic = basic_credentials(&headers);
-    let used_basic = !matches!(basic, Ok(None));
+pub async fn token(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let (request_id, source) = super::caller(&state, &parts);
+    let limit = state.body_limit("/oauth2/token");
+    let Ok(body) = read_body(&parts.headers, body, limit).await else {
+        return too_large(limit);
+    };
+    if state.audit.as_ref().is_some_and(|a| !a.accepting()) {
+        return audit_unavailable();
+    }
+    let basic = basic_credentials(&parts.headers);
     let mut client_id = None;
-    let outcome = issue(&state, &headers, &body, basic, &mut client_id).await;
+    let outcome = issue(&state, &parts.headers, &body, basic, &mut client_id, source).await;
     if let Some(audit) = &state.audit {
-        let error = outcome.as_ref().err().map(OAuthError::code);
-        audit.record(&AuditRecord {
-            event_time: now_rfc3339(),
-            event_source: "cognito-idp.amazonaws.com",
-            event_name: "Token_POST",
-            aws_region: &state.region,
-            recipient_account_id: "",
-            user_identity: None,
-            resource: client_id.as_deref(),
-            request_id: &request_id.0,
-            outcome: if error.is_some() {
-                "failure"
-            } else {
-                "success"
-            },
-            error_code: error,
-            error_message: None,
-            scopes: outcome.as_ref().ok().map(|t| t.scope.as_str()),
-        });
+        match &outcome {
+            // Refused before the client proved who it is: counted, not written one by one.
+            Err(e) if !e.after_authentication() => {
+                audit.refused_anonymous("Token_POST", e.audit_code(), source, client_id.as_deref());
+            }
+            _ => {
+                let error = outcome.as_ref().err().map(OAuthError::audit_code);
+                let record = AuditRecord {
+                    event_time: now_rfc3339(),
+                    event_source: "cognito-idp.amazonaws.com",
+                    event_name: "Token_POST",
+                    aws_region: &state.region,
+                    recipient_account_id: "",
+                    user_identity: None,
+                    source_ip_address: source,
+                    resource: client_id.as_deref(),
+                    request_id: &request_id,
+                    outcome: if error.is_some() {
+                        "failure"
+                    } else {
+                        "success"
+                    },
+                    error_code: error,
+                    error_message: None,
+                    scopes: outcome.as_ref().ok().map(|t| t.scope.as_str()),
+                };
+                // Failing closed, a token is released only once its line is written.
+                if outcome.is_ok() && audit.fail_closed() {
+                    if !audit.record_confirmed(&record).await {
+                        return audit_unavailable();
+                    }
+                } else {
+                    audit.record(&record);
+                }
+            }
+        }
     }
     match outcome.map(|t| (t.access_token, t.expires_in)) {
         Ok((access_token, expires_in)) => oauth_json(
@@ -117,29 +161,60 @@ pub async fn token(
         ),
         Err(e) => {
             tracing::debug!(error = e.code(), "token request refused");
-            // RFC 6749 §5.2: a client that authenticated with Basic gets 401 and a challenge.
-            let status = match (&e, used_basic) {
-                (OAuthError::InvalidClient, true) => StatusCode::UNAUTHORIZED,
-                (OAuthError::TooManyRequests, _) => StatusCode::TOO_MANY_REQUESTS,
-                (OAuthError::ServerError, _) => StatusCode::INTERNAL_SERVER_ERROR,
+            // Cognito answers every token-endpoint error with 400, invalid_client included,
+            // and sends no WWW-Authenticate (docs/compatibility.md has the evidence).
+            let status = match &e {
+                OAuthError::TooManyRequests | OAuthError::TooManyFailures(_) => {
+                    StatusCode::TOO_MANY_REQUESTS
+                }
+                OAuthError::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
                 _ => StatusCode::BAD_REQUEST,
             };
+            let description = e.description();
             let mut response = oauth_json(
                 status,
                 &ErrorResponse {
                     error: e.code(),
-                    error_description: e.description(),
+                    error_description: description.as_deref(),
                 },
             );
-            if status == StatusCode::UNAUTHORIZED {
-                response.headers_mut().insert(
-                    header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Basic realm=\"rognito\""),
-                );
+            if let OAuthError::TooManyFailures(refused) = &e
+                && let Ok(value) = HeaderValue::from_str(&refused.retry_after_secs().to_string())
+            {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
             }
             response
         }
     }
+}
+
+/// 413 in the token endpoint's error shape.
+pub(crate) fn too_large(limit: usize) -> Response {
+    let description = format!("The request body is larger than the {limit}-byte limit.");
+    oauth_json(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        &ErrorResponse {
+            error: "invalid_request",
+            error_description: Some(&description),
+        },
+    )
+}
+
+/// 503 while the audit log cannot be written and rognito fails closed.
+fn audit_unavailable() -> Response {
+    let mut response = oauth_json(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &ErrorResponse {
+            error: "server_error",
+            error_description: Some(
+                "rognito cannot write its audit log and issues no tokens until it can.",
+            ),
+        },
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
 }
 
 async fn issue(
@@ -148,6 +223,7 @@ async fn issue(
     body: &[u8],
     basic: Result<Option<(String, String)>, ()>,
     client: &mut Option<String>,
+    source: Option<std::net::IpAddr>,
 ) -> Result<rognito_ops::IssuedToken, OAuthError> {
     let form_encoded = headers
         .get(header::CONTENT_TYPE)
@@ -157,7 +233,7 @@ async fn issue(
             v.trim()
                 .eq_ignore_ascii_case("application/x-www-form-urlencoded")
         });
-    if !form_encoded || body.len() > state.max_body_bytes {
+    if !form_encoded {
         return Err(OAuthError::InvalidRequest(None));
     }
     let form = parse_form(body)?;
@@ -183,6 +259,7 @@ async fn issue(
             client_id: &client_id,
             client_secret: &client_secret,
             scope: form.scope.as_deref(),
+            source,
         })
         .await
 }
@@ -329,6 +406,22 @@ mod tests {
             basic_credentials(&headers),
             Ok(Some(("id".into(), "se:cret".into())))
         );
+        // RFC 6749 §2.3.1: form-urlencoded before Base64, as Go's oauth2 sends it.
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(&format!("Basic {}", STANDARD.encode("id:a%2Bb%2Fc+d")))
+                .expect("header"),
+        );
+        assert_eq!(
+            basic_credentials(&headers),
+            Ok(Some(("id".into(), "a+b/c+d".into())))
+        );
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(&format!("Basic {}", STANDARD.encode("id:bad%zz")))
+                .expect("header"),
+        );
+        assert_eq!(basic_credentials(&headers), Err(()));
         headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic !!"));
         assert_eq!(basic_credentials(&headers), Err(()));
         headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer x"));

@@ -173,7 +173,7 @@ async fn raw_unsigned(
     send(&server.url, headers, body.as_bytes().to_vec()).await
 }
 
-fn cli(data_dir: &std::path::Path, args: &[&str]) -> String {
+pub(crate) fn cli(data_dir: &std::path::Path, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_rognito"))
         .args(args)
         .arg("--data-dir")
@@ -188,7 +188,7 @@ fn cli(data_dir: &std::path::Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn exported(output: &str, name: &str) -> String {
+pub(crate) fn exported(output: &str, name: &str) -> String {
     output
         .lines()
         .find_map(|l| l.trim().strip_prefix(&format!("export {name}=")))

@@ -1,13 +1,14 @@
 //! Rate limits from a client's side: TooManyRequestsException on the API, 429 on the token
-//! endpoint, provisioned limits, and failed client authentications slowed down.
+//! endpoint, provisioned limits. (Failed client authentications: `safety.rs`.)
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_sdk_cognitoidentityprovider::types::{
-    LimitClass, LimitDefinitionType, OAuthFlowType, ResourceServerScopeType,
+    LimitClass, LimitDefinitionType, ResourceServerScopeType,
 };
 
 use crate::harness::{Server, error_of, new_pool};
+use crate::m2m::cc_client;
 
 fn category(name: &str) -> LimitDefinitionType {
     LimitDefinitionType::builder()
@@ -94,23 +95,7 @@ async fn limits_are_observed_from_the_client_side() {
         .send()
         .await
         .expect("domain");
-    let m2m = client
-        .create_user_pool_client()
-        .user_pool_id(&pool)
-        .client_name("m2m")
-        .generate_secret(true)
-        .allowed_o_auth_flows(OAuthFlowType::ClientCredentials)
-        .allowed_o_auth_scopes("api/read")
-        .allowed_o_auth_flows_user_pool_client(true)
-        .send()
-        .await
-        .expect("client")
-        .user_pool_client
-        .expect("client");
-    let (id, secret) = (
-        m2m.client_id().expect("id").to_owned(),
-        m2m.client_secret().expect("secret").to_owned(),
-    );
+    let (id, secret) = cc_client(&client, &pool, "m2m", &["api/read"]).await;
     let http = reqwest::Client::new();
     let url = format!("{}/oauth2/token", server.url);
     let mut statuses = Vec::new();
@@ -154,47 +139,4 @@ async fn limits_are_observed_from_the_client_side() {
             .status();
         assert_eq!(status, 200);
     }
-}
-
-#[tokio::test]
-async fn failed_client_authentications_are_slowed_down() {
-    // Without rate limits: the slowdown applies regardless.
-    let server = Server::start(&["--durability", "memory"]);
-    let client = server.client();
-    let pool = new_pool(&client).await;
-    client
-        .create_user_pool_domain()
-        .user_pool_id(&pool)
-        .domain("slowdown-test")
-        .send()
-        .await
-        .expect("domain");
-    let m2m = client
-        .create_user_pool_client()
-        .user_pool_id(&pool)
-        .client_name("m2m")
-        .generate_secret(true)
-        .send()
-        .await
-        .expect("client")
-        .user_pool_client
-        .expect("client");
-    let id = m2m.client_id().expect("id").to_owned();
-    let http = reqwest::Client::new();
-    let url = format!("{}/oauth2/token", server.url);
-    let mut last = Duration::ZERO;
-    for _ in 0..8 {
-        let started = Instant::now();
-        let response = http
-            .post(&url)
-            .basic_auth(&id, Some("guessing-the-secret-guessing"))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await
-            .expect("token");
-        assert_eq!(response.status(), 401);
-        last = started.elapsed();
-    }
-    // The 8th failure in a row is held back (400 ms by the schedule): a lower bound only.
-    assert!(last >= Duration::from_millis(300), "{last:?}");
 }

@@ -11,13 +11,13 @@ use serde_json::Value;
 
 use crate::harness::{Server, error_of, new_pool};
 
-struct M2m {
-    pool: String,
-    client_id: String,
-    secret: String,
+pub(crate) struct M2m {
+    pub(crate) pool: String,
+    pub(crate) client_id: String,
+    pub(crate) secret: String,
 }
 
-fn scope(name: &str) -> ResourceServerScopeType {
+pub(crate) fn scope(name: &str) -> ResourceServerScopeType {
     ResourceServerScopeType::builder()
         .scope_name(name)
         .scope_description(name)
@@ -26,7 +26,7 @@ fn scope(name: &str) -> ResourceServerScopeType {
 }
 
 /// A pool with a domain, a resource server `api` (read, write) and a client_credentials client.
-async fn m2m_setup(client: &Client, domain: &str) -> M2m {
+pub(crate) async fn m2m_setup(client: &Client, domain: &str) -> M2m {
     let pool = new_pool(client).await;
     client
         .create_resource_server()
@@ -45,29 +45,47 @@ async fn m2m_setup(client: &Client, domain: &str) -> M2m {
         .send()
         .await
         .expect("domain");
+    let (client_id, secret) = cc_client(client, &pool, "service", &["api/read", "api/write"]).await;
+    M2m {
+        pool,
+        client_id,
+        secret,
+    }
+}
+
+/// A client_credentials client with a secret, allowed `scopes`: (client id, secret).
+pub(crate) async fn cc_client(
+    client: &Client,
+    pool: &str,
+    name: &str,
+    scopes: &[&str],
+) -> (String, String) {
     let created = client
         .create_user_pool_client()
-        .user_pool_id(&pool)
-        .client_name("service")
+        .user_pool_id(pool)
+        .client_name(name)
         .generate_secret(true)
         .allowed_o_auth_flows(OAuthFlowType::ClientCredentials)
-        .allowed_o_auth_scopes("api/read")
-        .allowed_o_auth_scopes("api/write")
+        .set_allowed_o_auth_scopes(Some(scopes.iter().map(|s| s.to_string()).collect()))
         .allowed_o_auth_flows_user_pool_client(true)
         .send()
         .await
         .expect("client")
         .user_pool_client
         .expect("client");
-    M2m {
-        pool,
-        client_id: created.client_id.expect("id"),
-        secret: created.client_secret.expect("secret"),
-    }
+    (
+        created.client_id.expect("id"),
+        created.client_secret.expect("secret"),
+    )
 }
 
 /// POSTs to /oauth2/token with Basic auth; returns status and JSON body.
-async fn token(server: &Server, id: &str, secret: &str, scope: Option<&str>) -> (u16, Value) {
+pub(crate) async fn token(
+    server: &Server,
+    id: &str,
+    secret: &str,
+    scope: Option<&str>,
+) -> (u16, Value) {
     let mut form = vec![("grant_type", "client_credentials")];
     if let Some(scope) = scope {
         form.push(("scope", scope));
@@ -182,7 +200,8 @@ async fn token_endpoint_errors_are_oauth_errors() {
     let client = server.client();
     let m2m = m2m_setup(&client, "svc-errors").await;
 
-    // wrong secret with Basic: 401 and a challenge
+    // wrong secret with Basic: 400 without a challenge, as Cognito answers every
+    // token-endpoint error (docs/compatibility.md)
     let response = reqwest::Client::new()
         .post(format!("{}/oauth2/token", server.url))
         .basic_auth(&m2m.client_id, Some("wrong-secret-wrong-secret"))
@@ -190,8 +209,8 @@ async fn token_endpoint_errors_are_oauth_errors() {
         .send()
         .await
         .expect("send");
-    assert_eq!(response.status(), 401);
-    assert!(response.headers().contains_key("www-authenticate"));
+    assert_eq!(response.status(), 400);
+    assert!(!response.headers().contains_key("www-authenticate"));
     assert_eq!(
         response.json::<Value>().await.expect("json"),
         serde_json::json!({"error": "invalid_client"})
@@ -391,7 +410,7 @@ async fn every_change_takes_effect_on_the_next_request() {
         .expect("delete secret");
     assert_eq!(
         token(&server, &m2m.client_id, &m2m.secret, None).await.0,
-        401
+        400
     );
     assert_eq!(
         token(&server, &m2m.client_id, &new_secret, None).await.0,
@@ -430,7 +449,7 @@ async fn every_change_takes_effect_on_the_next_request() {
         .expect("delete client");
     assert_eq!(
         token(&server, &m2m.client_id, &new_secret, None).await.0,
-        401
+        400
     );
 
     // the resource server deleted: its scopes are gone from new clients' tokens

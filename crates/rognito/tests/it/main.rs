@@ -9,5 +9,6 @@ mod limits;
 mod m2m;
 mod protocol;
 mod resource_servers;
+mod safety;
 mod secrets;
 mod user_pools;

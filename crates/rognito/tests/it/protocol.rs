@@ -126,7 +126,7 @@ async fn refuses_a_taken_port_and_an_unusable_data_dir() {
         .expect("run");
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("is unusable"), "{stderr}");
+    assert!(stderr.contains("exists but is not a directory"), "{stderr}");
 }
 
 #[tokio::test]

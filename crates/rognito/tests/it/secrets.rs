@@ -12,7 +12,7 @@ async fn secrets_never_reach_the_logs_and_writes_are_audited() {
     let dir = tempfile::tempdir().expect("tempdir");
     let audit = dir.path().join("audit.jsonl");
     let audit_flag = audit.to_string_lossy().into_owned();
-    let server = Server::start_with_env(
+    let mut server = Server::start_with_env(
         dir.path(),
         &["--audit-log", &audit_flag],
         &[("ROGNITO_LOG", "debug")],
@@ -110,14 +110,15 @@ async fn secrets_never_reach_the_logs_and_writes_are_audited() {
     let _ = client
         .get_client_token()
         .client_id(api.client_id().expect("id"))
-        .secret("not-the-secret-not-the-secret")
+        .secret("not_the_secret_not_the_secret")
         .send()
         .await;
     let master = std::fs::read(dir.path().join("master.key")).expect("master key");
     use base64::Engine as _;
     secrets.push(base64::engine::general_purpose::STANDARD.encode(&master));
 
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // A graceful stop writes every line, the aggregated counts of refused requests included.
+    assert!(server.terminate(), "graceful stop");
     let log = server.log_text();
     let audit_text = std::fs::read_to_string(&audit).expect("audit log");
     assert!(log.contains("DEBUG"), "the log ran at debug level");
@@ -167,12 +168,21 @@ async fn secrets_never_reach_the_logs_and_writes_are_audited() {
             .as_str()
             .is_some_and(|id| id.len() == 36)
     );
+    // Refused before the client authenticated: one aggregated line per kind and address.
     let refused: Vec<_> = records
         .iter()
         .filter(|r| r["eventName"] == "Token_POST" && r["outcome"] == "failure")
         .collect();
     assert_eq!(refused.len(), 1);
     assert_eq!(refused[0]["errorCode"], "invalid_client");
+    assert_eq!(refused[0]["aggregated"]["count"], 1);
+    assert_eq!(refused[0]["sourceIPAddress"], "127.0.0.1");
+    let wrong_secret = records
+        .iter()
+        .find(|r| r["eventName"] == "GetClientToken" && r["outcome"] == "failure")
+        .expect("refused GetClientToken counted");
+    assert_eq!(wrong_secret["errorCode"], "NotAuthorizedException");
+    assert_eq!(wrong_secret["aggregated"]["count"], 1);
     let granted = records
         .iter()
         .find(|r| r["eventName"] == "Token_POST" && r["outcome"] == "success")

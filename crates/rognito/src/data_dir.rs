@@ -1,0 +1,115 @@
+//! The data directory: created private (0700) when missing, locked by the one server that uses
+//! it, and cleaned of whatever a failed start created there.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+/// The lock file a server holds (exclusively) for as long as it runs.
+pub const LOCK_FILE: &str = "rognito.lock";
+
+/// What a start created on disk, removed again (newest first) unless the start succeeds.
+#[derive(Default)]
+pub struct Created {
+    paths: Vec<(PathBuf, bool)>,
+    committed: bool,
+}
+
+impl Created {
+    pub fn file(&mut self, path: PathBuf) {
+        self.paths.push((path, false));
+    }
+
+    fn dir(&mut self, path: PathBuf) {
+        self.paths.push((path, true));
+    }
+
+    /// The start succeeded: keep everything.
+    pub fn commit(&mut self) {
+        self.committed = true;
+    }
+}
+
+impl Drop for Created {
+    fn drop(&mut self) {
+        if self.committed {
+            return;
+        }
+        for (path, is_dir) in self.paths.iter().rev() {
+            let _ = if *is_dir {
+                std::fs::remove_dir_all(path)
+            } else {
+                std::fs::remove_file(path)
+            };
+        }
+    }
+}
+
+/// A data dir in use by this server: holds the exclusive lock until dropped.
+pub struct DataDir {
+    _lock: File,
+}
+
+impl DataDir {
+    /// Creates `dir` (0700) if missing, proves it writable, and takes its lock.
+    ///
+    /// Errors: `dir` exists but is not a directory; it cannot be created or written; another
+    /// server holds its lock (the message names that server's process id).
+    pub fn open(dir: &Path, created: &mut Created) -> anyhow::Result<DataDir> {
+        let unusable = || format!("data dir {} is unusable", dir.display());
+        match std::fs::metadata(dir) {
+            Ok(meta) if !meta.is_dir() => bail!(
+                "data dir {} exists but is not a directory: choose another --data-dir",
+                dir.display()
+            ),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut builder = std::fs::DirBuilder::new();
+                builder.recursive(true);
+                #[cfg(unix)]
+                std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+                builder.create(dir).with_context(unusable)?;
+                created.dir(dir.to_owned());
+            }
+            Err(e) => return Err(e).with_context(unusable),
+        }
+        let lock_path = dir.join(LOCK_FILE);
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut lock = options.open(&lock_path).with_context(unusable)?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let holder = std::fs::read_to_string(&lock_path).unwrap_or_default();
+                let holder = holder.trim();
+                let who = if holder.is_empty() {
+                    "another rognito server".to_owned()
+                } else {
+                    format!("another rognito server (pid {holder})")
+                };
+                bail!(
+                    "data dir {} is in use by {who}. One data dir serves one server: stop that \
+                     server, or give this one its own --data-dir. Several nodes cannot share \
+                     an embedded SQLite data dir (see \"One server per data dir\" in \
+                     docs/operations.md)",
+                    dir.display()
+                );
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("cannot lock {}", lock_path.display()));
+            }
+        }
+        // Our pid, for the message a second server prints.
+        let _ = lock.set_len(0);
+        let _ = write!(lock, "{}", std::process::id());
+        // Prove we can write there now rather than on the first request.
+        let probe = dir.join(".rognito-write-check");
+        std::fs::write(&probe, b"ok").with_context(unusable)?;
+        std::fs::remove_file(&probe).with_context(unusable)?;
+        Ok(DataDir { _lock: lock })
+    }
+}
