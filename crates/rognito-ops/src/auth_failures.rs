@@ -8,15 +8,16 @@
 //! - per source address (IPv6 by /64): [`SOURCE_BURST`] failures, refilled at one per
 //!   [`SOURCE_REFILL`]; an exhausted source is refused before any lookup;
 //! - per client id (of an existing client): [`CLIENT_BURST`] failures, refilled at one per
-//!   [`CLIENT_REFILL`]; an exhausted client refuses every source except those that
-//!   authenticated it successfully within [`KNOWN_GOOD_FOR`], so a well-behaved caller is
-//!   never refused because someone else is guessing its client's secret.
+//!   [`CLIENT_REFILL`]. An exhausted client refuses only the addresses that have themselves
+//!   failed to authenticate it within [`FAILED_FOR`] (and have not authenticated it since).
+//!   So a caller that has not guessed wrong is never refused because someone else is guessing
+//!   its client's secret, and a distributed guesser gets one guess per fresh address.
 //!
 //! Refusals are immediate (never a delay) and say when to retry.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 /// Failures a source address may have in a burst. Generous enough for a test suite that checks
@@ -28,12 +29,17 @@ pub const SOURCE_REFILL: Duration = Duration::from_secs(1);
 pub const CLIENT_BURST: f64 = 100.0;
 /// One more failure is allowed per client id after this long.
 pub const CLIENT_REFILL: Duration = Duration::from_secs(1);
-/// How long an address that authenticated a client stays exempt from that client's budget.
-pub const KNOWN_GOOD_FOR: Duration = Duration::from_secs(24 * 3600);
-/// Addresses remembered per client as known good (the most recent ones).
-const KNOWN_GOOD_PER_CLIENT: usize = 32;
-/// Entries kept per table before idle ones are dropped; beyond, new keys share one bucket.
-const MAX_ENTRIES: usize = 100_000;
+/// How long an address that failed to authenticate a client stays refused by that client's
+/// exhausted budget.
+pub const FAILED_FOR: Duration = Duration::from_secs(3600);
+/// Failing addresses remembered per client (the most recent ones); an address pushed out gets
+/// one more guess.
+const FAILED_PER_CLIENT: usize = 4096;
+/// Source addresses tracked before idle ones are dropped; beyond, new addresses share one
+/// bucket.
+const MAX_SOURCES: usize = 100_000;
+/// A full table is pruned at most this often (pruning walks it).
+const PRUNE_EVERY: Duration = Duration::from_secs(1);
 
 /// A bucket of allowed failures.
 #[derive(Debug, Clone, Copy)]
@@ -69,14 +75,20 @@ impl Bucket {
 #[derive(Debug)]
 struct ClientFailures {
     bucket: Bucket,
-    /// Addresses that authenticated this client, with when they last did.
-    known_good: Vec<(IpAddr, Instant)>,
+    /// Addresses that failed to authenticate this client, with when they last did.
+    failed: HashMap<IpAddr, Instant>,
+}
+
+#[derive(Debug, Default)]
+struct Sources {
+    buckets: HashMap<IpAddr, Bucket>,
+    last_prune: Option<Instant>,
 }
 
 /// The failure budgets of every source address and client id.
 #[derive(Debug, Default)]
 pub struct AuthFailures {
-    sources: Mutex<HashMap<IpAddr, Bucket>>,
+    sources: Mutex<Sources>,
     clients: Mutex<HashMap<String, ClientFailures>>,
 }
 
@@ -94,22 +106,27 @@ impl Refused {
 }
 
 /// An attempt in progress, charged to its budgets until [`Attempt::succeeded`] refunds it.
-/// Dropped without a verdict (a failure, or a cancelled request), the charge stays.
+/// Dropped without that (a wrong secret, or a cancelled request), the charge stays and the
+/// address is remembered as having failed for the client.
 #[must_use]
 pub struct Attempt<'a> {
     failures: &'a AuthFailures,
+    /// The address as counted (IPv6 by /64).
     source: Option<IpAddr>,
+    /// The source bucket actually charged (the address's own, or the shared overflow one).
+    charged_source: Option<IpAddr>,
     client: Option<String>,
+    /// The client's bucket was charged (not when the attempt passed it as a fresh address).
+    charged_client: bool,
+    succeeded: bool,
 }
 
-/// IPv6 addresses are counted by their /64: one host usually holds a whole /64.
-fn source_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
+/// The key an address is counted under: IPv4 (also when mapped into IPv6), or an IPv6 /64,
+/// since one host usually holds a whole /64.
+pub fn source_key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return IpAddr::V4(v4);
-            }
             let mut segments = v6.segments();
             for s in &mut segments[4..] {
                 *s = 0;
@@ -119,34 +136,46 @@ fn source_key(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// The shared bucket for new keys when a table is full.
+/// The shared bucket for new addresses when the table is full.
 const OVERFLOW_SOURCE: IpAddr = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+
+/// A poisoned lock only means another request panicked mid-update of plain counters: keep
+/// using them rather than refusing everyone from then on.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 impl AuthFailures {
     /// Starts an attempt from `source` (None when unknown, e.g. in tests): refused when that
     /// address has used its budget, else charged one failure.
     pub fn begin(&self, source: Option<IpAddr>) -> Result<Attempt<'_>, Refused> {
         let source = source.map(source_key);
+        let mut charged_source = None;
         if let Some(ip) = source {
             let now = Instant::now();
-            let Ok(mut sources) = self.sources.lock() else {
-                return Err(Refused {
-                    retry_after: SOURCE_REFILL,
-                });
-            };
-            if sources.len() >= MAX_ENTRIES && !sources.contains_key(&ip) {
-                sources.retain(|_, b| {
+            let mut sources = lock(&self.sources);
+            let sources = &mut *sources;
+            if sources.buckets.len() >= MAX_SOURCES
+                && !sources.buckets.contains_key(&ip)
+                && sources
+                    .last_prune
+                    .is_none_or(|t| now.duration_since(t) >= PRUNE_EVERY)
+            {
+                sources.last_prune = Some(now);
+                sources.buckets.retain(|_, b| {
                     let mut b = *b;
                     b.refill(SOURCE_BURST, SOURCE_REFILL, now);
                     b.tokens < SOURCE_BURST
                 });
             }
-            let key = if sources.len() >= MAX_ENTRIES && !sources.contains_key(&ip) {
+            let key = if sources.buckets.len() >= MAX_SOURCES && !sources.buckets.contains_key(&ip)
+            {
                 OVERFLOW_SOURCE
             } else {
                 ip
             };
             let bucket = sources
+                .buckets
                 .entry(key)
                 .or_insert_with(|| Bucket::full(SOURCE_BURST, now));
             bucket.refill(SOURCE_BURST, SOURCE_REFILL, now);
@@ -156,106 +185,108 @@ impl AuthFailures {
                 });
             }
             bucket.tokens -= 1.0;
+            charged_source = Some(key);
         }
         Ok(Attempt {
             failures: self,
             source,
+            charged_source,
             client: None,
+            charged_client: false,
+            succeeded: false,
         })
-    }
-
-    fn refund_source(&self, ip: IpAddr) {
-        if let Ok(mut sources) = self.sources.lock()
-            && let Some(bucket) = sources.get_mut(&ip)
-        {
-            bucket.tokens = (bucket.tokens + 1.0).min(SOURCE_BURST);
-        }
     }
 }
 
 impl Attempt<'_> {
-    /// Charges the attempt to the (existing) client `client_id` too: refused when the client
-    /// has used its budget and this source has not authenticated it recently.
+    /// Charges the attempt to the (existing) client `client_id` too. With the client's budget
+    /// used up, the attempt is refused only if this address itself failed for the client
+    /// within [`FAILED_FOR`]; an address that has not goes through uncharged.
     pub fn for_client(&mut self, client_id: &str) -> Result<(), Refused> {
         let now = Instant::now();
-        let Ok(mut clients) = self.failures.clients.lock() else {
-            return Err(Refused {
-                retry_after: CLIENT_REFILL,
-            });
-        };
-        if clients.len() >= MAX_ENTRIES && !clients.contains_key(client_id) {
-            clients.retain(|_, c| {
-                let mut b = c.bucket;
-                b.refill(CLIENT_BURST, CLIENT_REFILL, now);
-                b.tokens < CLIENT_BURST
-                    || c.known_good
-                        .iter()
-                        .any(|(_, t)| now.duration_since(*t) < KNOWN_GOOD_FOR)
-            });
-        }
+        let mut clients = lock(&self.failures.clients);
         let Some(entry) = client_entry(&mut clients, client_id, now) else {
             return Err(Refused {
                 retry_after: CLIENT_REFILL,
             });
         };
         entry.bucket.refill(CLIENT_BURST, CLIENT_REFILL, now);
+        self.client = Some(client_id.to_owned());
         if entry.bucket.tokens >= 1.0 {
             entry.bucket.tokens -= 1.0;
-            self.client = Some(client_id.to_owned());
+            self.charged_client = true;
             return Ok(());
         }
-        let known_good = self.source.is_some_and(|ip| {
+        let failed_here = self.source.is_some_and(|ip| {
             entry
-                .known_good
-                .iter()
-                .any(|(good, t)| *good == ip && now.duration_since(*t) < KNOWN_GOOD_FOR)
+                .failed
+                .get(&ip)
+                .is_some_and(|t| now.duration_since(*t) < FAILED_FOR)
         });
-        if known_good {
-            // Exempt from the client's budget; still charged to its own address's.
-            return Ok(());
+        if failed_here || self.source.is_none() {
+            return Err(Refused {
+                retry_after: entry.bucket.wait(CLIENT_REFILL),
+            });
         }
-        Err(Refused {
-            retry_after: entry.bucket.wait(CLIENT_REFILL),
-        })
+        Ok(())
     }
 
-    /// The secret was right: refund the charges and remember the source as known good for the
+    /// The secret was right: refund the charges, and forget this address's failures for the
     /// client.
-    pub fn succeeded(self, client_id: &str) {
-        if let Some(ip) = self.source {
-            self.failures.refund_source(ip);
+    pub fn succeeded(mut self, client_id: &str) {
+        self.succeeded = true;
+        if let Some(key) = self.charged_source {
+            let mut sources = lock(&self.failures.sources);
+            if let Some(bucket) = sources.buckets.get_mut(&key) {
+                bucket.tokens = (bucket.tokens + 1.0).min(SOURCE_BURST);
+            }
         }
-        let now = Instant::now();
-        if let Ok(mut clients) = self.failures.clients.lock()
-            && let Some(entry) = client_entry(&mut clients, client_id, now)
-        {
-            if self.client.as_deref() == Some(client_id) {
+        let mut clients = lock(&self.failures.clients);
+        if let Some(entry) = clients.get_mut(client_id) {
+            if self.charged_client && self.client.as_deref() == Some(client_id) {
                 entry.bucket.tokens = (entry.bucket.tokens + 1.0).min(CLIENT_BURST);
             }
             if let Some(ip) = self.source {
-                match entry.known_good.iter_mut().find(|(good, _)| *good == ip) {
-                    Some(seen) => seen.1 = now,
-                    None => {
-                        if entry.known_good.len() >= KNOWN_GOOD_PER_CLIENT
-                            && let Some(oldest) = entry
-                                .known_good
-                                .iter()
-                                .enumerate()
-                                .min_by_key(|(_, (_, t))| *t)
-                                .map(|(i, _)| i)
-                        {
-                            entry.known_good.swap_remove(oldest);
-                        }
-                        entry.known_good.push((ip, now));
-                    }
-                }
+                entry.failed.remove(&ip);
             }
         }
     }
 }
 
-/// The client's entry, made (full) on first use; no allocation when it exists. (None only if
-/// the map lost an entry it was just given, which cannot happen.)
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        if self.succeeded {
+            return;
+        }
+        let (Some(client), Some(ip)) = (self.client.as_deref(), self.source) else {
+            return;
+        };
+        let now = Instant::now();
+        let mut clients = lock(&self.failures.clients);
+        let Some(entry) = client_entry(&mut clients, client, now) else {
+            return;
+        };
+        if entry.failed.len() >= FAILED_PER_CLIENT && !entry.failed.contains_key(&ip) {
+            entry
+                .failed
+                .retain(|_, t| now.duration_since(*t) < FAILED_FOR);
+            if entry.failed.len() >= FAILED_PER_CLIENT
+                && let Some(oldest) = entry
+                    .failed
+                    .iter()
+                    .min_by_key(|(_, t)| **t)
+                    .map(|(k, _)| *k)
+            {
+                entry.failed.remove(&oldest);
+            }
+        }
+        entry.failed.insert(ip, now);
+    }
+}
+
+/// The client's entry, made (full) on first use; no allocation when it exists. The map holds
+/// only existing clients (callers look the client up first), so it is bounded by them. (None
+/// only if the map lost an entry it was just given, which cannot happen.)
 fn client_entry<'m>(
     clients: &'m mut HashMap<String, ClientFailures>,
     client_id: &str,
@@ -266,7 +297,7 @@ fn client_entry<'m>(
             client_id.to_owned(),
             ClientFailures {
                 bucket: Bucket::full(CLIENT_BURST, now),
-                known_good: Vec::new(),
+                failed: HashMap::new(),
             },
         );
     }
@@ -305,41 +336,42 @@ mod tests {
     }
 
     #[test]
-    fn successes_refund_and_known_good_sources_pass_an_exhausted_client() {
+    fn an_exhausted_client_refuses_only_addresses_that_failed_for_it() {
         let failures = AuthFailures::default();
-        // The owner authenticates once from its address.
-        let mut owner = failures.begin(ip(9)).expect("owner");
-        owner.for_client("c").expect("client budget");
-        owner.succeeded("c");
-        // Guessers from many addresses exhaust the client's budget.
-        let mut guesses = 0;
-        for i in 0..200u16 {
-            let source = Some(IpAddr::from([198, 51, (i >> 8) as u8, i as u8]));
-            let Ok(mut attempt) = failures.begin(source) else {
-                continue;
-            };
-            if attempt.for_client("c").is_ok() {
-                guesses += 1;
-            }
+        // Guessers from many addresses exhaust the client's budget, one guess each.
+        let source = |i: u16| Some(IpAddr::from([198, 51, (i >> 8) as u8, i as u8]));
+        for i in 0..CLIENT_BURST as u16 {
+            let mut attempt = failures.begin(source(i)).expect("address budget");
+            attempt.for_client("c").expect("client budget");
         }
-        assert_eq!(
-            guesses, CLIENT_BURST as usize,
-            "the client's budget caps all guessers"
-        );
-        let mut stranger = failures.begin(ip(200)).expect("fresh address");
-        assert!(
-            stranger.for_client("c").is_err(),
-            "an unknown address is refused"
-        );
-        for _ in 0..200 {
-            let mut again = failures.begin(ip(9)).expect("owner's address budget");
-            again.for_client("c").expect("the owner is never refused");
-            again.succeeded("c");
+        // A guesser that failed before is refused now; a fresh address is not.
+        let mut again = failures.begin(source(3)).expect("address budget");
+        assert!(again.for_client("c").is_err(), "failed before: refused");
+        let mut fresh = failures.begin(source(500)).expect("address budget");
+        fresh.for_client("c").expect("a fresh address is checked");
+        drop(fresh); // ... and guessed wrong: refused from now on
+        let mut third = failures.begin(source(500)).expect("address budget");
+        assert!(third.for_client("c").is_err());
+        // The owner, who never guessed wrong, always gets through.
+        for _ in 0..50 {
+            let mut owner = failures.begin(ip(9)).expect("owner's address budget");
+            owner.for_client("c").expect("the owner is never refused");
+            owner.succeeded("c");
         }
     }
 
     #[test]
-    fn ipv6_hosts_are_counted_by_their_slash_64() {
+    fn a_success_refunds_what_it_was_charged() {
+        let failures = AuthFailures::default();
+        for _ in 0..1000 {
+            let mut attempt = failures.begin(ip(4)).expect("never exhausted by successes");
+            attempt.for_client("c").expect("client");
+            attempt.succeeded("c");
+        }
+    }
+
+    #[test]
+    fn ipv6_hosts_are_counted_by_their_slash_64_and_mapped_ipv4_as_ipv4() {
         let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().expect("ip");
         let b: IpAddr = "2001:db8:1:2:bbbb::2".parse().expect("ip");
         let failures = AuthFailures::default();
@@ -349,5 +381,7 @@ mod tests {
         assert!(failures.begin(Some(b)).is_err(), "same /64");
         let other: IpAddr = "2001:db8:1:3::1".parse().expect("ip");
         assert!(failures.begin(Some(other)).is_ok());
+        let mapped: IpAddr = "::ffff:192.0.2.8".parse().expect("ip");
+        assert_eq!(source_key(mapped), IpAddr::from([192, 0, 2, 8]));
     }
 }

@@ -37,15 +37,19 @@ pub const MAX_MESSAGE_BYTES: usize = 512;
 pub const MAX_SCOPES_BYTES: usize = 4096;
 /// Refused anonymous requests are written as one line per key per this window.
 pub const NOISE_WINDOW: Duration = Duration::from_secs(60);
-/// Distinct (event, error, source) keys counted per window; more share one key whose source is
-/// `*`.
-const MAX_NOISE_KEYS: usize = 1024;
+/// Distinct (event, error, source) keys counted per window (sources by IPv4 address or IPv6
+/// /64); more share one key per (event, error) whose source is `*`.
+const MAX_NOISE_KEYS: usize = 256;
 /// A failing audit log is reported in the server log at most this often.
 pub const FAILURE_LOG_INTERVAL: Duration = Duration::from_secs(10);
 /// Lines kept for a retry while the log cannot be written; older ones are dropped (counted).
 const MAX_PENDING_BYTES: usize = 16 << 20;
 /// How often a failing log is retried.
 const RETRY_INTERVAL: Duration = Duration::from_secs(1);
+/// Lines waiting for the writer thread at most; beyond, lines are dropped (counted) and, failing
+/// closed, tokens and writes refused, so a stalled file (a pipe nobody reads, a hung network
+/// disk) cannot make the queue grow without bound.
+const QUEUED_LINES: usize = 65_536;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -180,6 +184,8 @@ pub struct AuditStatus {
 #[derive(Default)]
 struct Counters {
     writable: AtomicBool,
+    /// The queue to the writer thread was full since the thread last emptied it.
+    congested: AtomicBool,
     written: AtomicU64,
     failed_writes: AtomicU64,
     pending: AtomicU64,
@@ -203,7 +209,7 @@ enum Message {
 
 /// Where audit lines go.
 pub struct AuditLog {
-    messages: mpsc::Sender<Message>,
+    messages: mpsc::SyncSender<Message>,
     counters: Arc<Counters>,
     noise: Arc<Mutex<HashMap<NoiseKey, NoiseCount>>>,
     fail_closed: bool,
@@ -220,9 +226,13 @@ impl AuditLog {
             options.create(true).append(true);
             #[cfg(unix)]
             std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            Sink::File(options.open(path)?)
+            Sink::File(options.open(path)?, false)
         };
-        let (messages, rx) = mpsc::channel::<Message>();
+        Self::start(out, region, fail_closed)
+    }
+
+    fn start(out: Sink, region: &str, fail_closed: bool) -> std::io::Result<Self> {
+        let (messages, rx) = mpsc::sync_channel::<Message>(QUEUED_LINES);
         let counters = Arc::new(Counters::default());
         counters.writable.store(true, Ordering::Release);
         let noise = Arc::new(Mutex::new(HashMap::new()));
@@ -236,6 +246,7 @@ impl AuditLog {
             last_report: None,
             failures_since_report: 0,
             noise_due: Instant::now() + NOISE_WINDOW,
+            outage_since: None,
         };
         std::thread::Builder::new()
             .name("rognito-audit".into())
@@ -251,10 +262,22 @@ impl AuditLog {
     /// Records a line; it reaches the file within about [`GATHER_INTERVAL`], or is retried.
     pub fn record(&self, record: &AuditRecord<'_>) {
         if let Some(text) = render(record) {
-            let _ = self.messages.send(Message::Line(Line {
+            self.enqueue(Line {
                 text,
                 confirm: None,
-            }));
+            });
+        }
+    }
+
+    /// Queues a line without waiting; a full queue drops it (counted). False when dropped.
+    fn enqueue(&self, line: Line) -> bool {
+        match self.messages.try_send(Message::Line(line)) {
+            Ok(()) => true,
+            Err(_) => {
+                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+                self.counters.congested.store(true, Ordering::Release);
+                false
+            }
         }
     }
 
@@ -265,14 +288,10 @@ impl AuditLog {
             return false;
         };
         let (confirm, written) = tokio::sync::oneshot::channel();
-        if self
-            .messages
-            .send(Message::Line(Line {
-                text,
-                confirm: Some(confirm),
-            }))
-            .is_err()
-        {
+        if !self.enqueue(Line {
+            text,
+            confirm: Some(confirm),
+        }) {
             return false;
         }
         written.await.unwrap_or(false)
@@ -281,7 +300,9 @@ impl AuditLog {
     /// Whether tokens may be issued and writes accepted: false only in fail-closed mode while
     /// the log cannot be written.
     pub fn accepting(&self) -> bool {
-        !self.fail_closed || self.counters.writable.load(Ordering::Acquire)
+        !self.fail_closed
+            || (self.counters.writable.load(Ordering::Acquire)
+                && !self.counters.congested.load(Ordering::Acquire))
     }
 
     /// Whether a token's line must be written before the token is released.
@@ -289,9 +310,10 @@ impl AuditLog {
         self.fail_closed
     }
 
-    /// Counts a refused request from a caller that did not authenticate; written as one
-    /// aggregated line per (event, error, source) per [`NOISE_WINDOW`]. `sample` (e.g. the
-    /// client id it named) is kept, cut short, from the first such request.
+    /// Counts a refused request from a caller that did not authenticate (or one refused because
+    /// the audit log cannot be written); written as one aggregated line per (event, error,
+    /// source address, IPv6 by /64) per [`NOISE_WINDOW`]. `sample` (e.g. the client id it
+    /// named) is kept, cut short, from the first such request.
     pub fn refused_anonymous(
         &self,
         event_name: &'static str,
@@ -307,7 +329,7 @@ impl AuditLog {
         let mut key = NoiseKey {
             event_name,
             error_code,
-            source,
+            source: source.map(rognito_ops::auth_failures::source_key),
             overflow: false,
         };
         if noise.len() >= MAX_NOISE_KEYS && !noise.contains_key(&key) {
@@ -331,7 +353,7 @@ impl AuditLog {
     pub fn status(&self) -> AuditStatus {
         let c = &self.counters;
         AuditStatus {
-            writable: c.writable.load(Ordering::Acquire),
+            writable: c.writable.load(Ordering::Acquire) && !c.congested.load(Ordering::Acquire),
             fail_closed: self.fail_closed,
             written: c.written.load(Ordering::Relaxed),
             failed_writes: c.failed_writes.load(Ordering::Relaxed),
@@ -389,8 +411,13 @@ pub const GATHER_INTERVAL: Duration = Duration::from_millis(20);
 const CONFIRM_GATHER_INTERVAL: Duration = Duration::from_millis(1);
 
 enum Sink {
-    File(File),
+    /// The file, and whether it may end in a partial line (a failed write that could not be
+    /// cut back), which the next write then closes with a newline first.
+    File(File, bool),
     Stdout(std::io::Stdout),
+    /// Any writer (tests: one that fails on demand).
+    #[cfg(test)]
+    Test(Box<dyn Write + Send>),
 }
 
 impl Sink {
@@ -398,11 +425,14 @@ impl Sink {
     /// cut back to where it was, so no half line is left for the next write to follow.
     fn write_batch(&mut self, batch: &[u8]) -> std::io::Result<()> {
         match self {
-            Sink::File(file) => {
+            Sink::File(file, torn) => {
                 let before = file.metadata()?.len();
-                let result = file.write_all(batch).and_then(|()| file.flush());
-                if result.is_err() {
-                    let _ = file.set_len(before);
+                let result = (if *torn { file.write_all(b"\n") } else { Ok(()) })
+                    .and_then(|()| file.write_all(batch))
+                    .and_then(|()| file.flush());
+                match &result {
+                    Ok(()) => *torn = false,
+                    Err(_) => *torn = file.set_len(before).is_err() || *torn,
                 }
                 result
             }
@@ -410,6 +440,8 @@ impl Sink {
                 let mut out = out.lock();
                 out.write_all(batch).and_then(|()| out.flush())
             }
+            #[cfg(test)]
+            Sink::Test(out) => out.write_all(batch).and_then(|()| out.flush()),
         }
     }
 }
@@ -426,6 +458,10 @@ struct Writer {
     last_report: Option<Instant>,
     failures_since_report: u64,
     noise_due: Instant,
+    /// Since when the log cannot be written: the next write that succeeds starts with a line
+    /// recording the outage, and until then a write is retried every second even with nothing
+    /// else to write.
+    outage_since: Option<String>,
 }
 
 impl Writer {
@@ -434,7 +470,7 @@ impl Writer {
     /// than waiting on the channel), then writes the batch with one write.
     fn run(mut self, rx: &mpsc::Receiver<Message>) {
         loop {
-            let wait = if self.pending.is_empty() {
+            let wait = if self.pending.is_empty() && self.outage_since.is_none() {
                 self.noise_due.saturating_duration_since(Instant::now())
             } else {
                 RETRY_INTERVAL
@@ -468,6 +504,7 @@ impl Writer {
                     }
                 }
             }
+            self.counters.congested.store(false, Ordering::Release);
             if !acks.is_empty() || Instant::now() >= self.noise_due {
                 self.queue_noise();
             }
@@ -534,12 +571,15 @@ impl Writer {
     /// Writes what is pending and the confirmed lines in one batch. On failure, pending lines
     /// stay for the next retry and confirmed lines are given up (their requests are told).
     fn write_pending(&mut self, confirms: Vec<(String, tokio::sync::oneshot::Sender<bool>)>) {
-        if self.pending.is_empty() && confirms.is_empty() {
+        if self.pending.is_empty() && confirms.is_empty() && self.outage_since.is_none() {
             return;
         }
         let mut batch = Vec::with_capacity(
             self.pending_bytes + confirms.iter().map(|(t, _)| t.len()).sum::<usize>(),
         );
+        if let Some(since) = &self.outage_since {
+            batch.extend_from_slice(self.outage_line(since).as_bytes());
+        }
         for line in &self.pending {
             batch.extend_from_slice(line.as_bytes());
         }
@@ -550,6 +590,7 @@ impl Writer {
         match self.out.write_batch(&batch) {
             Ok(()) => {
                 self.counters.written.fetch_add(lines, Ordering::Relaxed);
+                self.outage_since = None;
                 self.pending.clear();
                 self.pending_bytes = 0;
                 self.counters.pending.store(0, Ordering::Relaxed);
@@ -568,6 +609,9 @@ impl Writer {
             Err(e) => {
                 self.counters.failed_writes.fetch_add(1, Ordering::Relaxed);
                 self.counters.writable.store(false, Ordering::Release);
+                if self.outage_since.is_none() {
+                    self.outage_since = Some(now_rfc3339());
+                }
                 for (_, confirm) in confirms {
                     self.counters.dropped.fetch_add(1, Ordering::Relaxed);
                     let _ = confirm.send(false);
@@ -589,6 +633,26 @@ impl Writer {
                 }
             }
         }
+    }
+}
+
+impl Writer {
+    /// The line that records an outage once the log is writable again: since when, and what
+    /// was lost (lines dropped) meanwhile.
+    fn outage_line(&self, since: &str) -> String {
+        let record = serde_json::json!({
+            "eventTime": now_rfc3339(),
+            "eventSource": "rognito",
+            "eventName": "AuditLogUnavailable",
+            "awsRegion": self.region,
+            "outcome": "failure",
+            "unavailableSince": since,
+            "failedWrites": self.counters.failed_writes.load(Ordering::Relaxed),
+            "dropped": self.counters.dropped.load(Ordering::Relaxed),
+        });
+        let mut line = record.to_string();
+        line.push('\n');
+        line
     }
 }
 
@@ -711,6 +775,71 @@ mod tests {
         assert_eq!(counts, 1001);
         assert!(noise.iter().all(|l| l["sourceIPAddress"] == "192.0.2.1"));
         assert_eq!(log.status().aggregated, 1001);
+    }
+
+    /// A writer that fails its first `failures` writes, then keeps what it is given.
+    struct Flaky {
+        failures: std::sync::Arc<std::sync::atomic::AtomicU32>,
+        written: std::sync::Arc<Mutex<Vec<u8>>>,
+    }
+
+    impl Write for Flaky {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self
+                .failures
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+                .is_ok()
+            {
+                return Err(std::io::Error::other("disk full"));
+            }
+            self.written
+                .lock()
+                .map_err(|_| std::io::Error::other("poisoned"))?
+                .extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A log that failed recovers by itself (retried every second, even with nothing queued),
+    /// writes a line recording the outage, and then accepts again when failing closed.
+    #[test]
+    fn a_failed_log_recovers_and_records_the_outage() {
+        let failures = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(2));
+        let written = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let sink = Sink::Test(Box::new(Flaky {
+            failures: failures.clone(),
+            written: written.clone(),
+        }));
+        let log = AuditLog::start(sink, "us-east-1", true).expect("start");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        assert!(!runtime.block_on(log.record_confirmed(&record("withheld"))));
+        assert!(!log.accepting(), "refusing while the log fails");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !log.accepting() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(
+            log.accepting(),
+            "recovered without any new line: {:?}",
+            log.status()
+        );
+        assert!(runtime.block_on(log.record_confirmed(&record("issued"))));
+        let text = String::from_utf8(written.lock().expect("lock").clone()).expect("utf-8");
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("json"))
+            .collect();
+        assert_eq!(lines[0]["eventName"], "AuditLogUnavailable");
+        assert_eq!(lines[0]["dropped"], 1, "the withheld token's line");
+        assert_eq!(lines.last().expect("line")["requestID"], "issued");
+        assert!(!text.contains("withheld"));
     }
 
     #[test]

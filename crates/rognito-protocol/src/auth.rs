@@ -89,18 +89,21 @@ pub enum AuthMode {
 const KEY_TTL: Duration = Duration::from_secs(2);
 
 struct CachedKey {
+    /// The credential scope's day (`YYYYMMDD`) the key was derived for.
+    date: String,
     key: hmac::Key,
     principal: Principal,
     loaded: Instant,
 }
 
-/// SigV4 verification, with the derived signing key of each (access key, day) cached.
+/// SigV4 verification, with the derived signing key of each access key (for its current day)
+/// cached, looked up by the borrowed key id (no allocation per request).
 pub struct SigV4Authenticator {
     mode: AuthMode,
     region: String,
     default_account: String,
     credentials: Arc<dyn CredentialSource>,
-    keys: Mutex<HashMap<(String, String), Arc<CachedKey>>>,
+    keys: Mutex<HashMap<String, Arc<CachedKey>>>,
 }
 
 impl SigV4Authenticator {
@@ -131,12 +134,12 @@ impl SigV4Authenticator {
         &self,
         auth: &sigv4::AuthorizationHeader<'_>,
     ) -> Result<Arc<CachedKey>, WireError> {
-        let cache_key = (auth.access_key_id.to_owned(), auth.date.to_owned());
         if let Some(hit) = self
             .keys
             .lock()
             .ok()
-            .and_then(|k| k.get(&cache_key).cloned())
+            .and_then(|k| k.get(auth.access_key_id).cloned())
+            && hit.date == auth.date
             && hit.loaded.elapsed() < KEY_TTL
         {
             return Ok(hit);
@@ -146,6 +149,7 @@ impl SigV4Authenticator {
             return Err(sigv4::unrecognized_client());
         };
         let entry = Arc::new(CachedKey {
+            date: auth.date.to_owned(),
             key: sigv4::signing_key(&secret.0, auth.date, auth.region, auth.service),
             principal,
             loaded: Instant::now(),
@@ -154,7 +158,7 @@ impl SigV4Authenticator {
             if keys.len() > 10_000 {
                 keys.clear();
             }
-            keys.insert(cache_key, entry.clone());
+            keys.insert(auth.access_key_id.to_owned(), entry.clone());
         }
         Ok(entry)
     }

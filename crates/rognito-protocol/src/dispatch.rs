@@ -25,6 +25,8 @@ struct Trail {
     resource: Option<String>,
     /// The operation itself ran (decoding, authorization and validation passed).
     ran: bool,
+    /// Refused because the audit log cannot be written (failing closed).
+    audit_refused: bool,
 }
 
 /// Whether a request was refused before its caller proved who it is: such refusals are
@@ -136,7 +138,9 @@ impl JsonProtocol {
             && audited(operation)
         {
             let error = result.as_ref().err();
-            if refused_anonymously(operation, &trail, error) {
+            // Refusals before the caller authenticated, and refusals because the audit log is
+            // down (which must not fill what little it can keep), are counted, not written.
+            if refused_anonymously(operation, &trail, error) || trail.audit_refused {
                 let code = error.map_or("Unknown", |e| e.type_name);
                 audit.refused_anonymous(operation.name(), code, source, None);
             } else {
@@ -280,6 +284,7 @@ impl JsonProtocol {
             && let Some(audit) = &self.audit
             && !audit.accepting()
         {
+            trail.audit_refused = true;
             return Err(audit_unavailable());
         }
         trail.ran = true;

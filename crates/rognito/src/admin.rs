@@ -233,7 +233,12 @@ pub struct SeedArgs {
 
 pub async fn seed(args: SeedArgs) -> anyhow::Result<()> {
     check_account(&args.store.account_id)?;
-    std::fs::create_dir_all(&args.store.data_dir)?;
+    // As the server makes it: readable by its owner only.
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(&args.store.data_dir)?;
     let (db, mut ops) = open(
         &args.store.data_dir,
         args.store.master_key_file,

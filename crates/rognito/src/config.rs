@@ -326,12 +326,15 @@ impl ServerConfig {
             );
         }
         let tls = match (
-            args.tls_cert.or(file.tls_cert),
-            args.tls_key.or(file.tls_key),
+            at.pick("tls_cert", args.tls_cert, "tls_cert", file.tls_cert),
+            at.pick("tls_key", args.tls_key, "tls_key", file.tls_key),
         ) {
-            (Some(cert), Some(key)) => Some((cert, key)),
+            (Some((cert, _)), Some((key, _))) => Some((cert, key)),
             (None, None) => None,
-            _ => bail!("--tls-cert and --tls-key go together"),
+            (Some((_, origin)), None) => bail!("{origin} needs a TLS private key too (--tls-key)"),
+            (None, Some((_, origin))) => {
+                bail!("{origin} needs a TLS certificate too (--tls-cert)")
+            }
         };
         let seconds = |id: &str, arg: Option<u64>, file: Option<u64>, default: u64| match at
             .pick(id, arg, id, file)
@@ -405,12 +408,26 @@ impl ServerConfig {
             }
         }
         let [public_url, issuer_base] = urls;
-        let auth = args.auth.or(file.auth).unwrap_or(AuthArg::Sigv4);
-        if auth == AuthArg::Dev && !listen.ip().is_loopback() {
-            bail!(
-                "--auth dev accepts any signature and is refused on {listen}: listen on a loopback address (127.0.0.1) or use --auth sigv4"
-            );
-        }
+        let auth = match at.pick("auth", args.auth, "auth", file.auth) {
+            Some((AuthArg::Dev, origin)) if !listen.ip().is_loopback() => bail!(
+                "{origin} dev accepts any signature and is refused on {listen}: listen on a loopback address (127.0.0.1) or use sigv4"
+            ),
+            Some((auth, _)) => auth,
+            None => AuthArg::Sigv4,
+        };
+        let audit_fail_closed = match at.pick(
+            "audit_failure",
+            args.audit_failure,
+            "audit_failure",
+            file.audit_failure,
+        ) {
+            Some((AuditFailureArg::Closed, origin)) if audit_log.is_none() => bail!(
+                "{origin} closed needs an audit log, and there is none (--audit-log off, or memory \
+                 durability): name one with --audit-log PATH"
+            ),
+            Some((mode, _)) => mode == AuditFailureArg::Closed,
+            None => false,
+        };
         let max_body_bytes = match at.pick(
             "max_body_bytes",
             args.max_body_bytes,
@@ -495,8 +512,7 @@ impl ServerConfig {
             rate_limits_enabled,
             rate_limit_overrides,
             audit_log,
-            audit_fail_closed: args.audit_failure.or(file.audit_failure)
-                == Some(AuditFailureArg::Closed),
+            audit_fail_closed,
             tls,
             request_timeout: seconds(
                 "request_timeout",
@@ -747,6 +763,17 @@ mod tests {
             format!("{flag:#}").starts_with("--listen: \"nowhere:x\""),
             "{flag:#}"
         );
+    }
+
+    #[test]
+    fn fail_closed_needs_an_audit_log() {
+        let err = ServerConfig::from_args(ServeArgs {
+            durability: Some(DurabilityArg::Memory),
+            audit_failure: Some(AuditFailureArg::Closed),
+            ..Default::default()
+        })
+        .expect_err("nothing to fail closed on");
+        assert!(format!("{err:#}").starts_with("--audit-failure closed needs an audit log"));
     }
 
     #[test]

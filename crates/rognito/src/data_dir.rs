@@ -11,6 +11,7 @@ use anyhow::{Context, bail};
 pub const LOCK_FILE: &str = "rognito.lock";
 
 /// What a start created on disk, removed again (newest first) unless the start succeeds.
+/// Directories are removed only when empty: nothing this start did not create is ever deleted.
 #[derive(Default)]
 pub struct Created {
     paths: Vec<(PathBuf, bool)>,
@@ -39,7 +40,7 @@ impl Drop for Created {
         }
         for (path, is_dir) in self.paths.iter().rev() {
             let _ = if *is_dir {
-                std::fs::remove_dir_all(path)
+                std::fs::remove_dir(path)
             } else {
                 std::fs::remove_file(path)
             };
@@ -52,6 +53,15 @@ pub struct DataDir {
     _lock: File,
 }
 
+/// A start in progress: what it created, and the data dir's lock. The files are removed (if
+/// the start fails) before the lock is released, so no other server can have taken the data
+/// dir in between.
+#[derive(Default)]
+pub struct Startup {
+    pub created: Created,
+    pub data_dir: Option<DataDir>,
+}
+
 impl DataDir {
     /// Creates `dir` (0700) if missing, proves it writable, and takes its lock.
     ///
@@ -59,6 +69,7 @@ impl DataDir {
     /// server holds its lock (the message names that server's process id).
     pub fn open(dir: &Path, created: &mut Created) -> anyhow::Result<DataDir> {
         let unusable = || format!("data dir {} is unusable", dir.display());
+        let mut made_dir = false;
         match std::fs::metadata(dir) {
             Ok(meta) if !meta.is_dir() => bail!(
                 "data dir {} exists but is not a directory: choose another --data-dir",
@@ -71,11 +82,12 @@ impl DataDir {
                 #[cfg(unix)]
                 std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
                 builder.create(dir).with_context(unusable)?;
-                created.dir(dir.to_owned());
+                made_dir = true;
             }
             Err(e) => return Err(e).with_context(unusable),
         }
         let lock_path = dir.join(LOCK_FILE);
+        let made_lock = !lock_path.exists();
         let mut options = std::fs::OpenOptions::new();
         options.read(true).write(true).create(true).truncate(false);
         #[cfg(unix)]
@@ -102,6 +114,14 @@ impl DataDir {
             Err(std::fs::TryLockError::Error(e)) => {
                 return Err(e).with_context(|| format!("cannot lock {}", lock_path.display()));
             }
+        }
+        // Only now, holding the lock, is what this start made its own to remove on failure
+        // (another server could have made the directory, or taken it, in between).
+        if made_dir {
+            created.dir(dir.to_owned());
+        }
+        if made_lock {
+            created.file(lock_path.clone());
         }
         // Our pid, for the message a second server prints.
         let _ = lock.set_len(0);

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context as TaskContext, Poll};
 use std::time::{Duration, Instant};
 
@@ -96,7 +96,7 @@ impl Connections {
     /// Registers a new connection, making room under `cap` by closing the oldest idle one.
     /// `None`: every connection is busy, so the new one must be refused.
     fn admit(&self, cap: usize) -> Option<(u64, Arc<Connection>)> {
-        let mut open = self.open.lock().ok()?;
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
         let live = open
             .values()
             .filter(|c| !c.closing.load(Ordering::Acquire))
@@ -131,16 +131,18 @@ impl Connections {
     }
 
     fn remove(&self, id: u64) {
-        if let Ok(mut open) = self.open.lock() {
-            open.remove(&id);
-            if open.is_empty() {
-                self.all_closed.notify_waiters();
-            }
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        open.remove(&id);
+        if open.is_empty() {
+            self.all_closed.notify_waiters();
         }
     }
 
     fn is_empty(&self) -> bool {
-        self.open.lock().map(|o| o.is_empty()).unwrap_or(true)
+        self.open
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_empty()
     }
 
     /// At most one warning every 10 seconds, with the counts so far.
@@ -185,7 +187,8 @@ struct PeerService {
     connection: Arc<Connection>,
 }
 
-/// Marks a request finished when its response future is done or dropped.
+/// Marks a request finished when dropped: with its response body, once hyper has sent it (or
+/// given up), so a client still reading a response is never taken for idle.
 struct InFlight(Arc<Connection>);
 
 impl Drop for InFlight {
@@ -194,12 +197,38 @@ impl Drop for InFlight {
     }
 }
 
+/// A response body that keeps its request counted as in flight until it is dropped.
+struct TrackedBody {
+    inner: axum::body::Body,
+    _in_flight: InFlight,
+}
+
+impl http_body::Body for TrackedBody {
+    type Data = bytes::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
 impl<B> tower::Service<http::Request<B>> for PeerService
 where
     B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
     B::Error: Into<axum::BoxError>,
 {
-    type Response = axum::response::Response;
+    type Response = http::Response<TrackedBody>;
     type Error = std::convert::Infallible;
     type Future = std::pin::Pin<
         Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>,
@@ -216,9 +245,11 @@ where
         let response =
             tower::ServiceExt::oneshot(self.app.clone(), request.map(axum::body::Body::new));
         Box::pin(async move {
-            let response = response.await;
-            drop(in_flight);
-            response
+            let response = response.await?;
+            Ok(response.map(|inner| TrackedBody {
+                inner,
+                _in_flight: in_flight,
+            }))
         })
     }
 }

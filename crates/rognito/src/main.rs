@@ -88,10 +88,12 @@ fn serve(args: ServeArgs, source_of: rognito::config::SourceOf<'_>) -> ExitCode 
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(rognito::server::run(
-        config,
-        rognito::server::shutdown_signal(),
-    )) {
+    let served = runtime.block_on(async {
+        let shutdown = rognito::server::shutdown_signal()
+            .map_err(|e| anyhow::anyhow!("cannot install the SIGINT/SIGTERM handlers: {e}"))?;
+        rognito::server::run(config, shutdown).await
+    });
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("rognito: {e:#}");

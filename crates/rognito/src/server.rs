@@ -15,7 +15,7 @@ use rognito_store::{Durability, ServerStore, SqliteStore};
 use tokio::net::TcpListener;
 
 use crate::config::{AuthArg, ServerConfig};
-use crate::data_dir::{Created, DataDir};
+use crate::data_dir::{Created, DataDir, Startup};
 use crate::http::{AppState, router};
 
 /// A request head (request line and headers) larger than this is refused.
@@ -44,14 +44,13 @@ pub async fn run(
         None => None,
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
-    // Whatever this start creates is removed again if it fails.
-    let mut created = Created::default();
+    // Whatever this start creates is removed again if it fails (before the lock is released).
+    let mut startup = Startup::default();
     let memory = config.durability == Durability::Memory;
-    let _data_dir = if memory {
-        None
-    } else {
-        Some(DataDir::open(&config.data_dir, &mut created)?)
-    };
+    if !memory {
+        startup.data_dir = Some(DataDir::open(&config.data_dir, &mut startup.created)?);
+    }
+    let created = &mut startup.created;
     let audit = match &config.audit_log {
         Some(path) => {
             if path.as_os_str() != "-" && !path.exists() {
@@ -84,15 +83,7 @@ pub async fn run(
                 )
             })?,
     );
-    let started = start(
-        &config,
-        store.clone(),
-        &mut created,
-        addr,
-        scheme,
-        audit.clone(),
-    )
-    .await;
+    let started = start(&config, store.clone(), created, addr, scheme, audit.clone()).await;
     let app = match started {
         Ok(app) => app,
         Err(e) => {
@@ -280,27 +271,31 @@ impl CredentialSource for StoreCredentials {
     }
 }
 
-/// Completes on SIGINT (Ctrl-C) or SIGTERM.
-pub async fn shutdown_signal() {
-    let interrupt = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+/// A future that completes on SIGINT (Ctrl-C) or SIGTERM. The handlers are installed by this
+/// call (it must run inside the runtime), not when the future is first polled: a signal that
+/// arrives as soon as the server says it is listening is then a graceful stop, never the
+/// default action of killing the process.
+///
+/// Errors: the signal handlers cannot be installed.
+pub fn shutdown_signal() -> std::io::Result<impl Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {},
+                _ = terminate.recv() => {},
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
+            tracing::info!("shutting down: finishing in-flight requests");
+        })
     }
-    tracing::info!("shutting down: finishing in-flight requests");
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("shutting down: finishing in-flight requests");
+        })
+    }
 }

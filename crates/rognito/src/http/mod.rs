@@ -50,7 +50,8 @@ impl AppState {
         peer: Option<std::net::SocketAddr>,
         headers: &axum::http::HeaderMap,
     ) -> Option<std::net::IpAddr> {
-        let peer = peer?.ip();
+        // IPv4 peers of a dual-stack listener arrive as ::ffff:a.b.c.d.
+        let peer = peer?.ip().to_canonical();
         let trusted = |ip: &std::net::IpAddr| self.trusted_proxies.iter().any(|n| n.contains(ip));
         if !trusted(&peer) {
             return Some(peer);
@@ -61,7 +62,9 @@ impl AppState {
                 return Some(nearest);
             };
             for hop in text.rsplit(',') {
-                let Ok(ip) = hop.trim().parse::<std::net::IpAddr>() else {
+                // A hop that is not an address (`unknown`, garbage) ends the walk: what lies
+                // beyond it cannot be trusted.
+                let Some(ip) = forwarded_address(hop.trim()) else {
                     return Some(nearest);
                 };
                 nearest = ip;
@@ -89,6 +92,21 @@ pub(crate) fn caller(
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0);
     (request_id, state.source_ip(peer, &parts.headers))
+}
+
+/// An `X-Forwarded-For` hop as an address: `a.b.c.d`, `a.b.c.d:port`, an IPv6 address, or
+/// `[v6]:port`, canonical (an IPv4-mapped IPv6 address as IPv4).
+fn forwarded_address(hop: &str) -> Option<std::net::IpAddr> {
+    let ip = hop
+        .parse::<std::net::IpAddr>()
+        .ok()
+        .or_else(|| hop.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
+        .or_else(|| {
+            hop.strip_prefix('[')
+                .and_then(|h| h.strip_suffix(']'))
+                .and_then(|h| h.parse().ok())
+        })?;
+    Some(ip.to_canonical())
 }
 
 /// Reads a body of at most `limit` bytes. Err: it is larger (whether it said so in
@@ -223,4 +241,29 @@ fn json(status: StatusCode, body: String) -> Response {
         body,
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::forwarded_address;
+
+    #[test]
+    fn forwarded_hops_are_addresses_with_or_without_ports() {
+        for (hop, ip) in [
+            ("192.0.2.1", "192.0.2.1"),
+            ("192.0.2.1:4711", "192.0.2.1"),
+            ("2001:db8::1", "2001:db8::1"),
+            ("[2001:db8::1]:443", "2001:db8::1"),
+            ("[2001:db8::1]", "2001:db8::1"),
+            ("::ffff:10.0.0.5", "10.0.0.5"),
+        ] {
+            assert_eq!(
+                forwarded_address(hop).map(|a| a.to_string()).as_deref(),
+                Some(ip),
+                "{hop}"
+            );
+        }
+        assert_eq!(forwarded_address("unknown"), None);
+        assert_eq!(forwarded_address(""), None);
+    }
 }
