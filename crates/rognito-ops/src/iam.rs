@@ -66,6 +66,30 @@ fn patterns(statement: &serde_json::Map<String, Value>, key: &str) -> Result<Pat
 }
 
 impl Policy {
+    /// The `cognito-idp:` actions (without wildcards) that name no Cognito operation: IAM
+    /// accepts them, and they match nothing, so a typo silently grants or denies nothing.
+    pub fn unknown_actions(&self) -> Vec<String> {
+        let mut unknown = Vec::new();
+        for statement in &self.statements {
+            for action in &statement.actions.values {
+                let Some((service, name)) = action.split_once(':') else {
+                    continue;
+                };
+                let known = name.contains(['*', '?'])
+                    || rognito_model::Operation::ALL
+                        .iter()
+                        .any(|op| op.name().eq_ignore_ascii_case(name));
+                if service.eq_ignore_ascii_case("cognito-idp")
+                    && !known
+                    && !unknown.contains(action)
+                {
+                    unknown.push(action.clone());
+                }
+            }
+        }
+        unknown
+    }
+
     /// Parses a policy document; refuses what rognito cannot evaluate.
     pub fn parse(document: &str) -> Result<Policy, String> {
         let value: Value =
@@ -214,6 +238,20 @@ pub fn evaluate(policies: &[Policy], action: &str, resource: &str) -> Decision {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn unknown_cognito_actions_are_reported() {
+        let policy = super::Policy::parse(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":[
+                "cognito-idp:DescribeUserPol","cognito-idp:describeuserpool",
+                "cognito-idp:List*","s3:GetObject"],"Resource":"*"}]}"#,
+        )
+        .expect("policy");
+        assert_eq!(
+            policy.unknown_actions(),
+            vec!["cognito-idp:DescribeUserPol".to_string()]
+        );
+    }
+
     use super::*;
 
     const POOL: &str = "arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_abc";

@@ -238,14 +238,16 @@ impl Cognito {
     }
 
     /// Attaches (or replaces) a named identity policy after checking it can be evaluated.
+    /// Returns the `cognito-idp:` actions it names that are no Cognito operation (likely
+    /// typos, which match nothing), for the caller to warn about.
     pub async fn attach_policy(
         &self,
         account_id: &str,
         user_name: &str,
         policy_name: &str,
         document: &str,
-    ) -> Result<(), IdentityError> {
-        crate::iam::Policy::parse(document).map_err(IdentityError::InvalidPolicy)?;
+    ) -> Result<Vec<String>, IdentityError> {
+        let policy = crate::iam::Policy::parse(document).map_err(IdentityError::InvalidPolicy)?;
         let record = PolicyRecord {
             account_id: account_id.to_owned(),
             user_name: user_name.to_owned(),
@@ -257,7 +259,10 @@ impl Cognito {
                 user_name.to_owned(),
                 account_id.to_owned(),
             )),
-            other => Ok(other?),
+            other => {
+                other?;
+                Ok(policy.unknown_actions())
+            }
         }
     }
 

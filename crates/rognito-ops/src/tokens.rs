@@ -38,6 +38,9 @@ pub(crate) struct ClientView {
 pub enum OAuthError {
     InvalidRequest(Option<String>),
     InvalidClient,
+    /// `invalid_client` for an existing client whose secret was wrong (the wire cannot tell it
+    /// from [`OAuthError::InvalidClient`]; the audit log names the client).
+    InvalidClientSecret,
     UnauthorizedClient,
     InvalidScope,
     UnsupportedGrantType,
@@ -55,7 +58,7 @@ impl OAuthError {
             OAuthError::InvalidRequest(_)
             | OAuthError::TooManyRequests
             | OAuthError::TooManyFailures(_) => "invalid_request",
-            OAuthError::InvalidClient => "invalid_client",
+            OAuthError::InvalidClient | OAuthError::InvalidClientSecret => "invalid_client",
             OAuthError::UnauthorizedClient => "unauthorized_client",
             OAuthError::InvalidScope => "invalid_scope",
             OAuthError::UnsupportedGrantType => "unsupported_grant_type",
@@ -165,7 +168,7 @@ impl Cognito {
             .for_client(&client.client_id)
             .map_err(OAuthError::TooManyFailures)?;
         if !self.secret_matches(&client, request.client_secret) {
-            return Err(OAuthError::InvalidClient);
+            return Err(OAuthError::InvalidClientSecret);
         }
         attempt.succeeded(&client.client_id);
         // Only a caller that proved who it is learns about the pool's domain.

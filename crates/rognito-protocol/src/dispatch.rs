@@ -2,7 +2,10 @@ use std::future::Future;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use rognito_model::{CognitoError, IntoBody, Operation, TARGET_PREFIX, UserPoolScoped, Validate};
+use rognito_model::{
+    CognitoError, GetClientTokenRequest, IntoBody, Operation, TARGET_PREFIX, UserPoolScoped,
+    Validate,
+};
 use rognito_ops::{Cognito, RequestContext};
 use serde::de::DeserializeOwned;
 
@@ -97,11 +100,8 @@ impl JsonProtocol {
         head: &RequestHead<'_>,
         source: Option<IpAddr>,
     ) -> Result<(), JsonResponse> {
-        let target = head
-            .headers
-            .get("x-amz-target")
-            .and_then(|v| v.to_str().ok());
-        let checked = match Self::operation(target) {
+        let target = crate::header_value(head.headers, "x-amz-target");
+        let checked = match Self::operation(target.as_deref()) {
             Ok(operation) => self
                 .authenticator
                 .check_head(operation, head)
@@ -126,13 +126,10 @@ impl JsonProtocol {
         request_id: &str,
         source: Option<IpAddr>,
     ) -> JsonResponse {
-        let target = head
-            .headers
-            .get("x-amz-target")
-            .and_then(|v| v.to_str().ok());
+        let target = crate::header_value(head.headers, "x-amz-target");
         let mut trail = Trail::default();
         let mut result = self
-            .serve(target, &head, request_id, source, &mut trail)
+            .serve(target.as_deref(), &head, request_id, source, &mut trail)
             .await;
         if let (Some(audit), Some(operation)) = (&self.audit, trail.operation)
             && audited(operation)
@@ -142,7 +139,14 @@ impl JsonProtocol {
             // down (which must not fill what little it can keep), are counted, not written.
             if refused_anonymously(operation, &trail, error) || trail.audit_refused {
                 let code = error.map_or("Unknown", |e| e.type_name);
-                audit.refused_anonymous(operation.name(), code, source, None);
+                // A wrong secret for an existing client names that client (only then is the
+                // id known not to be something else pasted into the field).
+                let client = (code == "NotAuthorizedException"
+                    && operation == Operation::GetClientToken)
+                    .then(|| serde_json::from_slice::<GetClientTokenRequest>(head.body).ok())
+                    .flatten()
+                    .and_then(|input| input.client_id);
+                audit.refused_anonymous(operation.name(), code, source, client.as_deref());
             } else {
                 let principal = trail.principal.as_ref();
                 let record = AuditRecord {

@@ -20,3 +20,25 @@ pub use auth::{
 pub use dispatch::JsonProtocol;
 pub use rognito_model::Operation;
 pub use wire::{CONTENT_TYPE, JsonResponse, WireError};
+
+/// A header's value as the signature covers it: a header sent several times is the values
+/// joined with `,` (SigV4's canonical form), so the server acts on exactly what was signed and
+/// two requests that differ only in how a value is split never share a signature. None when
+/// absent or not visible ASCII.
+pub fn header_value<'h>(
+    headers: &'h http::HeaderMap,
+    name: &str,
+) -> Option<std::borrow::Cow<'h, str>> {
+    let mut values = headers.get_all(name).iter();
+    let first = values.next()?.to_str().ok()?;
+    let mut rest = values.peekable();
+    if rest.peek().is_none() {
+        return Some(std::borrow::Cow::Borrowed(first));
+    }
+    let mut joined = first.to_owned();
+    for value in rest {
+        joined.push(',');
+        joined.push_str(value.to_str().ok()?);
+    }
+    Some(std::borrow::Cow::Owned(joined))
+}

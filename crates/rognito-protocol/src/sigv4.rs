@@ -162,12 +162,13 @@ pub fn check_date(
     auth: &AuthorizationHeader<'_>,
     now: i64,
 ) -> Result<String, WireError> {
-    let Some(amz_date) = head.headers.get("x-amz-date").and_then(|v| v.to_str().ok()) else {
+    let Some(amz_date) = crate::header_value(head.headers, "x-amz-date") else {
         return Err(incomplete(
             "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
                 .into(),
         ));
     };
+    let amz_date = amz_date.as_ref();
     let Some(when) = parse_amz_date(amz_date) else {
         return Err(incomplete(format!(
             "Date must be in ISO-8601 'basic format'. Got '{amz_date}'. See \

@@ -22,6 +22,10 @@ pub struct StoreArgs {
     /// The account to work in.
     #[arg(long, env = "ROGNITO_ACCOUNT_ID", default_value = "000000000000")]
     pub account_id: String,
+    /// The server's region (`seed`: the pools' region; `identity create`: the
+    /// `AWS_DEFAULT_REGION` line printed with a new key).
+    #[arg(long, env = "ROGNITO_REGION", default_value = "us-east-1")]
+    pub region: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -106,7 +110,7 @@ async fn open(
         .await
         .context("cannot read the database")?;
     let master = crate::master_key::load(&key_file, Durability::Fsync, state, caller)?;
-    crate::master_key::verify(store.as_ref(), &master, data_dir).await?;
+    crate::master_key::verify(store.as_ref(), &master, data_dir, caller).await?;
     let master = master.key;
     let ops = Cognito::new(
         store.clone(),
@@ -133,11 +137,13 @@ pub async fn identity(command: IdentityCommand) -> anyhow::Result<()> {
             let key = key?;
             println!(
                 "created identity {name} ({}); its secret is shown only now:\n\n    export \
-                 AWS_ACCESS_KEY_ID={}\n    export AWS_SECRET_ACCESS_KEY={}\n\nIt may do nothing \
-                 until a policy is attached: rognito policy attach --identity {name} ...",
+                 AWS_ACCESS_KEY_ID={}\n    export AWS_SECRET_ACCESS_KEY={}\n    export \
+                 AWS_DEFAULT_REGION={}\n\nIt may do nothing until a policy is attached: rognito \
+                 policy attach --identity {name} ...",
                 rognito_ops::user_arn(&store.account_id, &name),
                 key.access_key_id,
-                key.secret_access_key
+                key.secret_access_key,
+                store.region
             );
         }
         IdentityCommand::List {
@@ -192,7 +198,11 @@ pub async fn policy(command: PolicyCommand) -> anyhow::Result<()> {
                 .attach_policy(&store.account_id, &identity, &name, &text)
                 .await;
             db.close().await;
-            attached?;
+            for action in attached? {
+                eprintln!(
+                    "warning: {action} is no Cognito operation, so it matches nothing (a typo?)"
+                );
+            }
             println!("attached policy {name} to {identity}");
         }
         PolicyCommand::Detach {
@@ -225,8 +235,6 @@ pub struct SeedArgs {
     /// Number of the first pool (to add more to an earlier seed).
     #[arg(long, default_value_t = 0)]
     pub first: u64,
-    #[arg(long, default_value = "us-east-1")]
-    pub region: String,
     #[command(flatten)]
     pub store: StoreArgs,
 }
@@ -245,7 +253,7 @@ pub async fn seed(args: SeedArgs) -> anyhow::Result<()> {
         crate::master_key::Caller::Server,
     )
     .await?;
-    ops.set_region(&args.region);
+    ops.set_region(&args.store.region);
     let started = std::time::Instant::now();
     let batch = 2_000;
     let mut done = 0;

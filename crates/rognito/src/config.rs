@@ -166,7 +166,7 @@ pub struct ServeArgs {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
-    listen: Option<String>,
+    listen: Option<ListenValue>,
     data_dir: Option<PathBuf>,
     region: Option<String>,
     account_id: Option<String>,
@@ -193,6 +193,23 @@ struct FileConfig {
     quotas: FileQuotas,
 }
 
+/// `listen` in the file: `"HOST:PORT"` or a bare port number (`listen = 9300`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum ListenValue {
+    Text(String),
+    Port(u16),
+}
+
+impl ListenValue {
+    fn text(self) -> String {
+        match self {
+            ListenValue::Text(text) => text,
+            ListenValue::Port(port) => port.to_string(),
+        }
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileQuotas {
@@ -206,6 +223,8 @@ struct FileQuotas {
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
+    /// Where `listen` came from, as the user wrote it (for messages).
+    pub listen_origin: String,
     pub data_dir: PathBuf,
     pub region: String,
     pub account_id: String,
@@ -354,6 +373,21 @@ impl ServerConfig {
             None if durability == Durability::Memory => None,
             None => Some(data_dir.join("audit.log")),
         };
+        // Each rate checked where it was given, so a bad one is named as written.
+        let rate_origin = |from_file: bool| match (&args.config, from_file) {
+            (Some(path), true) => format!("`rate_limit` in {}", path.display()),
+            _ => "--rate-limit".to_owned(),
+        };
+        for (rates, from_file) in [
+            (
+                &file.rate_limit.clone().into_iter().collect::<Vec<_>>(),
+                true,
+            ),
+            (&args.rate_limit, false),
+        ] {
+            rognito_ops::rate_limits::RateLimits::new(true, rates)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", rate_origin(from_file)))?;
+        }
         let mut rate_limit_overrides: Vec<(String, u32)> = file.rate_limit.into_iter().collect();
         rate_limit_overrides.extend(args.rate_limit);
         let rate_limits_enabled = match at.pick(
@@ -370,9 +404,20 @@ impl ServerConfig {
         rognito_ops::rate_limits::RateLimits::new(rate_limits_enabled, &rate_limit_overrides)
             .map_err(|e| anyhow::anyhow!(e))?;
 
-        let listen = match at.pick("listen", args.listen, "listen", file.listen) {
-            Some((text, origin)) => parse_listen(&text).with_context(|| format!("{origin}"))?,
-            None => SocketAddr::from(([127, 0, 0, 1], 9229)),
+        let (listen, listen_origin) = match at.pick(
+            "listen",
+            args.listen,
+            "listen",
+            file.listen.map(ListenValue::text),
+        ) {
+            Some((text, origin)) => (
+                parse_listen(&text).with_context(|| format!("{origin}"))?,
+                origin.to_string(),
+            ),
+            None => (
+                SocketAddr::from(([127, 0, 0, 1], 9229)),
+                Origin::Default.to_string(),
+            ),
         };
         let region = match at.pick("region", args.region, "region", file.region) {
             Some((region, origin)) => {
@@ -524,6 +569,7 @@ impl ServerConfig {
             auth,
             root_key,
             listen,
+            listen_origin,
             master_key_file: args
                 .master_key_file
                 .or(file.master_key_file)
@@ -763,6 +809,25 @@ mod tests {
             format!("{flag:#}").starts_with("--listen: \"nowhere:x\""),
             "{flag:#}"
         );
+    }
+
+    #[test]
+    fn listen_may_be_a_bare_port_in_the_file_and_rates_are_named() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("rognito.toml");
+        std::fs::write(&path, "listen = 9300\n").expect("write");
+        let config = ServerConfig::from_args(ServeArgs {
+            config: Some(path),
+            ..Default::default()
+        })
+        .expect("config");
+        assert_eq!(config.listen.to_string(), "127.0.0.1:9300");
+        let err = ServerConfig::from_args(ServeArgs {
+            rate_limit: vec![("ClientAuthentication".into(), 0)],
+            ..Default::default()
+        })
+        .expect_err("zero rate");
+        assert!(format!("{err:#}").starts_with("--rate-limit: "), "{err:#}");
     }
 
     #[test]

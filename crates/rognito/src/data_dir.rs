@@ -69,7 +69,9 @@ impl DataDir {
     /// server holds its lock (the message names that server's process id).
     pub fn open(dir: &Path, created: &mut Created) -> anyhow::Result<DataDir> {
         let unusable = || format!("data dir {} is unusable", dir.display());
-        let mut made_dir = false;
+        // The directories this start makes (the data dir and any missing parents), outermost
+        // first.
+        let mut made_dirs = Vec::new();
         match std::fs::metadata(dir) {
             Ok(meta) if !meta.is_dir() => bail!(
                 "data dir {} exists but is not a directory: choose another --data-dir",
@@ -77,12 +79,17 @@ impl DataDir {
             ),
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                made_dirs = dir
+                    .ancestors()
+                    .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+                    .map(Path::to_path_buf)
+                    .collect();
+                made_dirs.reverse();
                 let mut builder = std::fs::DirBuilder::new();
                 builder.recursive(true);
                 #[cfg(unix)]
                 std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
                 builder.create(dir).with_context(unusable)?;
-                made_dir = true;
             }
             Err(e) => return Err(e).with_context(unusable),
         }
@@ -117,8 +124,8 @@ impl DataDir {
         }
         // Only now, holding the lock, is what this start made its own to remove on failure
         // (another server could have made the directory, or taken it, in between).
-        if made_dir {
-            created.dir(dir.to_owned());
+        for made in made_dirs {
+            created.dir(made);
         }
         if made_lock {
             created.file(lock_path.clone());

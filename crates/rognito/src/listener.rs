@@ -34,9 +34,13 @@ pub struct ConnectionLimits {
     /// How long shutdown waits for in-flight requests.
     pub drain_timeout: Duration,
     /// Open connections at most. At the cap, a new connection closes the oldest idle one (no
-    /// request in progress); when every connection is busy, the new one is closed instead.
+    /// request in progress), else the oldest that is only receiving request bodies; when every
+    /// connection is busy serving, the new one is closed instead.
     pub max_connections: usize,
 }
+
+/// Connections asked to close may outnumber the cap by this many before new ones are refused.
+const SHED_MARGIN: usize = 32;
 
 /// File descriptors kept back from connections for the store (a writer and eight readers, each
 /// with its database, WAL and shared-memory files), the audit log, the data-dir lock, the
@@ -74,6 +78,11 @@ pub fn tls_acceptor(cert: &Path, key: &Path) -> anyhow::Result<TlsAcceptor> {
 struct Connection {
     /// Requests being served on it now; 0 means idle (between requests, or none sent yet).
     in_flight: AtomicUsize,
+    /// Of those, requests whose body has not fully arrived. A connection whose every request
+    /// is still uploading does no work of ours: like an idle one, it may be closed to make
+    /// room (after the idle ones) and is closed at once by a stop, so slow senders can hold
+    /// neither the cap nor the stop.
+    receiving: AtomicUsize,
     /// Set once it has been asked to close, so it is not chosen twice.
     closing: AtomicBool,
     close: Notify,
@@ -92,6 +101,17 @@ struct Connections {
     last_warning: Mutex<Option<Instant>>,
 }
 
+impl Connection {
+    fn idle(&self) -> bool {
+        self.in_flight.load(Ordering::Acquire) == 0
+    }
+
+    /// Idle, or only receiving request bodies.
+    fn waiting_on_client(&self) -> bool {
+        self.in_flight.load(Ordering::Acquire) == self.receiving.load(Ordering::Acquire)
+    }
+}
+
 impl Connections {
     /// Registers a new connection, making room under `cap` by closing the oldest idle one.
     /// `None`: every connection is busy, so the new one must be refused.
@@ -101,11 +121,20 @@ impl Connections {
             .values()
             .filter(|c| !c.closing.load(Ordering::Acquire))
             .count();
+        // Connections asked to close still hold descriptors until their task ends: past a
+        // margin, refuse rather than shed more, so a burst cannot outrun the closing.
+        if live >= cap && open.len() >= cap.saturating_add(SHED_MARGIN) {
+            drop(open);
+            self.refused.fetch_add(1, Ordering::Relaxed);
+            self.warn(cap);
+            return None;
+        }
         if live >= cap {
-            let oldest_idle = open.values().find(|c| {
-                c.in_flight.load(Ordering::Acquire) == 0 && !c.closing.load(Ordering::Acquire)
-            });
-            let Some(victim) = oldest_idle else {
+            let open_now = || open.values().filter(|c| !c.closing.load(Ordering::Acquire));
+            let victim = open_now()
+                .find(|c| c.idle())
+                .or_else(|| open_now().find(|c| c.waiting_on_client()));
+            let Some(victim) = victim else {
                 drop(open);
                 self.refused.fetch_add(1, Ordering::Relaxed);
                 self.warn(cap);
@@ -118,6 +147,7 @@ impl Connections {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let connection = Arc::new(Connection {
             in_flight: AtomicUsize::new(0),
+            receiving: AtomicUsize::new(0),
             closing: AtomicBool::new(false),
             close: Notify::new(),
         });
@@ -197,6 +227,67 @@ impl Drop for InFlight {
     }
 }
 
+/// A request body that counts its request as receiving until the body has fully arrived (or
+/// is dropped unread).
+struct ReceivingBody<B> {
+    inner: B,
+    connection: Option<Arc<Connection>>,
+}
+
+impl<B> ReceivingBody<B> {
+    fn new(inner: B, connection: &Arc<Connection>) -> Self
+    where
+        B: http_body::Body,
+    {
+        let connection = (!inner.is_end_stream()).then(|| {
+            connection.receiving.fetch_add(1, Ordering::AcqRel);
+            connection.clone()
+        });
+        ReceivingBody { inner, connection }
+    }
+
+    fn arrived(&mut self) {
+        if let Some(connection) = self.connection.take() {
+            connection.receiving.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
+
+impl<B> Drop for ReceivingBody<B> {
+    fn drop(&mut self) {
+        self.arrived();
+    }
+}
+
+impl<B> http_body::Body for ReceivingBody<B>
+where
+    B: http_body::Body + Unpin,
+{
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let polled = std::pin::Pin::new(&mut self.inner).poll_frame(cx);
+        match &polled {
+            Poll::Ready(None | Some(Err(_))) => self.arrived(),
+            Poll::Ready(Some(Ok(_))) if self.inner.is_end_stream() => self.arrived(),
+            _ => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
 /// A response body that keeps its request counted as in flight until it is dropped.
 struct TrackedBody {
     inner: axum::body::Body,
@@ -225,7 +316,7 @@ impl http_body::Body for TrackedBody {
 
 impl<B> tower::Service<http::Request<B>> for PeerService
 where
-    B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+    B: http_body::Body<Data = bytes::Bytes> + Send + Unpin + 'static,
     B::Error: Into<axum::BoxError>,
 {
     type Response = http::Response<TrackedBody>;
@@ -242,8 +333,11 @@ where
         request.extensions_mut().insert(ConnectInfo(self.peer));
         self.connection.in_flight.fetch_add(1, Ordering::AcqRel);
         let in_flight = InFlight(self.connection.clone());
-        let response =
-            tower::ServiceExt::oneshot(self.app.clone(), request.map(axum::body::Body::new));
+        let connection = &self.connection;
+        let response = tower::ServiceExt::oneshot(
+            self.app.clone(),
+            request.map(|body| axum::body::Body::new(ReceivingBody::new(body, connection))),
+        );
         Box::pin(async move {
             let response = response.await?;
             Ok(response.map(|inner| TrackedBody {
@@ -271,14 +365,21 @@ pub async fn serve(
     let builder = Arc::new(builder);
     let connections = Arc::new(Connections::default());
     let (stopping, stop_signal) = watch::channel(false);
+    let (mut accept_failures, mut last_accept_warning) = (0u64, None);
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(c) => c,
                 Err(e) => {
-                    // Usually running out of file descriptors: back off instead of spinning.
-                    tracing::warn!(error = %e, "accept failed");
+                    // Usually running out of file descriptors: back off instead of spinning,
+                    // and say so at most every 10 seconds.
+                    accept_failures += 1;
+                    if last_accept_warning.is_none_or(|t: Instant| t.elapsed() >= Duration::from_secs(10)) {
+                        tracing::warn!(error = %e, failures = accept_failures, "accept failed");
+                        last_accept_warning = Some(Instant::now());
+                        accept_failures = 0;
+                    }
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
@@ -374,7 +475,7 @@ async fn drive<I, S>(
         _ = conn.as_mut() => return,
         () = &mut closing => {}
     }
-    if state.in_flight.load(Ordering::Acquire) == 0 {
+    if state.waiting_on_client() {
         return;
     }
     conn.as_mut().graceful_shutdown();
@@ -400,10 +501,14 @@ mod tests {
         c.in_flight.fetch_add(1, Ordering::AcqRel);
         assert!(connections.admit(2).is_none());
         assert_eq!(connections.refused.load(Ordering::Relaxed), 1);
-        // One finishes its request: it is idle again, and makes room.
-        c.in_flight.fetch_sub(1, Ordering::AcqRel);
+        // One is only receiving a request body (a slow sender): it makes room.
+        c.receiving.fetch_add(1, Ordering::AcqRel);
         assert!(connections.admit(2).is_some());
         assert!(c.closing.load(Ordering::Acquire));
+        assert!(
+            !b.closing.load(Ordering::Acquire),
+            "the connection being served stays"
+        );
     }
 
     #[test]

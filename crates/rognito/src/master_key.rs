@@ -114,15 +114,24 @@ pub fn load(
 ///
 /// Errors: the key is not the one the database's secrets were sealed with (the message names
 /// the key's source and says how to recover), or the database cannot be read.
-pub async fn verify(store: &dyn Store, loaded: &LoadedKey, data_dir: &Path) -> anyhow::Result<()> {
+pub async fn verify(
+    store: &dyn Store,
+    loaded: &LoadedKey,
+    data_dir: &Path,
+    caller: Caller,
+) -> anyhow::Result<()> {
     match rognito_ops::key_check::verify_or_record(store, &loaded.key).await {
         Ok(()) => Ok(()),
         Err(KeyCheckError::WrongKey) => bail!(
             "the master key from {} cannot open the secrets in the database in {}: it is not \
              the key they were sealed with. Use the original key (restore the key file, or set \
-             ROGNITO_MASTER_KEY to it); rognito will not start with another",
+             ROGNITO_MASTER_KEY to it); {}",
             loaded.source,
-            data_dir.display()
+            data_dir.display(),
+            match caller {
+                Caller::Server => "rognito will not start with another",
+                Caller::Cli => "the CLI works only with the server's key",
+            }
         ),
         Err(KeyCheckError::Store(e)) => {
             Err(e).context("cannot read the master key's check value from the database")

@@ -34,8 +34,8 @@ pub async fn run(
     // anything is created on disk.
     let listener = TcpListener::bind(config.listen).await.with_context(|| {
         format!(
-            "cannot listen on {}; is another server using it? choose another with --listen",
-            config.listen
+            "cannot listen on {} ({}); is another server using it? choose another address",
+            config.listen, config.listen_origin
         )
     })?;
     let addr = listener.local_addr()?;
@@ -151,7 +151,13 @@ async fn start(
     if let Some(path) = &master.created {
         created.file(path.clone());
     }
-    crate::master_key::verify(store.as_ref(), &master, &config.data_dir).await?;
+    crate::master_key::verify(
+        store.as_ref(),
+        &master,
+        &config.data_dir,
+        crate::master_key::Caller::Server,
+    )
+    .await?;
     let public_url = config
         .public_url
         .clone()

@@ -116,7 +116,13 @@ pub async fn token(State(state): State<Arc<AppState>>, request: Request) -> Resp
         match &outcome {
             // Refused before the client proved who it is: counted, not written one by one.
             Err(e) if !e.after_authentication() => {
-                audit.refused_anonymous("Token_POST", e.audit_code(), source, client_id.as_deref());
+                // Only an existing client's id is recorded: an id of no client could be a
+                // secret sent in the wrong field.
+                let known = match e {
+                    OAuthError::InvalidClientSecret => client_id.as_deref(),
+                    _ => None,
+                };
+                audit.refused_anonymous("Token_POST", e.audit_code(), source, known);
             }
             _ => {
                 let error = outcome.as_ref().err().map(OAuthError::audit_code);

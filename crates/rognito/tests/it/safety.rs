@@ -392,6 +392,17 @@ async fn a_data_dir_serves_one_server_and_a_failed_start_leaves_nothing() {
     );
 }
 
+/// A legitimate client gets `/health` answered (within 10 s) despite what else is connected.
+async fn assert_health_answers(server: &Server) {
+    let health = reqwest::Client::new()
+        .get(format!("{}/health", server.url))
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .expect("a legitimate client gets through");
+    assert_eq!(health.status(), 200);
+}
+
 /// A.8: at the connection cap, the oldest idle connection makes room, and the cap is logged.
 #[tokio::test]
 async fn idle_connections_cannot_lock_clients_out() {
@@ -401,13 +412,7 @@ async fn idle_connections_cannot_lock_clients_out() {
         .map(|_| TcpStream::connect(&addr).expect("connect"))
         .collect();
     std::thread::sleep(Duration::from_millis(300));
-    let health = reqwest::Client::new()
-        .get(format!("{}/health", server.url))
-        .timeout(Duration::from_secs(10))
-        .send()
-        .await
-        .expect("a legitimate client gets through");
-    assert_eq!(health.status(), 200);
+    assert_health_answers(&server).await;
     drop(idle);
     assert!(
         server.log_text().contains("connection cap reached"),
@@ -893,4 +898,193 @@ async fn get_client_token_without_scopes_says_why() {
     );
     assert_eq!(code, "InvalidParameterException");
     assert!(message.contains("has no AllowedOAuthScopes"), "{message}");
+}
+
+/// A.8 (slow senders): connections that are only uploading request bodies neither hold the
+/// cap against new clients nor hold up a stop.
+#[tokio::test]
+async fn slow_request_bodies_cannot_hold_the_cap_or_the_stop() {
+    let mut server = Server::start(&[
+        "--durability",
+        "memory",
+        "--max-connections",
+        "8",
+        "--request-timeout",
+        "60",
+    ]);
+    let addr = server.url.trim_start_matches("http://").to_owned();
+    let slow: Vec<TcpStream> = (0..12)
+        .map(|_| {
+            let mut stream = TcpStream::connect(&addr).expect("connect");
+            stream
+                .write_all(
+                    b"POST /oauth2/token HTTP/1.1\r\nHost: x\r\nContent-Type: \
+                      application/x-www-form-urlencoded\r\nContent-Length: 16000\r\n\r\ngrant_type=",
+                )
+                .expect("write");
+            stream
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_health_answers(&server).await;
+    // Not a timing test: a stop that waited for these bodies would take the 60 s timeout.
+    assert!(
+        server.terminate(),
+        "the stop does not wait for slow senders"
+    );
+    drop(slow);
+}
+
+/// A.1 (the same kind): a header the server acts on is read as the signature covers it, so a
+/// signed `X-Amz-Target: A,B` replayed as two headers `A` and `B` does not run `A`.
+#[tokio::test]
+async fn split_headers_cannot_reuse_a_signature() {
+    let server = Server::start(&["--durability", "memory"]);
+    let joined = "ListUserPools,AWSCognitoIdentityProviderService.DeleteUserPool";
+    let body = br#"{"MaxResults":10}"#;
+    let signed = crate::harness::sigv4_headers(
+        &server.url,
+        Some(joined),
+        body,
+        crate::harness::ACCESS_KEY_ID,
+        crate::harness::SECRET_ACCESS_KEY,
+        "us-east-1",
+        std::time::SystemTime::now(),
+    );
+    let mut split: Vec<(String, String)> = signed
+        .into_iter()
+        .filter(|(k, _)| k != "x-amz-target")
+        .collect();
+    split.push((
+        "x-amz-target".into(),
+        "AWSCognitoIdentityProviderService.ListUserPools".into(),
+    ));
+    split.push((
+        "x-amz-target".into(),
+        "AWSCognitoIdentityProviderService.DeleteUserPool".into(),
+    ));
+    let (status, _, json) = crate::harness::send(&server.url, split, body.to_vec()).await;
+    assert_eq!(status, 400, "{json}");
+    assert_eq!(json["__type"], "UnknownOperationException", "{json}");
+}
+
+/// A.2: a client id that names no client is never recorded (it could be a secret sent in the
+/// wrong field); a wrong secret for an existing client names that client.
+#[tokio::test]
+async fn the_audit_log_records_only_ids_of_existing_clients() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut server = Server::start_in(dir.path(), &[]);
+    let m2m = m2m_setup(&server.client(), "swapped").await;
+    // id and secret swapped, as a hurried user might.
+    assert_eq!(
+        token(&server, &m2m.secret, &m2m.client_id, None).await.0,
+        400
+    );
+    assert_eq!(
+        token(&server, &m2m.client_id, "wrong-wrong-wrong-wrong", None)
+            .await
+            .0,
+        400
+    );
+    assert!(server.terminate());
+    let text = std::fs::read_to_string(dir.path().join("audit.log")).expect("audit log");
+    assert!(
+        !text.contains(&m2m.secret),
+        "a secret reached the audit log"
+    );
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["resource"] == m2m.client_id.as_str() && l["errorCode"] == "invalid_client"),
+        "the attacked client is named"
+    );
+}
+
+/// A.3: failing closed is in force from the start: a log that cannot be written is known to
+/// be failing before the first write.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn failing_closed_holds_from_the_first_request() {
+    let server = Server::start(&["--audit-log", "/dev/full", "--audit-failure", "closed"]);
+    let health = reqwest::get(format!("{}/health", server.url))
+        .await
+        .expect("health");
+    assert_eq!(health.status(), 503);
+    let (code, _) = error_of(
+        server
+            .client()
+            .create_user_pool()
+            .pool_name("first")
+            .send()
+            .await,
+    );
+    assert_eq!(code, "InternalErrorException");
+}
+
+/// B.18: a failed start removes the parents of the data dir it made, too.
+#[tokio::test]
+async fn a_failed_start_removes_the_directories_it_made() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let nested = dir.path().join("a").join("b").join("data");
+    let out = Command::new(env!("CARGO_BIN_EXE_rognito"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--audit-log",
+            "/nonexistent/dir/audit.log",
+            "--data-dir",
+        ])
+        .arg(&nested)
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(!dir.path().join("a").exists(), "left the parents it made");
+    assert!(dir.path().exists(), "never what it did not make");
+}
+
+/// B.13: the CLI prints the region with a new key and warns about actions that name no
+/// operation.
+#[tokio::test]
+async fn the_cli_prints_the_region_and_warns_about_unknown_actions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let _server = Server::start_in(dir.path(), &[]);
+    let created = cli(dir.path(), &["identity", "create", "--name", "typo"]);
+    assert!(
+        created.contains("export AWS_DEFAULT_REGION=us-east-1"),
+        "{created}"
+    );
+    let policy = dir.path().join("policy.json");
+    std::fs::write(
+        &policy,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+            "Action":["cognito-idp:DescribeUserPol","cognito-idp:List*"],"Resource":"*"}]}"#,
+    )
+    .expect("policy");
+    let out = Command::new(env!("CARGO_BIN_EXE_rognito"))
+        .args([
+            "policy",
+            "attach",
+            "--identity",
+            "typo",
+            "--name",
+            "p",
+            "--document",
+        ])
+        .arg(&policy)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .output()
+        .expect("cli");
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cognito-idp:DescribeUserPol is no Cognito operation"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("List*"), "{stderr}");
 }
