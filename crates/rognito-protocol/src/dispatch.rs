@@ -100,7 +100,7 @@ impl JsonProtocol {
         head: &RequestHead<'_>,
         source: Option<IpAddr>,
     ) -> Result<(), JsonResponse> {
-        let target = crate::header_value(head.headers, "x-amz-target");
+        let target = crate::header_value(head.headers, &crate::X_AMZ_TARGET);
         let checked = match Self::operation(target.as_deref()) {
             Ok(operation) => self
                 .authenticator
@@ -126,7 +126,7 @@ impl JsonProtocol {
         request_id: &str,
         source: Option<IpAddr>,
     ) -> JsonResponse {
-        let target = crate::header_value(head.headers, "x-amz-target");
+        let target = crate::header_value(head.headers, &crate::X_AMZ_TARGET);
         let mut trail = Trail::default();
         let mut result = self
             .serve(target.as_deref(), &head, request_id, source, &mut trail)

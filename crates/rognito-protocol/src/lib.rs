@@ -27,7 +27,7 @@ pub use wire::{CONTENT_TYPE, JsonResponse, WireError};
 /// absent or not visible ASCII.
 pub fn header_value<'h>(
     headers: &'h http::HeaderMap,
-    name: &str,
+    name: &http::HeaderName,
 ) -> Option<std::borrow::Cow<'h, str>> {
     let mut values = headers.get_all(name).iter();
     let first = values.next()?.to_str().ok()?;
@@ -42,3 +42,8 @@ pub fn header_value<'h>(
     }
     Some(std::borrow::Cow::Owned(joined))
 }
+
+/// `x-amz-target`, named once (a `&str` name is parsed again on every lookup).
+pub static X_AMZ_TARGET: http::HeaderName = http::HeaderName::from_static("x-amz-target");
+/// `x-amz-date`.
+pub static X_AMZ_DATE: http::HeaderName = http::HeaderName::from_static("x-amz-date");

@@ -162,7 +162,7 @@ pub fn check_date(
     auth: &AuthorizationHeader<'_>,
     now: i64,
 ) -> Result<String, WireError> {
-    let Some(amz_date) = crate::header_value(head.headers, "x-amz-date") else {
+    let Some(amz_date) = crate::header_value(head.headers, &crate::X_AMZ_DATE) else {
         return Err(incomplete(
             "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
                 .into(),
@@ -246,17 +246,19 @@ pub fn hex(bytes: &[u8]) -> String {
 /// Appends `bytes` in lowercase hex. Branch-free and table-free, because one of its inputs is
 /// the expected signature, which must not show through timing or cache lines.
 pub fn push_hex(bytes: &[u8], out: &mut String) {
-    fn digit(nibble: u8) -> char {
-        let n = u16::from(nibble);
-        // 0x00ff when the nibble is above 9, else 0: then add the distance from '9'+1 to 'a'.
-        let above_nine = (9u16.wrapping_sub(n) >> 8) & 0xff;
-        char::from((n + u16::from(b'0') + (above_nine & 39)) as u8)
-    }
     out.reserve(bytes.len() * 2);
     for &b in bytes {
-        out.push(digit(b >> 4));
-        out.push(digit(b & 0x0f));
+        out.push(char::from(hex_digit(b >> 4)));
+        out.push(char::from(hex_digit(b & 0x0f)));
     }
+}
+
+/// The lowercase hex digit of a nibble, without a branch or a table.
+fn hex_digit(nibble: u8) -> u8 {
+    let n = u16::from(nibble);
+    // 0x00ff when the nibble is above 9, else 0: then add the distance from '9'+1 to 'a'.
+    let above_nine = (9u16.wrapping_sub(n) >> 8) & 0xff;
+    (n + u16::from(b'0') + (above_nine & 39)) as u8
 }
 
 /// URI-encodes a path or query component as SigV4 canonicalises it, byte for byte.
@@ -302,15 +304,23 @@ fn percent_decode(value: &str) -> Vec<u8> {
 /// gives a meaning, including `UNSIGNED-PAYLOAD`) is never trusted. When a client sends it
 /// anyway, it must be the body's hash, else the request is refused as a signature mismatch
 /// (`InvalidSignatureException`, AWS's text) whether or not the header is signed.
-pub fn payload_hash(head: &RequestHead<'_>) -> Result<String, WireError> {
-    let computed = hex(digest::digest(&digest::SHA256, head.body).as_ref());
-    for declared in head.headers.get_all("x-amz-content-sha256") {
-        if declared.as_bytes() != computed.as_bytes() {
+pub fn payload_hash(head: &RequestHead<'_>) -> Result<[u8; 64], WireError> {
+    let digest = digest::digest(&digest::SHA256, head.body);
+    let mut computed = [0u8; 64];
+    for (pair, byte) in computed.chunks_exact_mut(2).zip(digest.as_ref()) {
+        pair[0] = hex_digit(byte >> 4);
+        pair[1] = hex_digit(byte & 0x0f);
+    }
+    for declared in head.headers.get_all(&CONTENT_SHA256) {
+        if declared.as_bytes() != computed.as_slice() {
             return Err(signature_mismatch());
         }
     }
     Ok(computed)
 }
+
+/// `x-amz-content-sha256`, named once (no parse of the name per request).
+static CONTENT_SHA256: http::HeaderName = http::HeaderName::from_static("x-amz-content-sha256");
 
 /// The canonical request of SigV4, from the request as received: method, path, query, the
 /// signed headers' values, and the hash of the body actually received ([`payload_hash`]). Every
@@ -377,7 +387,7 @@ pub fn canonical_request(
         out.extend_from_slice(name.as_bytes());
     }
     out.push(b'\n');
-    out.extend_from_slice(payload.as_bytes());
+    out.extend_from_slice(&payload);
     Ok(out)
 }
 

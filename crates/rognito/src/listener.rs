@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use axum::Router;
-use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use rustls_pki_types::pem::PemObject;
@@ -208,7 +207,7 @@ impl Drop for Registered {
 }
 
 /// The router as one connection's service: tells handlers the peer's address
-/// ([`ConnectInfo`]) and counts the requests in progress, so the cap knows which connections
+/// (`http::Caller`) and counts the requests in progress, so the cap knows which connections
 /// are idle.
 #[derive(Clone)]
 struct PeerService {
@@ -291,7 +290,36 @@ where
 /// A response body that keeps its request counted as in flight until it is dropped.
 struct TrackedBody {
     inner: axum::body::Body,
-    _in_flight: InFlight,
+    _in_flight: Option<InFlight>,
+}
+
+pin_project_lite::pin_project! {
+    /// The router's response future, its response given a [`TrackedBody`] (a named future:
+    /// no allocation per request).
+    struct PeerFuture {
+        #[pin]
+        inner: axum::routing::future::RouteFuture<std::convert::Infallible>,
+        in_flight: Option<InFlight>,
+    }
+}
+
+impl std::future::Future for PeerFuture {
+    type Output = Result<http::Response<TrackedBody>, std::convert::Infallible>;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        match this.inner.poll(cx) {
+            Poll::Ready(Ok(response)) => {
+                let in_flight = this.in_flight.take();
+                Poll::Ready(Ok(response.map(|inner| TrackedBody {
+                    inner,
+                    _in_flight: in_flight,
+                })))
+            }
+            Poll::Ready(Err(never)) => match never {},
+            Poll::Pending => Poll::Pending,
+        }
+    }
 }
 
 impl http_body::Body for TrackedBody {
@@ -321,30 +349,27 @@ where
 {
     type Response = http::Response<TrackedBody>;
     type Error = std::convert::Infallible;
-    type Future = std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>,
-    >;
+    type Future = PeerFuture;
 
     fn poll_ready(&mut self, _: &mut TaskContext<'_>) -> Poll<Result<(), Self::Error>> {
         Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
-        request.extensions_mut().insert(ConnectInfo(self.peer));
+        request.extensions_mut().insert(crate::http::Caller {
+            peer: Some(self.peer),
+            request_id: String::new(),
+        });
         self.connection.in_flight.fetch_add(1, Ordering::AcqRel);
         let in_flight = InFlight(self.connection.clone());
         let connection = &self.connection;
-        let response = tower::ServiceExt::oneshot(
-            self.app.clone(),
-            request.map(|body| axum::body::Body::new(ReceivingBody::new(body, connection))),
-        );
-        Box::pin(async move {
-            let response = response.await?;
-            Ok(response.map(|inner| TrackedBody {
-                inner,
-                _in_flight: in_flight,
-            }))
-        })
+        let request =
+            request.map(|body| axum::body::Body::new(ReceivingBody::new(body, connection)));
+        // The router is always ready (axum's Router::poll_ready is Ready).
+        PeerFuture {
+            inner: tower::Service::call(&mut self.app, request),
+            in_flight: Some(in_flight),
+        }
     }
 }
 

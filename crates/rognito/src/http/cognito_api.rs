@@ -10,19 +10,28 @@ use rognito_protocol::{JsonResponse, RequestHead, WireError};
 
 use super::{AppState, read_body};
 
+/// Bodies up to this many bytes are read before the signature's head is checked (holding one
+/// costs no more than a request head); larger ones only after.
+const EARLY_BODY_BYTES: u64 = 16 * 1024;
+
 pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let (request_id, source) = super::caller(&state, &parts);
-    // A caller that cannot authenticate is refused before its body is read, so it cannot make
-    // the server hold one.
-    let head = RequestHead {
-        method: &parts.method,
-        uri: &parts.uri,
-        headers: &parts.headers,
-        body: &[],
-    };
-    if let Err(refused) = state.protocol.check_head(&head, source).await {
-        return aws_json(refused);
+    // A caller that cannot authenticate is refused before a large (or chunked) body is read, so
+    // it cannot make the server hold one. A small body (the usual request, often in the same
+    // packet as the head) is read first: the full check that follows gives the same answer,
+    // and the head is then parsed once.
+    let small = super::declared_length(&parts.headers).is_some_and(|n| n <= EARLY_BODY_BYTES);
+    if !small {
+        let head = RequestHead {
+            method: &parts.method,
+            uri: &parts.uri,
+            headers: &parts.headers,
+            body: &[],
+        };
+        if let Err(refused) = state.protocol.check_head(&head, source).await {
+            return aws_json(refused);
+        }
     }
     let Ok(bytes) = read_body(&parts.headers, body, state.max_body_bytes).await else {
         return too_large(state.max_body_bytes);

@@ -82,15 +82,11 @@ pub(crate) fn caller(
     state: &AppState,
     parts: &axum::http::request::Parts,
 ) -> (String, Option<std::net::IpAddr>) {
-    let request_id = parts
+    let (request_id, peer) = parts
         .extensions
-        .get::<RequestId>()
-        .map(|r| r.0.clone())
+        .get::<Caller>()
+        .map(|c| (c.request_id.clone(), c.peer))
         .unwrap_or_default();
-    let peer = parts
-        .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0);
     (request_id, state.source_ip(peer, &parts.headers))
 }
 
@@ -122,16 +118,22 @@ pub(crate) async fn read_body(
     axum::body::to_bytes(body, limit).await.map_err(|_| ())
 }
 
-fn declared_length(headers: &axum::http::HeaderMap) -> Option<u64> {
+/// The request's declared `Content-Length`, if any.
+pub(crate) fn declared_length(headers: &axum::http::HeaderMap) -> Option<u64> {
     headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok())
 }
 
-/// The request id of the request being served (`x-amzn-RequestId`).
-#[derive(Clone)]
-pub(crate) struct RequestId(pub(crate) String);
+/// Who is asking, as a request extension: the peer's address (set by the accept loop) and the
+/// request id (`x-amzn-RequestId`, set by [`edge`]). One extension for both, as each costs an
+/// allocation per request.
+#[derive(Clone, Debug)]
+pub(crate) struct Caller {
+    pub(crate) peer: Option<std::net::SocketAddr>,
+    pub(crate) request_id: String,
+}
 
 pub fn router(state: Arc<AppState>, request_timeout: std::time::Duration) -> Router {
     Router::new()
@@ -145,41 +147,49 @@ pub fn router(state: Arc<AppState>, request_timeout: std::time::Duration) -> Rou
         .route("/health", get(health))
         .route("/health/audit", get(health_audit))
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), body_limit))
-        .with_state(state)
+        .with_state(state.clone())
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             request_timeout,
         ))
-        .layer(middleware::from_fn(request_id))
+        .layer(middleware::from_fn_with_state(state, edge))
 }
 
-/// Refuses, before anything is read, a request whose `Content-Length` exceeds its route's
-/// limit (413, in the route's own error shape); handlers enforce the limit while reading too.
-async fn body_limit(
+/// What every request goes through first (one layer, as each costs a boxed future per
+/// request): a request id (`x-amzn-RequestId` on every response), and the refusal, before
+/// anything is read, of a body whose declared `Content-Length` exceeds its route's limit (413 in
+/// the route's own error shape; handlers enforce the limit while reading too).
+async fn edge(
     axum::extract::State(state): axum::extract::State<Arc<AppState>>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
+    let id = uuid::Uuid::new_v4().to_string();
     let path = request.uri().path();
     let limit = state.body_limit(path);
-    if declared_length(request.headers()).is_none_or(|n| n <= limit as u64) {
-        return next.run(request).await;
-    }
-    match path {
-        "/" => cognito_api::too_large(limit),
-        "/oauth2/token" => oauth::too_large(limit),
-        _ => json(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!(r#"{{"message":"The request body is larger than the {limit}-byte limit."}}"#),
-        ),
-    }
-}
-
-async fn request_id(mut request: Request, next: Next) -> Response {
-    let id = uuid::Uuid::new_v4().to_string();
-    request.extensions_mut().insert(RequestId(id.clone()));
-    let mut response = next.run(request).await;
+    let mut response = if declared_length(request.headers()).is_none_or(|n| n <= limit as u64) {
+        match request.extensions_mut().get_mut::<Caller>() {
+            Some(caller) => caller.request_id.clone_from(&id),
+            None => {
+                request.extensions_mut().insert(Caller {
+                    peer: None,
+                    request_id: id.clone(),
+                });
+            }
+        }
+        next.run(request).await
+    } else {
+        match path {
+            "/" => cognito_api::too_large(limit),
+            "/oauth2/token" => oauth::too_large(limit),
+            _ => json(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    r#"{{"message":"The request body is larger than the {limit}-byte limit."}}"#
+                ),
+            ),
+        }
+    };
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-amzn-requestid", value);
     }
