@@ -82,6 +82,13 @@ EXTRA_ENUM_VALUES = {
     "ExplicitAuthFlowsType": ["ALLOW_CLIENT_TOKEN_AUTH"],
 }
 
+# Shapes whose pattern the service checks itself, with a message of its own, instead of the
+# model validation's generic one (rognito-ops checks them). DomainType: a prefix domain must
+# match, with Cognito's text "The domain name contains an invalid character. ..."
+# (mineiros-io/terraform-aws-cognito-user-pool#69), while a custom domain (a fully qualified
+# name, with CustomDomainConfig) never could.
+SERVICE_CHECKED_PATTERNS = {"DomainType"}
+
 RUST_KEYWORDS = {"type", "match", "ref", "mod", "fn", "use", "self", "struct", "enum", "loop", "move"}
 
 
@@ -262,7 +269,7 @@ class Gen:
         if shape_name in self.rules:
             return self.rules[shape_name]
         pattern = "None"
-        if "pattern" in s:
+        if "pattern" in s and shape_name not in SERVICE_CHECKED_PATTERNS:
             pattern = "Some(&" + self.pattern_static(s["pattern"]) + ")"
         enum = "None"
         if "enum" in s:

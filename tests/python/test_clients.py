@@ -632,12 +632,14 @@ def test_add_list_and_limit(cognito, pool):
     err = client_error(cognito.add_user_pool_client_secret, UserPoolId=pool, ClientId=client_id)
     assert_error(err, "LimitExceededException")
     assert len(secret_ids(cognito, pool, client_id)) == 2
-    # A caller-supplied value is used as given.
+    # A caller-supplied value is used as given, and not echoed: "For custom secrets that you
+    # provide, this field is not included in the response" (ClientSecretDescriptorType).
     other = create(cognito, pool, GenerateSecret=True)["ClientId"]
     added = cognito.add_user_pool_client_secret(
         UserPoolId=pool, ClientId=other, ClientSecret="Rotated_secret_0123456789"
     )
-    assert added["ClientSecretDescriptor"]["ClientSecretValue"] == "Rotated_secret_0123456789"
+    assert "ClientSecretValue" not in added["ClientSecretDescriptor"]
+    assert added["ClientSecretDescriptor"]["ClientSecretId"].startswith(other + "--")
 
 
 def test_delete_secrets(cognito, pool):

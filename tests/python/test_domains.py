@@ -11,6 +11,11 @@ from rognito_helpers import assert_error, assert_raw_error, client_error, unique
 
 MISSING_POOL = "us-east-1_AAAAAAAAA"
 DOMAIN_PATTERN = "^[a-z0-9](?:[a-z0-9\\-]{0,61}[a-z0-9])?$"
+INVALID_PREFIX = (
+    "The domain name contains an invalid character. Domain names can only contain lower-case "
+    "letters, numbers, and hyphens. Please enter a different name that follows this format: "
+    + DOMAIN_PATTERN
+)
 TAKEN = "Domain already associated with another user pool."
 HAS_ONE = "User pool already has a domain configured."
 POOL_HAS_DOMAIN = (
@@ -40,7 +45,7 @@ def test_create_and_describe(cognito, pool):
         "UserPoolId": pool,
         "AWSAccountId": "000000000000",
         "Domain": domain,
-        "S3Bucket": "aws-cognito-prod-us-east-1-assets",
+        "S3Bucket": "aws-cognito-prod-iad-assets",
         "CloudFrontDistribution": description["CloudFrontDistribution"],
         "Version": description["Version"],
         "Status": "ACTIVE",
@@ -53,23 +58,20 @@ def test_unknown_domain_is_an_empty_description(cognito):
     assert describe(cognito, unique_domain("nobody")) == {}
 
 
-def test_domain_pattern_and_length_come_from_the_model(cognito, pool):
-    for domain in ["Upper", "-lead", "trail-", "under_score", "dot.ted", "spa ce", "é"]:
+def test_prefix_pattern_is_the_services_and_length_the_models(cognito, pool):
+    """Issue 10, kind 5: the service checks a prefix domain with its own text
+    (mineiros-io/terraform-aws-cognito-user-pool#69); the model still caps the length."""
+    for domain in ["MyShopAuth", "shop.auth", "Upper", "-lead", "trail-", "under_score",
+                   "spa ce", "é"]:
         err = client_error(cognito.create_user_pool_domain, UserPoolId=pool, Domain=domain)
-        assert_error(
-            err,
-            "InvalidParameterException",
-            f"1 validation error detected: Value '{domain}' at 'domain' failed to satisfy "
-            f"constraint: Member must satisfy regular expression pattern: {DOMAIN_PATTERN}",
-        )
+        assert_error(err, "InvalidParameterException", INVALID_PREFIX)
     long = "a" * 64
     err = client_error(cognito.create_user_pool_domain, UserPoolId=pool, Domain=long)
     assert_error(
         err,
         "InvalidParameterException",
-        f"2 validation errors detected: Value '{long}' at 'domain' failed to satisfy constraint: "
-        f"Member must satisfy regular expression pattern: {DOMAIN_PATTERN}; Value '{long}' at "
-        "'domain' failed to satisfy constraint: Member must have length less than or equal to 63",
+        f"1 validation error detected: Value '{long}' at 'domain' failed to satisfy constraint: "
+        "Member must have length less than or equal to 63",
     )
     assert "Domain" not in cognito.describe_user_pool(UserPoolId=pool)["UserPool"]
 

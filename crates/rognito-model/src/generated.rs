@@ -7822,45 +7822,41 @@ pub static PATTERN_9: Pattern = Pattern::new(
     r#"[\p{L}\p{M}\p{S}\p{N}\p{P}]+"#,
     r#"^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}]+)$"#,
 );
-pub static PATTERN_10: Pattern = Pattern::new(
-    r#"^[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?$"#,
-    r#"^(?:^[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?$)$"#,
-);
-pub static PATTERN_11: Pattern = Pattern::new(r#".*\{####\}.*"#, r#"^(?:.*\{####\}.*)$"#);
-pub static PATTERN_12: Pattern = Pattern::new(
+pub static PATTERN_10: Pattern = Pattern::new(r#".*\{####\}.*"#, r#"^(?:.*\{####\}.*)$"#);
+pub static PATTERN_11: Pattern = Pattern::new(
     r#"[\p{L}\p{M}\p{S}\p{N}\p{P}\s*]*\{####\}[\p{L}\p{M}\p{S}\p{N}\p{P}\s*]*"#,
     r#"^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}[:space:]*]*\{####\}[\p{L}\p{M}\p{S}\p{N}\p{P}[:space:]*]*)$"#,
 );
-pub static PATTERN_13: Pattern = Pattern::new(
+pub static PATTERN_12: Pattern = Pattern::new(
     r#"[\p{L}\p{M}\p{S}\p{N}\p{P}\s]+"#,
     r#"^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}[:space:]]+)$"#,
 );
-pub static PATTERN_14: Pattern = Pattern::new(r#"Level[1-4]"#, r#"^(?:Level[1-4])$"#);
-pub static PATTERN_15: Pattern = Pattern::new(r#"[0-9]+"#, r#"^(?:[0-9]+)$"#);
-pub static PATTERN_16: Pattern = Pattern::new(
+pub static PATTERN_13: Pattern = Pattern::new(r#"Level[1-4]"#, r#"^(?:Level[1-4])$"#);
+pub static PATTERN_14: Pattern = Pattern::new(r#"[0-9]+"#, r#"^(?:[0-9]+)$"#);
+pub static PATTERN_15: Pattern = Pattern::new(
     r#"^[0-9A-Za-z\.\-_]*(?<!\.)$"#,
     r#"^(?:^(?:[0-9A-Za-z\.\-_]*[[0-9A-Za-z\.\-_]&&[^\.]])?$)$"#,
 );
-pub static PATTERN_17: Pattern = Pattern::new(
+pub static PATTERN_16: Pattern = Pattern::new(
     r#"[\p{L}\p{M}\p{S}\p{N}\p{P}]+@[\p{L}\p{M}\p{S}\p{N}\p{P}]+"#,
     r#"^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}]+@[\p{L}\p{M}\p{S}\p{N}\p{P}]+)$"#,
 );
-pub static PATTERN_18: Pattern = Pattern::new(r#"^[a-zA-Z0-9_-]+$"#, r#"^(?:^[a-zA-Z0-9_-]+$)$"#);
-pub static PATTERN_19: Pattern = Pattern::new(r#"[\S]+"#, r#"^(?:[[:^space:]]+)$"#);
-pub static PATTERN_20: Pattern = Pattern::new(r#"(?s).*"#, r#"^(?:(?s).*)$"#);
-pub static PATTERN_21: Pattern = Pattern::new(
+pub static PATTERN_17: Pattern = Pattern::new(r#"^[a-zA-Z0-9_-]+$"#, r#"^(?:^[a-zA-Z0-9_-]+$)$"#);
+pub static PATTERN_18: Pattern = Pattern::new(r#"[\S]+"#, r#"^(?:[[:^space:]]+)$"#);
+pub static PATTERN_19: Pattern = Pattern::new(r#"(?s).*"#, r#"^(?:(?s).*)$"#);
+pub static PATTERN_20: Pattern = Pattern::new(
     r#"[\p{L}\p{M}\p{S}\p{N}\p{P}\s*]*"#,
     r#"^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}[:space:]*]*)$"#,
 );
-pub static PATTERN_22: Pattern = Pattern::new(
+pub static PATTERN_21: Pattern = Pattern::new(
     r#"[\x21\x23-\x2E\x30-\x5B\x5D-\x7E]+"#,
     r#"^(?:[\x21\x23-\x2E\x30-\x5B\x5D-\x7E]+)$"#,
 );
-pub static PATTERN_23: Pattern = Pattern::new(
+pub static PATTERN_22: Pattern = Pattern::new(
     r#"(arn:[\w+=/,.@-]+:[\w+=/,.@-]+:([\w+=/,.@-]*)?:[0-9]+:[\w+=/,.@-]+(:[\w+=/,.@-]+)?(:[\w+=/,.@-]+)?)?"#,
     r#"^(?:(arn:[[:word:]+=/,.@-]+:[[:word:]+=/,.@-]+:([[:word:]+=/,.@-]*)?:[0-9]+:[[:word:]+=/,.@-]+(:[[:word:]+=/,.@-]+)?(:[[:word:]+=/,.@-]+)?)?)$"#,
 );
-pub static PATTERN_24: Pattern = Pattern::new(
+pub static PATTERN_23: Pattern = Pattern::new(
     r#"[\p{L}\p{M}\p{S}\p{N}\p{P}\s*]*\{##[\p{L}\p{M}\p{S}\p{N}\p{P}\s*]*##\}[\p{L}\p{M}\p{S}\p{N}\p{P}\s*]*"#,
     r#"^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}[:space:]*]*\{##[\p{L}\p{M}\p{S}\p{N}\p{P}[:space:]*]*##\}[\p{L}\p{M}\p{S}\p{N}\p{P}[:space:]*]*)$"#,
 );
@@ -8089,7 +8085,7 @@ pub static NUMBER_AUTH_SESSION_VALIDITY_TYPE: NumberRules = NumberRules {
 pub static STRING_DOMAIN_TYPE: StringRules = StringRules {
     min: Some(1),
     max: Some(63),
-    pattern: Some(&PATTERN_10),
+    pattern: None,
     enum_values: None,
     sensitive: false,
 };
@@ -8150,21 +8146,21 @@ pub static STRING_USERNAME_ATTRIBUTE_TYPE: StringRules = StringRules {
 pub static STRING_SMS_VERIFICATION_MESSAGE_TYPE: StringRules = StringRules {
     min: Some(6),
     max: Some(140),
-    pattern: Some(&PATTERN_11),
+    pattern: Some(&PATTERN_10),
     enum_values: None,
     sensitive: false,
 };
 pub static STRING_EMAIL_VERIFICATION_MESSAGE_TYPE: StringRules = StringRules {
     min: Some(6),
     max: Some(20000),
-    pattern: Some(&PATTERN_12),
+    pattern: Some(&PATTERN_11),
     enum_values: None,
     sensitive: false,
 };
 pub static STRING_EMAIL_VERIFICATION_SUBJECT_TYPE: StringRules = StringRules {
     min: Some(1),
     max: Some(140),
-    pattern: Some(&PATTERN_13),
+    pattern: Some(&PATTERN_12),
     enum_values: None,
     sensitive: false,
 };
@@ -8214,7 +8210,7 @@ pub static SIZE_ACR_CONFIGURATION_TYPE: SizeRules = SizeRules {
 pub static STRING_ACR_LEVEL_KEY_TYPE: StringRules = StringRules {
     min: None,
     max: None,
-    pattern: Some(&PATTERN_14),
+    pattern: Some(&PATTERN_13),
     enum_values: None,
     sensitive: false,
 };
@@ -8249,14 +8245,14 @@ pub static STRING_STATUS_TYPE: StringRules = StringRules {
 pub static STRING_AWS_ACCOUNT_ID_TYPE: StringRules = StringRules {
     min: None,
     max: Some(12),
-    pattern: Some(&PATTERN_15),
+    pattern: Some(&PATTERN_14),
     enum_values: None,
     sensitive: false,
 };
 pub static STRING_S3_BUCKET_TYPE: StringRules = StringRules {
     min: Some(3),
     max: Some(1024),
-    pattern: Some(&PATTERN_16),
+    pattern: Some(&PATTERN_15),
     enum_values: None,
     sensitive: false,
 };
@@ -8277,7 +8273,7 @@ pub static STRING_DOMAIN_STATUS_TYPE: StringRules = StringRules {
 pub static STRING_EMAIL_ADDRESS_TYPE: StringRules = StringRules {
     min: None,
     max: None,
-    pattern: Some(&PATTERN_17),
+    pattern: Some(&PATTERN_16),
     enum_values: None,
     sensitive: false,
 };
@@ -8291,7 +8287,7 @@ pub static STRING_EMAIL_SENDING_ACCOUNT_TYPE: StringRules = StringRules {
 pub static STRING_SES_CONFIGURATION_SET: StringRules = StringRules {
     min: Some(1),
     max: Some(64),
-    pattern: Some(&PATTERN_18),
+    pattern: Some(&PATTERN_17),
     enum_values: None,
     sensitive: false,
 };
@@ -8368,7 +8364,7 @@ pub static NUMBER_LIST_RESOURCE_SERVERS_LIMIT_TYPE: NumberRules = NumberRules {
 pub static STRING_PAGINATION_KEY_TYPE: StringRules = StringRules {
     min: Some(1),
     max: None,
-    pattern: Some(&PATTERN_19),
+    pattern: Some(&PATTERN_18),
     enum_values: None,
     sensitive: false,
 };
@@ -8380,7 +8376,7 @@ pub static SIZE_RESOURCE_SERVERS_LIST_TYPE: SizeRules = SizeRules {
 pub static STRING_PAGINATION_KEY: StringRules = StringRules {
     min: Some(1),
     max: Some(131072),
-    pattern: Some(&PATTERN_19),
+    pattern: Some(&PATTERN_18),
     enum_values: None,
     sensitive: false,
 };
@@ -8417,14 +8413,14 @@ pub static SIZE_USER_POOL_LIST_TYPE: SizeRules = SizeRules {
 pub static STRING_SMS_INVITE_MESSAGE_TYPE: StringRules = StringRules {
     min: Some(6),
     max: Some(140),
-    pattern: Some(&PATTERN_20),
+    pattern: Some(&PATTERN_19),
     enum_values: None,
     sensitive: false,
 };
 pub static STRING_EMAIL_INVITE_MESSAGE_TYPE: StringRules = StringRules {
     min: Some(6),
     max: Some(20000),
-    pattern: Some(&PATTERN_21),
+    pattern: Some(&PATTERN_20),
     enum_values: None,
     sensitive: false,
 };
@@ -8472,7 +8468,7 @@ pub static NUMBER_RETRY_GRACE_PERIOD_SECONDS_TYPE: NumberRules = NumberRules {
 pub static STRING_RESOURCE_SERVER_SCOPE_NAME_TYPE: StringRules = StringRules {
     min: Some(1),
     max: Some(256),
-    pattern: Some(&PATTERN_22),
+    pattern: Some(&PATTERN_21),
     enum_values: None,
     sensitive: false,
 };
@@ -8525,7 +8521,7 @@ pub static STRING_AUTH_FACTOR_TYPE: StringRules = StringRules {
 pub static STRING_OPTIONAL_ARN_TYPE: StringRules = StringRules {
     min: Some(0),
     max: Some(2048),
-    pattern: Some(&PATTERN_23),
+    pattern: Some(&PATTERN_22),
     enum_values: None,
     sensitive: false,
 };
@@ -8561,14 +8557,14 @@ pub static SIZE_REPLICA_REGIONS_TYPE: SizeRules = SizeRules {
 pub static STRING_EMAIL_VERIFICATION_MESSAGE_BY_LINK_TYPE: StringRules = StringRules {
     min: Some(6),
     max: Some(20000),
-    pattern: Some(&PATTERN_24),
+    pattern: Some(&PATTERN_23),
     enum_values: None,
     sensitive: false,
 };
 pub static STRING_EMAIL_VERIFICATION_SUBJECT_BY_LINK_TYPE: StringRules = StringRules {
     min: Some(1),
     max: Some(140),
-    pattern: Some(&PATTERN_13),
+    pattern: Some(&PATTERN_12),
     enum_values: None,
     sensitive: false,
 };
@@ -8605,5 +8601,4 @@ pub static ALL_PATTERNS: &[&Pattern] = &[
     &PATTERN_21,
     &PATTERN_22,
     &PATTERN_23,
-    &PATTERN_24,
 ];

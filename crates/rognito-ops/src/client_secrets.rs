@@ -64,10 +64,13 @@ impl Cognito {
             }
         };
         self.forget_client(client_id);
+        // The API reference (ClientSecretDescriptorType): "For custom secrets that you provide,
+        // this field is not included in the response."
+        let generated = input.client_secret.is_none();
         Ok(AddUserPoolClientSecretResponse {
             client_secret_descriptor: Some(ClientSecretDescriptorType {
                 client_secret_id: Some(record.secret_id),
-                client_secret_value: Some(secret),
+                client_secret_value: generated.then_some(secret),
                 client_secret_create_date: Some(epoch_seconds(record.created_ms)),
             }),
         })

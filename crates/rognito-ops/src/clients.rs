@@ -12,6 +12,7 @@ use rognito_model::{
 use rognito_store::{ClientRecord, ClientSecretRecord, StoreError};
 use serde_json::Value;
 
+use crate::client_rules;
 use crate::clock::{epoch_seconds, now_ms};
 use crate::pagination::Listing;
 use crate::user_pools::pool_not_found;
@@ -42,6 +43,12 @@ impl Cognito {
         let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?.to_owned();
         self.check_pool(ctx, &pool_id).await?;
         let secret = match (&input.client_secret, input.generate_secret) {
+            // The API reference: "You cannot specify both" (Cognito's text was not found).
+            (Some(_), Some(true)) => {
+                return Err(CognitoError::invalid_parameter(
+                    "GenerateSecret and ClientSecret cannot both be specified.",
+                ));
+            }
             (Some(given), _) => Some(given.clone()),
             (None, Some(true)) => Some(crate::ids::random_string(
                 CLIENT_ID_ALPHABET,
@@ -50,7 +57,7 @@ impl Cognito {
             (None, _) => None,
         };
         let mut client = client_document(&input)?;
-        self.check_client_rules(&pool_id, &mut client, secret.is_some())
+        self.check_client_rules(&pool_id, &mut client, secret.is_some(), true)
             .await?;
         let now = now_ms();
         let quota = self.config.quotas.clients_per_user_pool;
@@ -117,7 +124,7 @@ impl Cognito {
             .await
             .map_err(internal)?
             .is_empty();
-        self.check_client_rules(&pool_id, &mut client, has_secret)
+        self.check_client_rules(&pool_id, &mut client, has_secret, false)
             .await?;
         let record = client_record(&client, existing.created_ms, now_ms())?;
         let stored = self
@@ -264,9 +271,16 @@ impl Cognito {
         pool_id: &str,
         client: &mut UserPoolClientType,
         has_secret: bool,
+        creating: bool,
     ) -> Result<(), CognitoError> {
         apply_client_defaults(client);
         check_token_validity(client)?;
+        client_rules::check_identity_providers(client, pool_id)?;
+        client_rules::check_redirects(client)?;
+        if client.read_attributes.is_some() || client.write_attributes.is_some() {
+            let schema = self.pool_schema(pool_id).await?;
+            client_rules::check_attributes(client, &schema, creating)?;
+        }
         let scopes = client.allowed_o_auth_scopes.clone().unwrap_or_default();
         if !scopes.is_empty() {
             let existing = self.active_scopes(pool_id).await?;
@@ -280,6 +294,7 @@ impl Cognito {
             }
         }
         let flows = client.allowed_o_auth_flows.clone().unwrap_or_default();
+        client_rules::check_client_credentials_scopes(&flows, &scopes)?;
         let oauth_enabled = client.allowed_o_auth_flows_user_pool_client == Some(true);
         let invalid_flow =
             |message: &str| CognitoError::new(ErrorCode::InvalidOAuthFlowException, message);
@@ -325,7 +340,24 @@ impl Cognito {
                 "ALLOW_CLIENT_TOKEN_AUTH can not be combined with user authentication flows.",
             ));
         }
+        client_rules::check_explicit_flows(&explicit)?;
         Ok(())
+    }
+
+    /// The pool's `SchemaAttributes` (for the attributes a client may read and write).
+    async fn pool_schema(&self, pool_id: &str) -> Result<Vec<Value>, CognitoError> {
+        let record = self
+            .store
+            .user_pool(pool_id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| pool_not_found(pool_id))?;
+        let doc: Value = serde_json::from_str(&record.doc).map_err(|_| CognitoError::internal())?;
+        Ok(doc
+            .get("SchemaAttributes")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default())
     }
 
     /// Drops everything cached about a changed or deleted client.

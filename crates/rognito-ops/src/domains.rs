@@ -36,11 +36,11 @@ impl Cognito {
     ) -> Result<CreateUserPoolDomainResponse, CognitoError> {
         let domain = required(input.domain.as_deref(), "Domain")?;
         let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
-        if let Some(word) = RESERVED_WORDS.iter().find(|w| domain.contains(*w)) {
-            return Err(CognitoError::invalid_parameter(format!(
-                "Domain cannot contain reserved word: {word}"
-            )));
+        match &input.custom_domain_config {
+            None => check_prefix(domain)?,
+            Some(config) => check_custom(domain, config)?,
         }
+        check_managed_login_version(input.managed_login_version)?;
         self.check_pool(ctx, pool_id).await?;
         let settings = DomainSettings {
             managed_login_version: input.managed_login_version,
@@ -102,7 +102,10 @@ impl Cognito {
                 user_pool_id: Some(record.user_pool_id.clone()),
                 aws_account_id: Some(pool.account_id.clone()),
                 domain: Some(record.domain.clone()),
-                s3_bucket: Some(format!("aws-cognito-prod-{}-assets", self.config.region)),
+                s3_bucket: Some(format!(
+                    "aws-cognito-prod-{}-assets",
+                    region_code(&self.config.region)
+                )),
                 cloud_front_distribution: Some(cloudfront_name(&record.domain)),
                 version: Some(version_stamp(record.modified_ms)),
                 status: Some("ACTIVE".into()),
@@ -124,6 +127,28 @@ impl Cognito {
         let domain = required(input.domain.as_deref(), "Domain")?;
         let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
         self.check_pool(ctx, pool_id).await?;
+        check_managed_login_version(input.managed_login_version)?;
+        // A domain keeps its kind: Cognito's texts (terraform-provider-aws#43248, aws-cdk#25712).
+        if let Some(existing) = self.store.domain(domain).await.map_err(internal)?
+            && existing.user_pool_id == pool_id
+        {
+            let custom = settings_of(&existing)?.custom_domain_config.is_some();
+            match (&input.custom_domain_config, custom) {
+                (None, true) => {
+                    return Err(CognitoError::invalid_parameter(
+                        "Cannot convert custom domain to prefix domain.",
+                    ));
+                }
+                (Some(_), false) => {
+                    return Err(CognitoError::invalid_parameter(
+                        "User pool should have a custom domain associated, failed to update the \
+                         certificate.",
+                    ));
+                }
+                (Some(config), true) => check_custom(domain, config)?,
+                (None, false) => {}
+            }
+        }
         let settings = DomainSettings {
             managed_login_version: input.managed_login_version,
             custom_domain_config: input.custom_domain_config.clone(),
@@ -206,6 +231,23 @@ impl Cognito {
         Ok(cached.and_then(|d| (*d).clone()))
     }
 
+    /// The domain a request's `Host` names, if it names one: the prefix of
+    /// `<prefix>.auth.<region>.amazoncognito.com[:port]`, or a custom domain of some pool.
+    pub(crate) async fn domain_of_host(&self, host: &str) -> Result<Option<String>, CognitoError> {
+        if let Some(prefix) = self.domain_prefix_of_host(host) {
+            return Ok(Some(prefix));
+        }
+        let name = host
+            .rsplit_once(':')
+            .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+            .map_or(host, |(name, _)| name)
+            .to_ascii_lowercase();
+        if !name.contains('.') || name.parse::<std::net::IpAddr>().is_ok() {
+            return Ok(None);
+        }
+        Ok(self.pool_of_domain(&name).await?.map(|_| name))
+    }
+
     /// `<prefix>` when `host` is `<prefix>.auth.<region>.amazoncognito.com[:port]`. Host names
     /// are case-insensitive, so the comparison is made in lower case.
     pub(crate) fn domain_prefix_of_host(&self, host: &str) -> Option<String> {
@@ -214,6 +256,105 @@ impl Cognito {
         let region = rest.strip_suffix(".amazoncognito.com")?;
         (!prefix.is_empty() && !region.is_empty() && !region.contains('.'))
             .then(|| prefix.to_owned())
+    }
+}
+
+/// Managed login has two versions: 1 (the classic hosted UI) and 2 (managed login). The
+/// model types the member as any integer; Cognito's text for others was not found.
+fn check_managed_login_version(version: Option<i32>) -> Result<(), CognitoError> {
+    match version {
+        None | Some(1 | 2) => Ok(()),
+        Some(other) => Err(CognitoError::invalid_parameter(format!(
+            "ManagedLoginVersion {other} does not exist: use 1 (the classic hosted UI) or 2 \
+             (managed login)."
+        ))),
+    }
+}
+
+/// A prefix domain: the model's pattern, checked by the service with its own text
+/// (mineiros-io/terraform-aws-cognito-user-pool#69), and no reserved word.
+fn check_prefix(domain: &str) -> Result<(), CognitoError> {
+    let bytes = domain.as_bytes();
+    let inner = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-';
+    let edge = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    if !(edge(bytes.first()) && edge(bytes.last()) && bytes.iter().all(inner)) {
+        return Err(CognitoError::invalid_parameter(
+            "The domain name contains an invalid character. Domain names can only contain \
+             lower-case letters, numbers, and hyphens. Please enter a different name that \
+             follows this format: ^[a-z0-9](?:[a-z0-9\\-]{0,61}[a-z0-9])?$",
+        ));
+    }
+    if let Some(word) = RESERVED_WORDS.iter().find(|w| domain.contains(*w)) {
+        return Err(CognitoError::invalid_parameter(format!(
+            "Domain cannot contain reserved word: {word}"
+        )));
+    }
+    Ok(())
+}
+
+/// A custom domain: a fully qualified name, with an ACM certificate in us-east-1 (CloudFront
+/// takes certificates only from there). A certificate Cognito cannot use is refused with the
+/// CloudFront error it wraps (aws-amplify/amplify-hosting#2278); rognito checks the ARN's form.
+fn check_custom(
+    domain: &str,
+    config: &rognito_model::CustomDomainConfigType,
+) -> Result<(), CognitoError> {
+    let label_ok = |label: &str| {
+        let b = label.as_bytes();
+        !b.is_empty()
+            && b.len() <= 63
+            && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+            && b.first() != Some(&b'-')
+            && b.last() != Some(&b'-')
+    };
+    let labels: Vec<&str> = domain.split('.').collect();
+    if labels.len() < 2 || !labels.iter().all(|l| label_ok(l)) {
+        return Err(CognitoError::invalid_parameter(format!(
+            "Custom domain {domain} is not a fully qualified domain name."
+        )));
+    }
+    let arn = config.certificate_arn.as_deref().unwrap_or_default();
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let valid = matches!(
+        parts.as_slice(),
+        ["arn", "aws", "acm", "us-east-1", account, resource]
+            if account.len() == 12
+                && account.bytes().all(|b| b.is_ascii_digit())
+                && resource.strip_prefix("certificate/").is_some_and(|id| !id.is_empty())
+    );
+    if !valid {
+        return Err(CognitoError::invalid_parameter(
+            "The specified SSL certificate doesn't exist, isn't in us-east-1 region, isn't \
+             valid, or doesn't include a valid certificate chain. (Service: AmazonCloudFront; \
+             Status Code: 400; Error Code: InvalidViewerCertificate)",
+        ));
+    }
+    Ok(())
+}
+
+/// The short code AWS names a region by in the domain's asset bucket
+/// (`aws-cognito-prod-<code>-assets`): airport codes, seen in captures for us-east-1 (iad),
+/// us-west-2 (pdx), us-west-1 (sfo) and ap-northeast-1 (nrt); AWS's other region codes are
+/// used likewise, unverified; an unknown region keeps its name.
+fn region_code(region: &str) -> &str {
+    match region {
+        "us-east-1" => "iad",
+        "us-east-2" => "cmh",
+        "us-west-1" => "sfo",
+        "us-west-2" => "pdx",
+        "ca-central-1" => "yul",
+        "sa-east-1" => "gru",
+        "eu-west-1" => "dub",
+        "eu-west-2" => "lhr",
+        "eu-west-3" => "cdg",
+        "eu-central-1" => "fra",
+        "eu-north-1" => "arn",
+        "ap-northeast-1" => "nrt",
+        "ap-northeast-2" => "icn",
+        "ap-southeast-1" => "sin",
+        "ap-southeast-2" => "syd",
+        "ap-south-1" => "bom",
+        other => other,
     }
 }
 
@@ -258,6 +399,41 @@ mod tests {
         assert_eq!(version_stamp(1_548_697_442_000), "20190128174402");
         assert_eq!(version_stamp(0), "19700101000000");
         assert_eq!(version_stamp(951_782_400_000), "20000229000000");
+    }
+
+    #[test]
+    fn prefix_and_custom_domains_follow_their_rules() {
+        let invalid = "The domain name contains an invalid character.";
+        for bad in ["MyShopAuth", "shop.auth", "-shop", "shop-", "sh_op"] {
+            assert!(
+                check_prefix(bad)
+                    .expect_err(bad)
+                    .message
+                    .starts_with(invalid),
+                "{bad}"
+            );
+        }
+        assert!(check_prefix("my-shop-1").is_ok());
+        assert_eq!(
+            check_prefix("mycognito").expect_err("reserved").message,
+            "Domain cannot contain reserved word: cognito"
+        );
+        let config = |arn: &str| rognito_model::CustomDomainConfigType {
+            certificate_arn: Some(arn.into()),
+            ..Default::default()
+        };
+        let good = config("arn:aws:acm:us-east-1:123456789012:certificate/abc-123");
+        assert!(check_custom("auth.shop.example", &good).is_ok());
+        assert!(check_custom("shop", &good).is_err(), "not fully qualified");
+        assert!(
+            check_custom(
+                "auth.shop.example",
+                &config("arn:aws:acm:eu-west-1:123456789012:certificate/x")
+            )
+            .expect_err("region")
+            .message
+            .contains("isn't in us-east-1 region")
+        );
     }
 
     #[test]

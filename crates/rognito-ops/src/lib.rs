@@ -5,6 +5,7 @@
 pub mod auth_failures;
 mod authorize;
 mod cache;
+mod client_rules;
 mod client_secrets;
 mod clients;
 pub mod clock;

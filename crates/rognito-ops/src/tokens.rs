@@ -172,8 +172,12 @@ impl Cognito {
         }
         attempt.succeeded(&client.client_id);
         // Only a caller that proved who it is learns about the pool's domain.
-        if let Some(prefix) = request.host.and_then(|h| self.domain_prefix_of_host(h)) {
-            let owner = self.pool_of_domain(&prefix).await.map_err(oauth_internal)?;
+        let named = match request.host {
+            Some(host) => self.domain_of_host(host).await.map_err(oauth_internal)?,
+            None => None,
+        };
+        if let Some(domain) = named {
+            let owner = self.pool_of_domain(&domain).await.map_err(oauth_internal)?;
             if owner.as_deref() != Some(client.user_pool_id.as_str()) {
                 return Err(OAuthError::InvalidClient);
             }

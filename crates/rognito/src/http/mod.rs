@@ -234,10 +234,24 @@ fn audit_health(audit: rognito_protocol::audit::AuditStatus) -> Response {
     )
 }
 
-async fn not_found() -> Response {
+/// 404 naming what rognito serves, so a wrong path says where to go (and that the
+/// authorization-code endpoints, which discovery lists as Cognito's does, are not served yet).
+async fn not_found(request: Request) -> Response {
+    let path = request.uri().path();
+    let message = if path.starts_with("/oauth2/") || path == "/login" || path == "/logout" {
+        format!(
+            "Not found: rognito does not serve {path} yet; its OAuth 2.0 endpoint is POST \
+             /oauth2/token (client_credentials)"
+        )
+    } else {
+        "Not found: rognito serves the Cognito API on POST /, OAuth 2.0 tokens on POST \
+         /oauth2/token, and each pool's keys and discovery document on \
+         /<poolId>/.well-known/jwks.json and /<poolId>/.well-known/openid-configuration"
+            .to_owned()
+    };
     json(
         StatusCode::NOT_FOUND,
-        r#"{"message":"Not found: the Cognito API is served on POST /"}"#.into(),
+        serde_json::json!({ "message": message }).to_string(),
     )
 }
 

@@ -15,6 +15,9 @@ use crate::clock::{epoch_seconds, now_ms};
 use crate::pagination::Listing;
 use crate::{Cognito, RequestContext, internal, required};
 
+mod messages;
+mod schema;
+
 /// Members of CreateUserPoolRequest that UserPoolType names differently or not at all.
 const RENAMED: &[(&str, &str)] = &[("PoolName", "Name"), ("Schema", "SchemaAttributes")];
 
@@ -288,8 +291,10 @@ fn user_pool_document(input: &CreateUserPoolRequest) -> Result<Value, CognitoErr
             members.insert((*to).to_owned(), v);
         }
     }
-    let schema = schema_attributes(members.remove("SchemaAttributes"));
+    let schema = schema::schema_attributes(members.remove("SchemaAttributes"))?;
     members.insert("SchemaAttributes".into(), schema);
+    messages::mirror_verification_messages(&mut members)?;
+    messages::check_validity_days(&members)?;
     apply_defaults(&mut members);
     // Keep only what UserPoolType has: round-trip through the model type.
     let typed: UserPoolType = serde_json::from_value(Value::Object(members)).map_err(|e| {
@@ -357,88 +362,4 @@ fn apply_defaults(members: &mut Map<String, Value>) {
     }
     default_into(members, "UserPoolTags", json!({}));
     default_into(members, "UserPoolTier", json!("ESSENTIALS"));
-}
-
-/// Cognito's standard attributes, in the order DescribeUserPool lists them, with the caller's
-/// `Schema` entries applied: a standard name overrides that entry, any other name becomes a
-/// custom attribute (`custom:<name>`, or `dev:custom:<name>` when developer-only).
-fn schema_attributes(requested: Option<Value>) -> Value {
-    let string = |name: &str, mutable: bool, required: bool, min: &str, max: &str| {
-        json!({
-            "Name": name, "AttributeDataType": "String", "DeveloperOnlyAttribute": false,
-            "Mutable": mutable, "Required": required,
-            "StringAttributeConstraints": {"MinLength": min, "MaxLength": max},
-        })
-    };
-    let boolean = |name: &str| {
-        json!({
-            "Name": name, "AttributeDataType": "Boolean", "DeveloperOnlyAttribute": false,
-            "Mutable": true, "Required": false,
-        })
-    };
-    let mut attributes = vec![string("sub", false, true, "1", "2048")];
-    for name in [
-        "name",
-        "given_name",
-        "family_name",
-        "middle_name",
-        "nickname",
-        "preferred_username",
-        "profile",
-        "picture",
-        "website",
-        "email",
-    ] {
-        attributes.push(string(name, true, false, "0", "2048"));
-    }
-    attributes.push(boolean("email_verified"));
-    attributes.push(string("gender", true, false, "0", "2048"));
-    attributes.push(string("birthdate", true, false, "10", "10"));
-    attributes.push(string("zoneinfo", true, false, "0", "2048"));
-    attributes.push(string("locale", true, false, "0", "2048"));
-    attributes.push(string("phone_number", true, false, "0", "2048"));
-    attributes.push(boolean("phone_number_verified"));
-    attributes.push(string("address", true, false, "0", "2048"));
-    attributes.push(json!({
-        "Name": "updated_at", "AttributeDataType": "Number", "DeveloperOnlyAttribute": false,
-        "Mutable": true, "Required": false, "NumberAttributeConstraints": {"MinValue": "0"},
-    }));
-    attributes.push(json!({
-        "Name": "identities", "AttributeDataType": "String", "DeveloperOnlyAttribute": false,
-        "Mutable": true, "Required": false, "StringAttributeConstraints": {},
-    }));
-
-    let Some(Value::Array(requested)) = requested else {
-        return Value::Array(attributes);
-    };
-    for mut attr in requested {
-        let Some(name) = attr.get("Name").and_then(Value::as_str).map(str::to_owned) else {
-            continue;
-        };
-        if let Some(standard) = attributes
-            .iter_mut()
-            .find(|a| a.get("Name").and_then(Value::as_str) == Some(name.as_str()))
-        {
-            if let (Value::Object(standard), Value::Object(given)) = (standard, attr) {
-                for (k, v) in given {
-                    standard.insert(k, v);
-                }
-            }
-            continue;
-        }
-        let developer_only = attr.get("DeveloperOnlyAttribute") == Some(&Value::Bool(true));
-        if let Value::Object(a) = &mut attr {
-            let prefix = if developer_only {
-                "dev:custom:"
-            } else {
-                "custom:"
-            };
-            a.insert("Name".into(), json!(format!("{prefix}{name}")));
-            a.entry("DeveloperOnlyAttribute").or_insert(json!(false));
-            a.entry("Mutable").or_insert(json!(true));
-            a.entry("Required").or_insert(json!(false));
-        }
-        attributes.push(attr);
-    }
-    Value::Array(attributes)
 }
