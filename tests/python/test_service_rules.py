@@ -60,10 +60,20 @@ def attribute(pool, name):
     ],
 )
 def test_schema_rules(cognito, schema, message):
-    before = len(cognito.list_user_pools(MaxResults=60)["UserPools"])
-    err = client_error(cognito.create_user_pool, PoolName=unique("schema"), Schema=schema)
+    name = unique("schema")
+    err = client_error(cognito.create_user_pool, PoolName=name, Schema=schema)
     assert_error(err, INVALID, message)
-    assert len(cognito.list_user_pools(MaxResults=60)["UserPools"]) == before, "nothing stored"
+    assert name not in all_pool_names(cognito), "nothing stored"
+
+
+def all_pool_names(cognito):
+    names, token = [], None
+    while True:
+        page = cognito.list_user_pools(MaxResults=60, **({"NextToken": token} if token else {}))
+        names += [p["Name"] for p in page["UserPools"]]
+        token = page.get("NextToken")
+        if not token:
+            return names
 
 
 def test_constraints_that_do_not_fit_the_type_are_dropped(cognito):
@@ -178,6 +188,28 @@ def test_client_rules(cognito, pool, members, message):
     assert cognito.list_user_pool_clients(UserPoolId=pool, MaxResults=60)["UserPoolClients"] == []
 
 
+def test_update_checks_the_same_rules(cognito, pool):
+    client_id = cognito.create_user_pool_client(UserPoolId=pool, ClientName="c")[
+        "UserPoolClient"]["ClientId"]
+    err = client_error(cognito.update_user_pool_client, UserPoolId=pool, ClientId=client_id,
+                       ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH"])
+    assert_error(err, INVALID, "REFRESH_TOKEN_AUTH should always be allowed.")
+    err = client_error(cognito.update_user_pool_client, UserPoolId=pool, ClientId=client_id,
+                       WriteAttributes=["email_verified"])
+    assert_error(err, INVALID, "Invalid write attributes specified while updating a client")
+
+
+def test_immutable_required_attributes_are_written_at_sign_up(cognito):
+    pool = create_pool(cognito, Schema=[{"Name": "email", "AttributeDataType": "String",
+                                         "Required": True}])
+    assert attribute(pool, "email")["Mutable"] is False
+    cognito.create_user_pool_client(UserPoolId=pool["Id"], ClientName="web",
+                                    WriteAttributes=["email", "name"])
+    err = client_error(cognito.create_user_pool_client, UserPoolId=pool["Id"],
+                       ClientName="web", WriteAttributes=["name"])
+    assert_error(err, INVALID, "Invalid write attributes specified while creating a client")
+
+
 def test_acceptable_clients(cognito, pool):
     cognito.create_user_pool_client(
         UserPoolId=pool, ClientName="web", AllowedOAuthFlowsUserPoolClient=True,
@@ -232,6 +264,41 @@ def test_custom_domain_certificates(cognito, pool, arn):
                        CustomDomainConfig={"CertificateArn": arn})
     assert_error(err, INVALID)
     assert "isn't in us-east-1 region" in err.response["Error"]["Message"]
+
+
+def test_custom_domain_names_are_case_insensitive(server, cognito):
+    m = make_m2m(server, cognito, domain=False)
+    label = unique_domain()
+    mixed = f"Auth.{label}.Example.com"
+    cognito.create_user_pool_domain(UserPoolId=m.pool_id, Domain=mixed,
+                                    CustomDomainConfig={"CertificateArn": CERT})
+    lower = mixed.lower()
+    assert cognito.describe_user_pool_domain(Domain=mixed)["DomainDescription"]["Domain"] == lower
+    other = make_m2m(server, cognito, domain=False)
+    err = client_error(cognito.create_user_pool_domain, UserPoolId=other.pool_id, Domain=lower,
+                       CustomDomainConfig={"CertificateArn": CERT})
+    assert_error(err, INVALID, "Domain already associated with another user pool.")
+    assert_oauth_error(other.token(headers={"Host": mixed}), "invalid_client")
+    assert_token_response(m.token(headers={"Host": mixed}))
+    cognito.delete_user_pool_domain(UserPoolId=m.pool_id, Domain=mixed)
+
+
+def test_the_prefix_pattern_is_botocores(server):
+    """The service's prefix message quotes the model's pattern: keep them the same."""
+    import botocore.session
+    model = botocore.session.get_session().get_service_model("cognito-idp")
+    pattern = model.shape_for("DomainType").metadata["pattern"]
+    from test_domains import DOMAIN_PATTERN
+    assert pattern == DOMAIN_PATTERN
+
+
+def test_not_found_says_what_is_served(server):
+    import requests
+    resp = requests.get(server.url + "/oauth2/authorize", timeout=10)
+    assert resp.status_code == 404
+    assert "does not serve /oauth2/authorize yet" in resp.json()["message"]
+    resp = requests.get(server.url + "/nowhere", timeout=10)
+    assert "POST /oauth2/token" in resp.json()["message"]
 
 
 def test_managed_login_versions(cognito, pool):

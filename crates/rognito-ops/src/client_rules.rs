@@ -135,8 +135,9 @@ pub(crate) fn check_explicit_flows(flows: &[String]) -> Result<(), CognitoError>
     Ok(())
 }
 
-/// Read attributes must be attributes of the pool; write attributes must be mutable ones (the
-/// `_verified` flags and `sub` never are), and must include every required attribute.
+/// Read attributes must be attributes of the pool; write attributes too, but never `sub` or a
+/// `_verified` flag, and they must include every required attribute (immutable ones are
+/// written once, at sign-up: aws/aws-cdk#7407).
 ///
 /// Errors: `InvalidParameterException` `Invalid read|write attributes specified while
 /// creating|updating a client` (Cognito's text for write attributes; read by analogy).
@@ -156,16 +157,13 @@ pub(crate) fn check_attributes(
     }
     if let Some(write) = &client.write_attributes {
         let writable = |name: &String| {
-            attribute(name).is_some_and(|a| a["Mutable"] == true)
-                && !name.ends_with("_verified")
-                && name != "sub"
+            attribute(name).is_some() && !name.ends_with("_verified") && name != "sub"
         };
         let required_missing = schema.iter().any(|a| {
             a["Required"] == true
-                && a["Mutable"] == true
                 && a["Name"]
                     .as_str()
-                    .is_some_and(|n| !write.iter().any(|w| w == n))
+                    .is_some_and(|n| n != "sub" && !write.iter().any(|w| w == n))
         });
         if !write.iter().all(writable) || required_missing {
             return Err(CognitoError::invalid_parameter(format!(
@@ -253,7 +251,7 @@ mod tests {
     fn attributes_must_exist_and_be_writable() {
         let schema = vec![
             json!({"Name": "sub", "Mutable": false, "Required": true}),
-            json!({"Name": "email", "Mutable": true, "Required": true}),
+            json!({"Name": "email", "Mutable": false, "Required": true}),
             json!({"Name": "email_verified", "Mutable": true, "Required": false}),
             json!({"Name": "custom:tier", "Mutable": true, "Required": false}),
         ];

@@ -34,7 +34,8 @@ impl Cognito {
         ctx: &RequestContext,
         input: CreateUserPoolDomainRequest,
     ) -> Result<CreateUserPoolDomainResponse, CognitoError> {
-        let domain = required(input.domain.as_deref(), "Domain")?;
+        let domain = normalized(required(input.domain.as_deref(), "Domain")?);
+        let domain = domain.as_ref();
         let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
         match &input.custom_domain_config {
             None => check_prefix(domain)?,
@@ -86,7 +87,8 @@ impl Cognito {
         ctx: &RequestContext,
         input: DescribeUserPoolDomainRequest,
     ) -> Result<DescribeUserPoolDomainResponse, CognitoError> {
-        let domain = required(input.domain.as_deref(), "Domain")?;
+        let domain = normalized(required(input.domain.as_deref(), "Domain")?);
+        let domain = domain.as_ref();
         // Cognito answers an unknown domain with 200 and an empty description.
         let mut description = DomainDescriptionType::default();
         if let Some(record) = self.store.domain(domain).await.map_err(internal)?
@@ -124,30 +126,35 @@ impl Cognito {
         ctx: &RequestContext,
         input: UpdateUserPoolDomainRequest,
     ) -> Result<UpdateUserPoolDomainResponse, CognitoError> {
-        let domain = required(input.domain.as_deref(), "Domain")?;
+        let domain = normalized(required(input.domain.as_deref(), "Domain")?);
+        let domain = domain.as_ref();
         let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
         self.check_pool(ctx, pool_id).await?;
         check_managed_login_version(input.managed_login_version)?;
         // A domain keeps its kind: Cognito's texts (terraform-provider-aws#43248, aws-cdk#25712).
-        if let Some(existing) = self.store.domain(domain).await.map_err(internal)?
-            && existing.user_pool_id == pool_id
-        {
-            let custom = settings_of(&existing)?.custom_domain_config.is_some();
-            match (&input.custom_domain_config, custom) {
-                (None, true) => {
-                    return Err(CognitoError::invalid_parameter(
-                        "Cannot convert custom domain to prefix domain.",
-                    ));
-                }
-                (Some(_), false) => {
-                    return Err(CognitoError::invalid_parameter(
-                        "User pool should have a custom domain associated, failed to update the \
-                         certificate.",
-                    ));
-                }
-                (Some(config), true) => check_custom(domain, config)?,
-                (None, false) => {}
+        let existing = self.store.domain(domain).await.map_err(internal)?;
+        let custom = match &existing {
+            Some(record) if record.user_pool_id == pool_id => {
+                Some(settings_of(record)?.custom_domain_config.is_some())
             }
+            _ => None,
+        };
+        match (&input.custom_domain_config, custom) {
+            (None, Some(true)) => {
+                return Err(CognitoError::invalid_parameter(
+                    "Cannot convert custom domain to prefix domain.",
+                ));
+            }
+            (Some(_), Some(false)) => {
+                return Err(CognitoError::invalid_parameter(
+                    "User pool should have a custom domain associated, failed to update the \
+                     certificate.",
+                ));
+            }
+            // A new certificate for a custom domain, or (for a domain that is not the pool's)
+            // the form of what was asked for before the not-found answer.
+            (Some(config), Some(true) | None) => check_custom(domain, config)?,
+            (None, _) => {}
         }
         let settings = DomainSettings {
             managed_login_version: input.managed_login_version,
@@ -181,7 +188,8 @@ impl Cognito {
         ctx: &RequestContext,
         input: DeleteUserPoolDomainRequest,
     ) -> Result<EmptyOutput, CognitoError> {
-        let domain = required(input.domain.as_deref(), "Domain")?;
+        let domain = normalized(required(input.domain.as_deref(), "Domain")?);
+        let domain = domain.as_ref();
         let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
         self.check_pool(ctx, pool_id).await?;
         let deleted = self
@@ -231,21 +239,34 @@ impl Cognito {
         Ok(cached.and_then(|d| (*d).clone()))
     }
 
-    /// The domain a request's `Host` names, if it names one: the prefix of
-    /// `<prefix>.auth.<region>.amazoncognito.com[:port]`, or a custom domain of some pool.
-    pub(crate) async fn domain_of_host(&self, host: &str) -> Result<Option<String>, CognitoError> {
+    /// Whether a request's `Host` names a domain, and the pool that owns it: `None` when it
+    /// names none (a plain host); `Some(owner)` for `<prefix>.auth.<region>.amazoncognito.com`
+    /// (`owner` None when no pool has that prefix) or for an existing custom domain. Only
+    /// names shaped like domain names are looked up, and a miss is not cached, so Host
+    /// headers cannot fill the cache.
+    pub(crate) async fn pool_of_host(
+        &self,
+        host: &str,
+    ) -> Result<Option<Option<String>>, CognitoError> {
         if let Some(prefix) = self.domain_prefix_of_host(host) {
-            return Ok(Some(prefix));
+            return Ok(Some(self.pool_of_domain(&prefix).await?));
         }
         let name = host
             .rsplit_once(':')
             .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
             .map_or(host, |(name, _)| name)
             .to_ascii_lowercase();
-        if !name.contains('.') || name.parse::<std::net::IpAddr>().is_ok() {
+        if !is_domain_name(&name) {
             return Ok(None);
         }
-        Ok(self.pool_of_domain(&name).await?.map(|_| name))
+        let found = self
+            .domain_pools
+            .get_or_load(name.as_str(), || async {
+                let record = self.store.domain(&name).await.map_err(internal)?;
+                Ok::<_, CognitoError>(record.map(|r| Some(r.user_pool_id)))
+            })
+            .await?;
+        Ok(found.map(|owner| (*owner).clone()))
     }
 
     /// `<prefix>` when `host` is `<prefix>.auth.<region>.amazoncognito.com[:port]`. Host names
@@ -292,13 +313,9 @@ fn check_prefix(domain: &str) -> Result<(), CognitoError> {
     Ok(())
 }
 
-/// A custom domain: a fully qualified name, with an ACM certificate in us-east-1 (CloudFront
-/// takes certificates only from there). A certificate Cognito cannot use is refused with the
-/// CloudFront error it wraps (aws-amplify/amplify-hosting#2278); rognito checks the ARN's form.
-fn check_custom(
-    domain: &str,
-    config: &rognito_model::CustomDomainConfigType,
-) -> Result<(), CognitoError> {
+/// A fully qualified domain name: at most 253 characters, two or more labels of letters,
+/// digits and inner hyphens (at most 63 each), the last not all digits (so no IP address).
+fn is_domain_name(name: &str) -> bool {
     let label_ok = |label: &str| {
         let b = label.as_bytes();
         !b.is_empty()
@@ -307,8 +324,33 @@ fn check_custom(
             && b.first() != Some(&b'-')
             && b.last() != Some(&b'-')
     };
-    let labels: Vec<&str> = domain.split('.').collect();
-    if labels.len() < 2 || !labels.iter().all(|l| label_ok(l)) {
+    let labels: Vec<&str> = name.split('.').collect();
+    name.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|l| label_ok(l))
+        && labels
+            .last()
+            .is_some_and(|tld| !tld.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Custom domain names are stored in lower case (DNS names are case-insensitive, and the
+/// token endpoint matches `Host` in lower case); prefix names must already be.
+fn normalized(domain: &str) -> std::borrow::Cow<'_, str> {
+    if domain.contains('.') {
+        std::borrow::Cow::Owned(domain.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(domain)
+    }
+}
+
+/// A custom domain: a fully qualified name, with an ACM certificate in us-east-1 (CloudFront
+/// takes certificates only from there). A certificate Cognito cannot use is refused with the
+/// CloudFront error it wraps (aws-amplify/amplify-hosting#2278); rognito checks the ARN's form.
+fn check_custom(
+    domain: &str,
+    config: &rognito_model::CustomDomainConfigType,
+) -> Result<(), CognitoError> {
+    if !is_domain_name(domain) {
         return Err(CognitoError::invalid_parameter(format!(
             "Custom domain {domain} is not a fully qualified domain name."
         )));
@@ -425,6 +467,13 @@ mod tests {
         let good = config("arn:aws:acm:us-east-1:123456789012:certificate/abc-123");
         assert!(check_custom("auth.shop.example", &good).is_ok());
         assert!(check_custom("shop", &good).is_err(), "not fully qualified");
+        assert!(check_custom("10.0.0.1", &good).is_err(), "an IP address");
+        assert_eq!(normalized("Auth.Shop.Example"), "auth.shop.example");
+        assert_eq!(
+            normalized("Prefix"),
+            "Prefix",
+            "prefixes are checked, not changed"
+        );
         assert!(
             check_custom(
                 "auth.shop.example",

@@ -171,13 +171,20 @@ impl Cognito {
             return Err(OAuthError::InvalidClientSecret);
         }
         attempt.succeeded(&client.client_id);
+        // The account's rate is spent only by callers that authenticated (and before any
+        // lookup a Host header could ask for).
+        if !self
+            .allow_client_authentication(&client, "Token_POST")
+            .await?
+        {
+            return Err(OAuthError::TooManyRequests);
+        }
         // Only a caller that proved who it is learns about the pool's domain.
         let named = match request.host {
-            Some(host) => self.domain_of_host(host).await.map_err(oauth_internal)?,
+            Some(host) => self.pool_of_host(host).await.map_err(oauth_internal)?,
             None => None,
         };
-        if let Some(domain) = named {
-            let owner = self.pool_of_domain(&domain).await.map_err(oauth_internal)?;
+        if let Some(owner) = named {
             if owner.as_deref() != Some(client.user_pool_id.as_str()) {
                 return Err(OAuthError::InvalidClient);
             }
@@ -192,13 +199,6 @@ impl Cognito {
                  CreateUserPoolDomain.",
                 client.user_pool_id
             ))));
-        }
-        // The account's rate is spent only by callers that authenticated.
-        if !self
-            .allow_client_authentication(&client, "Token_POST")
-            .await?
-        {
-            return Err(OAuthError::TooManyRequests);
         }
         if !client.client_credentials {
             return Err(OAuthError::UnauthorizedClient);

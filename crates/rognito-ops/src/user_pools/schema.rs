@@ -75,13 +75,25 @@ pub(super) fn schema_attributes(requested: Option<Value>) -> Result<Value, Cogni
     let Some(Value::Array(requested)) = requested else {
         return Ok(Value::Array(attributes));
     };
+    let mut seen: Vec<String> = Vec::new();
     for entry in requested {
         let Value::Object(entry) = entry else {
             continue;
         };
+        // rognito's texts: Cognito's for these two were not found.
         let Some(name) = entry.get("Name").and_then(Value::as_str).map(str::to_owned) else {
-            continue;
+            return Err(invalid("Every schema attribute needs a Name.".to_owned()));
         };
+        if seen.contains(&name) {
+            return Err(invalid(format!(
+                "Schema attribute {name} is given more than once."
+            )));
+        }
+        seen.push(name.clone());
+        // `sub` is the user's immutable id: an entry for it changes nothing.
+        if name == "sub" {
+            continue;
+        }
         let flag = |key: &str| entry.get(key).and_then(Value::as_bool);
         let standard = attributes
             .iter_mut()
@@ -163,8 +175,13 @@ fn apply_constraints(
                         "Invalid StringAttributeConstraints for schema attribute {name}"
                     ))
                 })?;
+                if bounds.iter().flatten().any(|(value, _)| *value < 0) {
+                    return Err(invalid(format!(
+                        "Invalid StringAttributeConstraints for schema attribute {name}"
+                    )));
+                }
                 for (value, _) in bounds.iter().flatten() {
-                    if u64::try_from(*value).is_ok_and(|v| v > MAX_STRING_LENGTH) || *value < 0 {
+                    if u64::try_from(*value).is_ok_and(|v| v > MAX_STRING_LENGTH) {
                         return Err(invalid(format!(
                             "user.{name}: String attributes cannot have a length of more than \
                              {MAX_STRING_LENGTH}"
@@ -212,7 +229,8 @@ fn apply_constraints(
 }
 
 /// The two bounds of a constraints object, each a whole number given as a string (the model
-/// types them as strings): (value, text as given).
+/// types them as strings: an optional `-` and digits, nothing else): (value, its canonical
+/// text, which is what is stored).
 fn bounds(
     given: &Value,
     keys: [&str; 2],
@@ -225,8 +243,12 @@ fn bounds(
     for (slot, key) in out.iter_mut().zip(keys) {
         if let Some(value) = given.get(key) {
             let text = value.as_str().ok_or_else(&invalid)?;
-            let number = text.trim().parse::<i64>().map_err(|_| invalid())?;
-            *slot = Some((number, text.to_owned()));
+            let digits = text.strip_prefix('-').unwrap_or(text);
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(invalid());
+            }
+            let number = text.parse::<i64>().map_err(|_| invalid())?;
+            *slot = Some((number, number.to_string()));
         }
     }
     Ok(out)
@@ -339,10 +361,45 @@ mod tests {
                              "NumberAttributeConstraints": {"MinValue": "9", "MaxValue": "3"}}])),
             "user.custom:n: Max value cannot be less than min value."
         );
+        for bad in ["1.5", " +5", "+5", "", "-"] {
+            assert_eq!(
+                message(json!([{"Name": "n", "AttributeDataType": "Number",
+                                 "NumberAttributeConstraints": {"MinValue": bad}}])),
+                "Invalid NumberAttributeConstraints for schema attribute custom:n",
+                "{bad:?}"
+            );
+        }
         assert_eq!(
-            message(json!([{"Name": "n", "AttributeDataType": "Number",
-                             "NumberAttributeConstraints": {"MinValue": "1.5"}}])),
-            "Invalid NumberAttributeConstraints for schema attribute custom:n"
+            message(json!([{"Name": "t", "AttributeDataType": "String",
+                             "StringAttributeConstraints": {"MinLength": "-1"}}])),
+            "Invalid StringAttributeConstraints for schema attribute custom:t"
+        );
+        let n = attribute(
+            json!([{"Name": "n", "AttributeDataType": "Number",
+                    "NumberAttributeConstraints": {"MinValue": "-05", "MaxValue": "007"}}]),
+            "custom:n",
+        );
+        assert_eq!(
+            n["NumberAttributeConstraints"],
+            json!({"MinValue": "-5", "MaxValue": "7"})
+        );
+    }
+
+    #[test]
+    fn names_are_required_once_each_and_sub_is_left_alone() {
+        assert_eq!(
+            message(json!([{"AttributeDataType": "String"}])),
+            "Every schema attribute needs a Name."
+        );
+        assert_eq!(
+            message(json!([{"Name": "t", "AttributeDataType": "String"},
+                           {"Name": "t", "AttributeDataType": "Number"}])),
+            "Schema attribute t is given more than once."
+        );
+        let sub = attribute(json!([{"Name": "sub", "Mutable": true}]), "sub");
+        assert_eq!(
+            (sub["Mutable"].clone(), sub["Required"].clone()),
+            (json!(false), json!(true))
         );
     }
 }
