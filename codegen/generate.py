@@ -1,21 +1,25 @@
 #!/usr/bin/env python3
-"""Generate crates/rognito-model/src/generated.rs from botocore's cognito-idp service model.
+"""Generate crates/rognito-model/src/generated/ from botocore's cognito-idp service model.
 
 Usage: python3 codegen/generate.py [--check]
 
 The model is read from the installed botocore package (pinned in codegen/requirements.txt, so the
 output is reproducible). The output is formatted with rustfmt and committed; CI runs this script
-with --check and fails when the committed file is stale.
+with --check and fails when a committed file is stale.
 
-What is generated:
-  * `Operation`: every operation of the service (so a known-but-unsupported operation can be told
-    apart from an unknown one), with its wire name and whether the model marks it unauthenticated.
-  * `ErrorCode`: every exception shape, with its HTTP status (500 for `fault` shapes, else 400).
-  * Serde types for the shapes reachable from the operations rognito implements (SUPPORTED_OPERATIONS).
-    Every member is an `Option`, so a missing required member is reported by validation with AWS's
-    "Member must not be null" instead of failing deserialization.
-  * Constraint tables and a `Validate` impl per structure that reports violations in the AWS/Coral
-    message form (see validate.rs for the runtime half).
+What is generated, one file per concern:
+  * operation.rs: `Operation` (every operation of the service, so a known-but-unimplemented one
+    can be told apart from an unknown one) with the facts the gateway needs, from the table in
+    codegen/operations.py (implemented, API category, audited, authentication, resource member);
+    `ApiCategory`; `ErrorCode` (every exception shape, with its HTTP status).
+  * shapes.rs: serde types for every shape the operations reach. Every member is an `Option`, so
+    a missing required member is reported by validation with AWS's "Member must not be null"
+    instead of failing deserialization; and a `Validate` impl per structure that reports
+    violations in the AWS/Coral message form (see validate.rs for the runtime half).
+  * rules.rs: the constraint tables the `Validate` impls use.
+  * api.rs: the `CognitoApi` trait (one method per operation, defaulting to the not-implemented
+    error), `OperationInput` for every input, and `dispatch`, which routes an implemented
+    operation to its method through a front end's `Invoke`.
 
 Java regex semantics (what AWS's validators run) are translated for Rust's `regex`: `\\w`, `\\s`,
 `\\d` (and their negations) are ASCII-only in Java, and a pattern must match the whole string.
@@ -26,6 +30,7 @@ AllowedOAuthFlows); we reproduce that order here.
 """
 
 import gzip
+import html
 import json
 import os
 import re
@@ -35,46 +40,16 @@ import tempfile
 
 import botocore
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT = os.path.join(ROOT, "crates", "rognito-model", "src", "generated.rs")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from operations import CATEGORIES, IMPLEMENTED  # noqa: E402
 
-# The operations whose shapes we generate. Every operation still gets an `Operation` variant.
-SUPPORTED_OPERATIONS = [
-    # user pools
-    "CreateUserPool",
-    "DescribeUserPool",
-    "ListUserPools",
-    "DeleteUserPool",
-    # resource servers
-    "CreateResourceServer",
-    "DescribeResourceServer",
-    "ListResourceServers",
-    "UpdateResourceServer",
-    "DeleteResourceServer",
-    # app clients and their secrets
-    "CreateUserPoolClient",
-    "DescribeUserPoolClient",
-    "UpdateUserPoolClient",
-    "ListUserPoolClients",
-    "DeleteUserPoolClient",
-    "AddUserPoolClientSecret",
-    "ListUserPoolClientSecrets",
-    "DeleteUserPoolClientSecret",
-    # domains
-    "CreateUserPoolDomain",
-    "DescribeUserPoolDomain",
-    "UpdateUserPoolDomain",
-    "DeleteUserPoolDomain",
-    # machine-to-machine tokens and keys
-    "GetClientToken",
-    "GetSigningCertificate",
-    # limits and tags
-    "GetProvisionedLimit",
-    "UpdateProvisionedLimit",
-    "TagResource",
-    "UntagResource",
-    "ListTagsForResource",
-]
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT_DIR = os.path.join(ROOT, "crates", "rognito-model", "src", "generated")
+FILES = ["mod.rs", "operation.rs", "shapes.rs", "rules.rs", "api.rs"]
+
+# Errors of the JSON protocol itself, which the model does not list as shapes but an operation
+# can answer with: an operation rognito does not implement answers UnknownOperationException.
+PROTOCOL_ERRORS = {"UnknownOperationException": 400}
 
 # Enum values Cognito accepts that the model does not list yet. GetClientToken's documentation
 # requires ALLOW_CLIENT_TOKEN_AUTH in a client's ExplicitAuthFlows, but ExplicitAuthFlowsType lacks it.
@@ -199,7 +174,8 @@ class Gen:
         self.shapes = model["shapes"]
         self.ops = model["operations"]
         self.reachable = self.closure()
-        self.out = []
+        self.files = {f: [] for f in FILES}
+        self.out = self.files["shapes.rs"]
         self.rules = {}  # shape name -> rust static name, for strings/numbers/lists/maps with rules
         self.patterns = {}  # pattern text -> static name
 
@@ -219,7 +195,7 @@ class Gen:
                 walk(m["shape"])
             order.append(n)
 
-        for name in SUPPORTED_OPERATIONS:
+        for name in sorted(self.ops):
             op = self.ops[name]
             for k in ("input", "output"):
                 if k in op:
@@ -412,12 +388,39 @@ class Gen:
         self.w("}")
         self.w()
 
-    def generate(self, model_path):
-        self.statics = []
+    def select(self, name):
+        self.out = self.files[name]
+
+    def header(self, concern):
         meta = self.model["metadata"]
-        self.w("// @generated by codegen/generate.py from botocore %s (%s)." % (botocore.__version__, "cognito-idp/" + meta["apiVersion"]))
-        self.w("// Do not edit by hand: change the generator and run `python3 codegen/generate.py`.")
+        self.w("// @generated by codegen/generate.py from botocore %s (cognito-idp/%s): %s."
+               % (botocore.__version__, meta["apiVersion"], concern))
+        self.w("// Do not edit by hand: change the generator or codegen/operations.py, then run")
+        self.w("// `python3 codegen/generate.py`.")
         self.w()
+
+    def check_table(self):
+        """The table names real operations once each, with known categories, auth kinds and
+        resource members that exist in the input shape."""
+        seen = set()
+        for row in IMPLEMENTED:
+            assert row.name in self.ops, "not a Cognito operation: %s" % row.name
+            assert row.name not in seen, "listed twice: %s" % row.name
+            seen.add(row.name)
+            assert row.category is None or row.category in CATEGORIES, row
+            assert row.auth in ("sigv4", "client_secret", "none"), row
+            model_none = self.ops[row.name].get("authtype") == "none"
+            assert (row.auth == "none") == model_none, "auth disagrees with the model: %s" % (row,)
+            if row.resource is not None:
+                inp = self.ops[row.name]["input"]["shape"]
+                assert row.resource in self.shapes[inp]["members"], row
+        self.implemented = {row.name: row for row in IMPLEMENTED}
+
+    def generate(self):
+        self.statics = []
+        self.check_table()
+        self.select("shapes.rs")
+        self.header("request and response shapes, with their validation")
         self.w("#![allow(clippy::all, missing_docs)]")
         self.w()
         self.w("use std::collections::BTreeMap;")
@@ -425,23 +428,28 @@ class Gen:
         self.w("use serde::de::{IgnoredAny, MapAccess};")
         self.w("use serde::{Deserialize, Deserializer, Serialize};")
         self.w()
+        self.w("use super::rules::*;")
         self.w("use crate::de::{ModelStruct, deserialize_struct};")
+        self.w("use crate::validate::{ElementRules, Validate, Validator};")
         self.w()
-        self.w("use crate::validate::{ElementRules, NumberRules, Pattern, SizeRules, StringRules, Validate, Validator};")
-        self.w()
-        self.w('pub const BOTOCORE_VERSION: &str = "%s";' % botocore.__version__)
-        self.w('pub const TARGET_PREFIX: &str = "%s";' % meta["targetPrefix"])
-        self.w('pub const API_VERSION: &str = "%s";' % meta["apiVersion"])
-        self.w()
-        self.operations()
-        self.errors()
         for name in self.reachable:
             s = self.shapes[name]
             if s["type"] == "structure" and not s.get("exception") and not s.get("document"):
                 self.structure(name)
-        self.input_traits()
-        # statics after everything has registered its rules
-        self.w("// ---- constraint tables")
+        self.select("operation.rs")
+        self.header("operations, their facts, API categories and error codes")
+        self.operations()
+        self.categories()
+        self.errors()
+        self.select("api.rs")
+        self.header("the operation surface")
+        self.api()
+        # rules last: every structure has registered its constraint statics
+        self.select("rules.rs")
+        self.header("constraint tables")
+        self.w("#![allow(clippy::all, missing_docs)]")
+        self.w()
+        self.w("use crate::validate::{NumberRules, Pattern, SizeRules, StringRules};")
         self.w()
         for text, static in sorted(self.patterns.items(), key=lambda kv: int(kv[1].split("_")[1])):
             self.w(
@@ -453,18 +461,62 @@ class Gen:
         self.w()
         self.w("/// Every model pattern in the generated tables, for the compile-all test.")
         self.w("pub static ALL_PATTERNS: &[&Pattern] = &[" + ", ".join("&" + s for s in sorted(self.patterns.values(), key=lambda x: int(x.split("_")[1]))) + "];")
-        return "\n".join(self.out) + "\n"
+        self.select("mod.rs")
+        self.header("the module tree")
+        meta = self.model["metadata"]
+        self.w("//! Everything generated from botocore's model, by concern: `operation` (the operations and")
+        self.w("//! their facts, API categories, error codes), `shapes` (inputs and outputs with their")
+        self.w("//! validation), `rules` (constraint tables) and `api` (the `CognitoApi` trait and dispatch).")
+        self.w()
+        for f in FILES[1:]:
+            self.w("mod %s;" % f[:-3])
+        self.w()
+        for f in FILES[1:]:
+            self.w("pub use %s::*;" % f[:-3])
+        self.w()
+        self.w("/// The botocore release the model was read from.")
+        self.w('pub const BOTOCORE_VERSION: &str = "%s";' % botocore.__version__)
+        self.w("/// The `X-Amz-Target` prefix: `<prefix>.<Operation>`.")
+        self.w('pub const TARGET_PREFIX: &str = "%s";' % meta["targetPrefix"])
+        self.w("/// The API version.")
+        self.w('pub const API_VERSION: &str = "%s";' % meta["apiVersion"])
+        return {name: "\n".join(lines) + "\n" for name, lines in self.files.items()}
+
+    def doc(self, name):
+        """The first sentence of an operation's documentation, as plain text."""
+        text = self.ops[name].get("documentation", "")
+        text = re.sub(r"<note>.*?</note>", " ", text, flags=re.S)
+        text = html.unescape(re.sub(r"<[^>]+>", " ", text))
+        text = re.sub(r"\s+", " ", text).strip()
+        m = re.match(r"(.+?\.)(\s|$)", text)
+        first = m.group(1) if m else text
+        return first if len(first) <= 300 else first[:297] + "..."
 
     def operations(self):
         names = sorted(self.ops)
+        impl = self.implemented
         self.w("/// Every operation of the service, by its `X-Amz-Target` name.")
         self.w("#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]")
         self.w("pub enum Operation {")
         for n in names:
+            self.w("    /// %s" % self.doc(n))
             self.w("    %s," % n)
         self.w("}")
         self.w()
+        self.w("/// How a caller of an operation proves who it is.")
+        self.w("#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]")
+        self.w("pub enum Authentication {")
+        self.w("    /// A SigV4 signature by an IAM identity, whose policies then authorize the call.")
+        self.w("    SigV4,")
+        self.w("    /// No signature: the app client's id and secret in the input (GetClientToken; the")
+        self.w("    /// developer guide says IAM does not evaluate it).")
+        self.w("    ClientSecret,")
+        self.w("    /// Public: the model's `authtype: none` operations.")
+        self.w("    None,")
+        self.w("}")
+        self.w()
         self.w("impl Operation {")
+        self.w("    /// Every operation of the model.")
         self.w("    pub const ALL: &'static [Operation] = &[" + ", ".join("Operation::" + n for n in names) + "];")
         self.w()
         self.w("    /// The operation's name as it appears after the target prefix.")
@@ -475,6 +527,7 @@ class Gen:
         self.w("        }")
         self.w("    }")
         self.w()
+        self.w("    /// The operation named `name` (case-sensitive), if the model has one.")
         self.w("    pub fn from_name(name: &str) -> Option<Operation> {")
         self.w("        match name {")
         for n in names:
@@ -483,17 +536,94 @@ class Gen:
         self.w("        }")
         self.w("    }")
         self.w()
-        self.w("    /// True for operations the model marks `authtype: none` (no SigV4 required).")
-        self.w("    pub fn is_unauthenticated(self) -> bool {")
-        unauth = [n for n in names if self.ops[n].get("authtype") == "none"]
-        self.w("        matches!(self, " + " | ".join("Operation::" + n for n in unauth) + ")")
+        self.w("    /// Whether rognito implements the operation (codegen/operations.py).")
+        self.w("    pub fn implemented(self) -> bool {")
+        self.w("        matches!(self, " + " | ".join("Operation::" + n for n in sorted(impl)) + ")")
+        self.w("    }")
+        self.w()
+        self.w("    /// The API category whose request rate the operation spends, for implemented")
+        self.w("    /// operations Cognito meters (\"Quotas in Amazon Cognito\").")
+        self.w("    pub fn category(self) -> Option<ApiCategory> {")
+        self.w("        match self {")
+        by_cat = {}
+        for n in sorted(impl):
+            by_cat.setdefault(impl[n].category, []).append(n)
+        for cat in sorted(c for c in by_cat if c):
+            self.w("            " + " | ".join("Operation::" + n for n in by_cat[cat]) + " => Some(ApiCategory::%s)," % cat)
+        self.w("            _ => None,")
+        self.w("        }")
+        self.w("    }")
+        self.w()
+        self.w("    /// Whether each call gets a line in the audit log: the table's answer for implemented")
+        self.w("    /// operations (writes and token issuing), else every operation that is not a read")
+        self.w("    /// (Describe, List, Get), so attempts at writes rognito lacks are recorded too.")
+        self.w("    pub fn audited(self) -> bool {")
+        audited = [n for n in names if (impl[n].audited if n in impl else not n.startswith(("Describe", "List", "Get")))]
+        self.w("        matches!(self, " + " | ".join("Operation::" + n for n in audited) + ")")
+        self.w("    }")
+        self.w()
+        self.w("    /// How the operation's caller authenticates: the table's answer for implemented")
+        self.w("    /// operations, else the model's (`authtype: none` is public, the rest signed).")
+        self.w("    pub fn authentication(self) -> Authentication {")
+        self.w("        match self {")
+        kinds = {"sigv4": "SigV4", "client_secret": "ClientSecret", "none": "None"}
+        by_auth = {}
+        for n in names:
+            if n in impl:
+                k = kinds[impl[n].auth]
+            else:
+                k = "None" if self.ops[n].get("authtype") == "none" else "SigV4"
+            by_auth.setdefault(k, []).append(n)
+        for k in ("ClientSecret", "None"):
+            if k in by_auth:
+                self.w("            " + " | ".join("Operation::" + n for n in by_auth[k]) + " => Authentication::%s," % k)
+        self.w("            _ => Authentication::SigV4,")
+        self.w("        }")
+        self.w("    }")
+        self.w("}")
+        self.w()
+
+    def categories(self):
+        cats = sorted(CATEGORIES)
+        self.w("/// Cognito's API categories for request-rate quotas (\"Quotas in Amazon Cognito\"), those")
+        self.w("/// of the operations rognito implements.")
+        self.w("#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]")
+        self.w("pub enum ApiCategory {")
+        for c in cats:
+            self.w("    %s," % c)
+        self.w("}")
+        self.w()
+        self.w("impl ApiCategory {")
+        self.w("    /// Every category.")
+        self.w("    pub const ALL: &'static [ApiCategory] = &[" + ", ".join("ApiCategory::" + c for c in cats) + "];")
+        self.w()
+        self.w("    /// The category's name, as GetProvisionedLimit's `Category` attribute gives it.")
+        self.w("    pub fn name(self) -> &'static str {")
+        self.w("        match self {")
+        for c in cats:
+            self.w('            ApiCategory::%s => "%s",' % (c, c))
+        self.w("        }")
+        self.w("    }")
+        self.w()
+        self.w("    /// The category named `name`, if rognito knows it.")
+        self.w("    pub fn from_name(name: &str) -> Option<ApiCategory> {")
+        self.w("        ApiCategory::ALL.iter().copied().find(|c| c.name() == name)")
+        self.w("    }")
+        self.w()
+        self.w("    /// AWS's default rate, in requests per second.")
+        self.w("    pub fn default_rate(self) -> u32 {")
+        self.w("        match self {")
+        for c in cats:
+            self.w("            ApiCategory::%s => %d," % (c, CATEGORIES[c]))
+        self.w("        }")
         self.w("    }")
         self.w("}")
         self.w()
 
     def errors(self):
-        exc = sorted(n for n, s in self.shapes.items() if s.get("exception"))
-        self.w("/// Every exception shape of the service: the `__type` of an error response.")
+        exc = sorted(set(n for n, s in self.shapes.items() if s.get("exception")) | set(PROTOCOL_ERRORS))
+        self.w("/// Every exception shape of the service (the `__type` of an error response), and the")
+        self.w("/// protocol's own errors an operation can answer with (UnknownOperationException).")
         self.w("#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]")
         self.w("pub enum ErrorCode {")
         for n in exc:
@@ -501,6 +631,7 @@ class Gen:
         self.w("}")
         self.w()
         self.w("impl ErrorCode {")
+        self.w("    /// The `__type` name.")
         self.w("    pub fn name(self) -> &'static str {")
         self.w("        match self {")
         for n in exc:
@@ -511,7 +642,7 @@ class Gen:
         self.w("    /// The HTTP status AWS answers with: 500 for server faults, 400 for client errors.")
         self.w("    pub fn http_status(self) -> u16 {")
         self.w("        match self {")
-        faults = [n for n in exc if self.shapes[n].get("fault")]
+        faults = [n for n in exc if self.shapes.get(n, {}).get("fault")]
         self.w("            " + " | ".join("ErrorCode::" + n for n in faults) + " => 500,")
         self.w("            _ => 400,")
         self.w("        }")
@@ -519,27 +650,124 @@ class Gen:
         self.w("}")
         self.w()
 
-    def input_traits(self):
-        """`UserPoolScoped` for every input: IAM needs the resource ARN (a pool's, or `*`)."""
-        self.w("/// Operation inputs, by the user pool they address (their IAM resource), if any.")
-        self.w("pub trait UserPoolScoped {")
-        self.w("    fn user_pool_id(&self) -> Option<&str>;")
+    def output_type(self, op):
+        out = self.ops[op].get("output", {}).get("shape")
+        return out or "crate::EmptyOutput"
+
+    def api(self):
+        names = sorted(self.ops)
+        self.w("use std::future::Future;")
+        self.w()
+        self.w("use serde::Serialize;")
+        self.w("use serde::de::DeserializeOwned;")
+        self.w()
+        self.w("use super::operation::Operation;")
+        self.w("use super::shapes::*;")
+        self.w("use crate::{CognitoError, Output, RequestContext, Resource, Validate};")
+        self.w()
+        self.w("/// An operation's typed input: decoded from the request, validated against the model, and")
+        self.w("/// naming the IAM resource the call is authorized on.")
+        self.w("pub trait OperationInput: DeserializeOwned + Validate + Send + 'static {")
+        self.w("    /// The resource the input names (codegen/operations.py's resource member).")
+        self.w("    fn resource(&self) -> Resource<'_>;")
         self.w("}")
         self.w()
-        for op in SUPPORTED_OPERATIONS:
-            inp = self.ops[op].get("input", {}).get("shape")
-            if not inp:
-                continue
-            self.w("impl UserPoolScoped for %s {" % inp)
-            if "UserPoolId" in self.shapes[inp]["members"]:
-                self.w("    fn user_pool_id(&self) -> Option<&str> {")
-                self.w("        self.user_pool_id.as_deref()")
+        inputs = {}
+        for n in names:
+            inp = self.ops[n]["input"]["shape"]
+            if n in self.implemented:
+                member = self.implemented[n].resource
             else:
-                self.w("    fn user_pool_id(&self) -> Option<&str> {")
-                self.w("        None")
+                members = self.shapes[inp]["members"]
+                member = "UserPoolId" if "UserPoolId" in members else ("ResourceArn" if "ResourceArn" in members else None)
+            assert inputs.get(inp, member) == member, inp
+            inputs[inp] = member
+        for inp in sorted(inputs):
+            member = inputs[inp]
+            self.w("impl OperationInput for %s {" % inp)
+            self.w("    fn resource(&self) -> Resource<'_> {")
+            if member is None:
+                self.w("        Resource::Any")
+            else:
+                variant = "UserPool" if member == "UserPoolId" else "Arn"
+                self.w("        self.%s.as_deref().map_or(Resource::Any, Resource::%s)" % (snake(member), variant))
             self.w("    }")
             self.w("}")
             self.w()
+        self.w("/// The Cognito user-pool API: one method per operation of the model. Each defaults to")
+        self.w("/// the not-implemented error; rognito-ops implements those codegen/operations.py lists.")
+        self.w("/// Inputs arrive validated and authorized (see `dispatch`).")
+        self.w("pub trait CognitoApi: Send + Sync {")
+        for n in names:
+            inp = self.ops[n]["input"]["shape"]
+            self.w("    /// `%s`: %s" % (n, self.doc(n)))
+            self.w("    fn %s(&self, ctx: &RequestContext, input: %s) -> impl Future<Output = Result<Output<%s>, CognitoError>> + Send {"
+                   % (snake(n), inp, self.output_type(n)))
+            self.w("        let _ = (ctx, input);")
+            self.w("        std::future::ready(Err(CognitoError::not_implemented(Operation::%s)))" % n)
+            self.w("    }")
+            self.w()
+        self.w("}")
+        self.w()
+        self.w("/// One operation as a type: its input, output and `CognitoApi` method, so a front end's")
+        self.w("/// `Invoke` can run any operation with one generic function.")
+        self.w("pub trait ApiOperation {")
+        self.w("    /// The operation.")
+        self.w("    const OPERATION: Operation;")
+        self.w("    /// Its input shape.")
+        self.w("    type Input: OperationInput;")
+        self.w("    /// Its output shape.")
+        self.w("    type Output: Serialize + Send;")
+        self.w("    /// Calls the operation's method on `api`.")
+        self.w("    fn call<A: CognitoApi + ?Sized>(api: &A, ctx: &RequestContext, input: Self::Input) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send;")
+        self.w("}")
+        self.w()
+        self.w("/// The implemented operations as types (`ApiOperation`), named as the operations are.")
+        self.w("pub mod operations {")
+        self.w("    use super::*;")
+        self.w()
+        for n in sorted(self.implemented):
+            inp = self.ops[n]["input"]["shape"]
+            self.w("    /// `%s`." % n)
+            self.w("    pub struct %s;" % n)
+            self.w()
+            self.w("    impl ApiOperation for %s {" % n)
+            self.w("        const OPERATION: Operation = Operation::%s;" % n)
+            self.w("        type Input = %s;" % inp)
+            self.w("        type Output = %s;" % self.output_type(n))
+            self.w("        fn call<A: CognitoApi + ?Sized>(api: &A, ctx: &RequestContext, input: Self::Input) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {")
+            self.w("            api.%s(ctx, input)" % snake(n))
+            self.w("        }")
+            self.w("    }")
+            self.w()
+        self.w("}")
+        self.w()
+        self.w("/// How a front end runs one operation: `dispatch` names the operation as a type, and the")
+        self.w("/// front end decodes, guards, calls (`O::call`) and renders.")
+        self.w("pub trait Invoke {")
+        self.w("    /// What the front end makes of a call (a response, a result).")
+        self.w("    type Output;")
+        self.w()
+        self.w("    /// Runs the implemented operation `O` on `api`.")
+        self.w("    fn invoke<O: ApiOperation, A: CognitoApi + ?Sized>(self, api: &A) -> impl Future<Output = Self::Output> + Send;")
+        self.w()
+        self.w("    /// Answers an operation rognito does not implement.")
+        self.w("    fn not_implemented(self, operation: Operation) -> Self::Output;")
+        self.w("}")
+        self.w()
+        self.w("/// Routes `operation` through `invoke` as its `ApiOperation` type; an operation rognito")
+        self.w("/// does not implement goes to `Invoke::not_implemented`, before any decoding.")
+        self.w("pub async fn dispatch<A, V>(api: &A, operation: Operation, invoke: V) -> V::Output")
+        self.w("where")
+        self.w("    A: CognitoApi + ?Sized,")
+        self.w("    V: Invoke,")
+        self.w("{")
+        self.w("    match operation {")
+        for n in sorted(self.implemented):
+            self.w("        Operation::%s => invoke.invoke::<operations::%s, A>(api).await," % (n, n))
+        self.w("        other => invoke.not_implemented(other),")
+        self.w("    }")
+        self.w("}")
 
 
 def opt(v):
@@ -547,27 +775,39 @@ def opt(v):
 
 
 def main():
-    model, path = load_model()
-    code = Gen(model).generate(path)
-    with tempfile.NamedTemporaryFile("w", suffix=".rs", delete=False) as tmp:
-        tmp.write(code)
-        tmp_path = tmp.name
-    try:
-        subprocess.run(["rustfmt", "--edition", "2024", tmp_path], check=True)
-        with open(tmp_path) as f:
-            code = f.read()
-    finally:
-        os.unlink(tmp_path)
+    model, _path = load_model()
+    files = Gen(model).generate()
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, code in files.items():
+            with open(os.path.join(tmp, name), "w") as f:
+                f.write(code)
+        # rustfmt follows mod.rs's `mod` lines, so this formats every file.
+        subprocess.run(["rustfmt", "--edition", "2024", os.path.join(tmp, "mod.rs")], check=True)
+        for name in files:
+            with open(os.path.join(tmp, name)) as f:
+                files[name] = f.read()
     if "--check" in sys.argv:
-        with open(OUT) as f:
-            if f.read() != code:
-                print("generated.rs is stale: run python3 codegen/generate.py and commit it", file=sys.stderr)
-                sys.exit(1)
-        print("generated.rs is up to date (botocore %s)" % botocore.__version__)
+        stale = []
+        for name, code in files.items():
+            path = os.path.join(OUT_DIR, name)
+            if not os.path.exists(path) or open(path).read() != code:
+                stale.append(name)
+        extra = sorted(set(os.listdir(OUT_DIR)) - set(files)) if os.path.isdir(OUT_DIR) else []
+        if stale or extra:
+            print("generated/ is stale (%s): run python3 codegen/generate.py and commit it"
+                  % ", ".join(stale + extra), file=sys.stderr)
+            sys.exit(1)
+        print("generated/ is up to date (botocore %s)" % botocore.__version__)
         return
-    with open(OUT, "w") as f:
-        f.write(code)
-    print("wrote %s (botocore %s, %d operations)" % (os.path.relpath(OUT, ROOT), botocore.__version__, len(model["operations"])))
+    os.makedirs(OUT_DIR, exist_ok=True)
+    for name in os.listdir(OUT_DIR):
+        if name not in files:
+            os.unlink(os.path.join(OUT_DIR, name))
+    for name, code in files.items():
+        with open(os.path.join(OUT_DIR, name), "w") as f:
+            f.write(code)
+    print("wrote %s (botocore %s, %d operations, %d implemented)" % (
+        os.path.relpath(OUT_DIR, ROOT), botocore.__version__, len(model["operations"]), len(IMPLEMENTED)))
 
 
 if __name__ == "__main__":

@@ -21,19 +21,26 @@ impl JsonBody {
     }
 }
 
-/// What an operation returns: serialised on the way out, or already JSON.
-pub trait IntoBody {
-    fn into_body(self) -> Result<Vec<u8>, serde_json::Error>;
+/// What a `CognitoApi` method returns: a typed output, serialised on the way out, or a body
+/// already assembled as JSON (Describe and List answer from cached pieces).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output<T> {
+    Typed(T),
+    Json(JsonBody),
 }
 
-impl<T: Serialize> IntoBody for T {
-    fn into_body(self) -> Result<Vec<u8>, serde_json::Error> {
-        serde_json::to_vec(&self)
+impl<T> From<T> for Output<T> {
+    fn from(output: T) -> Self {
+        Output::Typed(output)
     }
 }
 
-impl IntoBody for JsonBody {
-    fn into_body(self) -> Result<Vec<u8>, serde_json::Error> {
-        Ok(self.0.into_bytes())
+impl<T: Serialize> Output<T> {
+    /// The response body: `T` serialised, or the assembled JSON as it is.
+    pub fn into_body(self) -> Result<Vec<u8>, serde_json::Error> {
+        match self {
+            Output::Typed(output) => serde_json::to_vec(&output),
+            Output::Json(body) => Ok(body.0.into_bytes()),
+        }
     }
 }

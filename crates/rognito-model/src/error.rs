@@ -30,6 +30,17 @@ impl CognitoError {
         Self::new(ErrorCode::LimitExceededException, message)
     }
 
+    /// The answer of an operation rognito does not implement (the `CognitoApi` default).
+    pub fn not_implemented(operation: crate::Operation) -> Self {
+        Self::new(
+            ErrorCode::UnknownOperationException,
+            format!(
+                "{} is a Cognito operation that rognito does not implement.",
+                operation.name()
+            ),
+        )
+    }
+
     /// An unexpected failure (storage, ...). The message is generic on purpose: details go to
     /// the log, never to the caller.
     pub fn internal() -> Self {

@@ -1,15 +1,20 @@
-//! The Cognito user-pool API as data: request/response shapes, the `Operation` and `ErrorCode`
-//! enums and every model constraint, generated from botocore's `cognito-idp/2016-04-18` model by
-//! `codegen/generate.py` (see `generated.rs`), plus the hand-written runtime that turns those
-//! constraints into AWS's validation messages (`validate.rs`).
+//! The Cognito user-pool API as data and as a trait, generated from botocore's
+//! `cognito-idp/2016-04-18` model by `codegen/generate.py` (see `generated/`): request/response
+//! shapes, every model constraint, the `Operation` enum with each operation's facts (implemented,
+//! API category, audited, authentication), `ErrorCode`, and the `CognitoApi` trait with its
+//! `dispatch`. Hand-written beside it: the runtime that turns constraints into AWS's validation
+//! messages (`validate.rs`), objects-only deserialisation (`de.rs`), `CognitoError`, the
+//! `RequestContext` and `Output` an operation takes and returns.
 
 mod body;
+mod context;
 mod de;
 mod error;
 mod generated;
 pub mod validate;
 
-pub use body::{IntoBody, JsonBody};
+pub use body::{JsonBody, Output};
+pub use context::{RequestContext, Resource};
 pub use error::CognitoError;
 pub use generated::*;
 pub use validate::{Validate, ValidationErrors};

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rognito_model::{CognitoError, ErrorCode};
+use rognito_model::{CognitoError, ErrorCode, Resource};
 
 use crate::iam::{Decision, Policy, evaluate};
 use crate::{Cognito, RequestContext, internal};
@@ -18,15 +18,16 @@ pub(crate) struct CachedPolicies {
 }
 
 impl Cognito {
-    /// The IAM resource of an operation: the pool's ARN when the input names one, else `*`
-    /// (CreateUserPool, ListUserPools, DescribeUserPoolDomain).
-    pub fn resource_arn(&self, ctx: &RequestContext, user_pool_id: Option<&str>) -> String {
-        match user_pool_id {
-            Some(id) => format!(
+    /// The IAM resource of an operation: the pool's ARN when the input names a pool, the ARN
+    /// an input gives, else `*` (CreateUserPool, ListUserPools, DescribeUserPoolDomain).
+    pub fn resource_arn(&self, ctx: &RequestContext, resource: Resource<'_>) -> String {
+        match resource {
+            Resource::UserPool(id) => format!(
                 "arn:aws:cognito-idp:{}:{}:userpool/{id}",
                 self.config.region, ctx.account_id
             ),
-            None => "*".to_owned(),
+            Resource::Arn(arn) => arn.to_owned(),
+            Resource::Any => "*".to_owned(),
         }
     }
 

@@ -3,8 +3,8 @@
 
 use rognito_model::{
     AddUserPoolClientSecretRequest, AddUserPoolClientSecretResponse, ClientSecretDescriptorType,
-    CognitoError, DeleteUserPoolClientSecretRequest, EmptyOutput, ListUserPoolClientSecretsRequest,
-    ListUserPoolClientSecretsResponse,
+    CognitoError, DeleteUserPoolClientSecretRequest, DeleteUserPoolClientSecretResponse,
+    ListUserPoolClientSecretsRequest, ListUserPoolClientSecretsResponse,
 };
 use rognito_store::StoreError;
 
@@ -109,7 +109,7 @@ impl Cognito {
         &self,
         ctx: &RequestContext,
         input: DeleteUserPoolClientSecretRequest,
-    ) -> Result<EmptyOutput, CognitoError> {
+    ) -> Result<DeleteUserPoolClientSecretResponse, CognitoError> {
         let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
         let client_id = required(input.client_id.as_deref(), "ClientId")?;
         let secret_id = required(input.client_secret_id.as_deref(), "ClientSecretId")?;
@@ -130,6 +130,6 @@ impl Cognito {
                 "Client secret {secret_id} does not exist."
             )));
         }
-        Ok(EmptyOutput {})
+        Ok(DeleteUserPoolClientSecretResponse::default())
     }
 }

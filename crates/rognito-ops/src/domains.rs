@@ -3,8 +3,9 @@
 
 use rognito_model::{
     CognitoError, CreateUserPoolDomainRequest, CreateUserPoolDomainResponse,
-    DeleteUserPoolDomainRequest, DescribeUserPoolDomainRequest, DescribeUserPoolDomainResponse,
-    DomainDescriptionType, EmptyOutput, UpdateUserPoolDomainRequest, UpdateUserPoolDomainResponse,
+    DeleteUserPoolDomainRequest, DeleteUserPoolDomainResponse, DescribeUserPoolDomainRequest,
+    DescribeUserPoolDomainResponse, DomainDescriptionType, UpdateUserPoolDomainRequest,
+    UpdateUserPoolDomainResponse,
 };
 use rognito_store::{DomainRecord, StoreError};
 use serde::{Deserialize, Serialize};
@@ -187,7 +188,7 @@ impl Cognito {
         &self,
         ctx: &RequestContext,
         input: DeleteUserPoolDomainRequest,
-    ) -> Result<EmptyOutput, CognitoError> {
+    ) -> Result<DeleteUserPoolDomainResponse, CognitoError> {
         let domain = normalized(required(input.domain.as_deref(), "Domain")?);
         let domain = domain.as_ref();
         let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
@@ -201,7 +202,7 @@ impl Cognito {
         if !deleted {
             return Err(domain_not_found(domain, pool_id));
         }
-        Ok(EmptyOutput {})
+        Ok(DeleteUserPoolDomainResponse::default())
     }
 
     fn forget_domain(&self, pool_id: &str, domain: &str) {

@@ -2,6 +2,7 @@
 //! error texts. One module per resource family; every public operation takes already-validated
 //! model input (see `rognito-protocol`) and returns model output or a [`CognitoError`].
 
+mod api;
 pub mod auth_failures;
 mod authorize;
 mod cache;
@@ -34,19 +35,8 @@ pub use config::{OpsConfig, Quotas};
 pub use crypto::MasterKey;
 pub use identities::{ALLOW_ALL, IdentityError, NewAccessKey, ROOT_USER, RootKey, user_arn};
 pub use keys::Jwk;
+pub use rognito_model::{CognitoApi, RequestContext};
 pub use tokens::{IssuedToken, OAuthError, TokenEndpointRequest};
-
-/// Who is calling: operations only ever see the caller's own account's resources.
-#[derive(Debug, Clone)]
-pub struct RequestContext {
-    pub account_id: String,
-    pub request_id: String,
-    /// The signing identity (`None` for unauthenticated operations and `--auth dev`).
-    pub user_name: Option<String>,
-    pub principal_arn: Option<String>,
-    /// The caller's address (after trusted proxies), for failed-authentication budgets.
-    pub source_ip: Option<std::net::IpAddr>,
-}
 
 /// The Cognito control plane: every operation rognito implements, over one store.
 pub struct Cognito {

@@ -9,48 +9,22 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use rognito_model::{
-    CognitoError, ErrorCode, GetProvisionedLimitRequest, GetProvisionedLimitResponse,
-    LimitDefinitionType, LimitType, UpdateProvisionedLimitRequest, UpdateProvisionedLimitResponse,
+    ApiCategory, CognitoError, ErrorCode, GetProvisionedLimitRequest, GetProvisionedLimitResponse,
+    LimitDefinitionType, LimitType, Operation, UpdateProvisionedLimitRequest,
+    UpdateProvisionedLimitResponse,
 };
 
 use crate::{Cognito, RequestContext, required};
 
-/// The API categories of the operations rognito serves, with AWS's default rates (RPS).
-pub const CATEGORIES: &[(&str, u32)] = &[
-    ("UserPoolCreate", 15),
-    ("UserPoolRead", 15),
-    ("UserPoolResourceRead", 20),
-    ("UserPoolResourceUpdate", 15),
-    ("ClientAuthentication", 150),
-];
-
 /// Cognito allows at most this rate for one resource operation on one user pool.
 const PER_POOL_OPERATION_RPS: u32 = 5;
 
-pub fn category_of(operation: &str) -> Option<&'static str> {
-    Some(match operation {
-        "CreateUserPool" | "DeleteUserPool" => "UserPoolCreate",
-        "DescribeUserPool" | "ListUserPools" => "UserPoolRead",
-        "DescribeResourceServer"
-        | "ListResourceServers"
-        | "DescribeUserPoolClient"
-        | "ListUserPoolClients"
-        | "ListUserPoolClientSecrets"
-        | "DescribeUserPoolDomain" => "UserPoolResourceRead",
-        "CreateResourceServer"
-        | "UpdateResourceServer"
-        | "DeleteResourceServer"
-        | "CreateUserPoolClient"
-        | "UpdateUserPoolClient"
-        | "DeleteUserPoolClient"
-        | "AddUserPoolClientSecret"
-        | "DeleteUserPoolClientSecret"
-        | "CreateUserPoolDomain"
-        | "UpdateUserPoolDomain"
-        | "DeleteUserPoolDomain" => "UserPoolResourceUpdate",
-        "GetClientToken" | "Token_POST" => "ClientAuthentication",
-        _ => return None,
-    })
+fn category_names() -> String {
+    ApiCategory::ALL
+        .iter()
+        .map(|c| c.name())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A token bucket holding one second's worth of requests.
@@ -76,25 +50,21 @@ impl Bucket {
 pub struct RateLimits {
     enabled: bool,
     /// Category → default rate (AWS's, or the configured override).
-    defaults: HashMap<&'static str, u32>,
+    defaults: HashMap<ApiCategory, u32>,
     /// (account, category) → rate raised with UpdateProvisionedLimit.
-    provisioned: Mutex<HashMap<(String, &'static str), u32>>,
+    provisioned: Mutex<HashMap<(String, ApiCategory), u32>>,
     buckets: Mutex<HashMap<String, Bucket>>,
 }
 
 impl RateLimits {
     /// `overrides` replace AWS's default rate of a category.
     pub fn new(enabled: bool, overrides: &[(String, u32)]) -> Result<Self, String> {
-        let mut defaults: HashMap<&'static str, u32> = CATEGORIES.iter().copied().collect();
+        let mut defaults = Self::aws_defaults();
         for (name, rate) in overrides {
-            let Some((category, _)) = CATEGORIES.iter().find(|(c, _)| c == name) else {
+            let Some(category) = ApiCategory::from_name(name) else {
                 return Err(format!(
                     "unknown rate-limit category {name}; the categories are {}",
-                    CATEGORIES
-                        .iter()
-                        .map(|(c, _)| *c)
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    category_names()
                 ));
             };
             if *rate == 0 {
@@ -113,18 +83,25 @@ impl RateLimits {
     pub fn disabled() -> Self {
         RateLimits {
             enabled: false,
-            defaults: CATEGORIES.iter().copied().collect(),
+            defaults: Self::aws_defaults(),
             provisioned: Mutex::new(HashMap::new()),
             buckets: Mutex::new(HashMap::new()),
         }
     }
 
-    fn rate(&self, account: &str, category: &'static str) -> u32 {
+    fn aws_defaults() -> HashMap<ApiCategory, u32> {
+        ApiCategory::ALL
+            .iter()
+            .map(|c| (*c, c.default_rate()))
+            .collect()
+    }
+
+    fn rate(&self, account: &str, category: ApiCategory) -> u32 {
         self.provisioned
             .lock()
             .ok()
             .and_then(|p| p.get(&(account.to_owned(), category)).copied())
-            .unwrap_or_else(|| self.defaults.get(category).copied().unwrap_or(u32::MAX))
+            .unwrap_or_else(|| self.defaults.get(&category).copied().unwrap_or(u32::MAX))
     }
 
     fn take(&self, key: String, rate: u32) -> bool {
@@ -144,27 +121,36 @@ impl RateLimits {
             .take(rate, now)
     }
 
-    /// Whether a request of `operation` by `account` (on `pool`, if any) may proceed.
-    pub fn allow(&self, account: &str, operation: &str, pool: Option<&str>) -> bool {
-        if !self.enabled {
-            return true;
-        }
-        let Some(category) = category_of(operation) else {
+    /// Whether a request of `operation` by `account` (on `pool`, if any) may proceed: the
+    /// operation's category has rate left for the account and, for a resource operation on a
+    /// pool, the operation has rate left on that pool. Operations without a category pass.
+    pub fn allow(&self, account: &str, operation: Operation, pool: Option<&str>) -> bool {
+        let Some(category) = operation.category().filter(|_| self.enabled) else {
             return true;
         };
-        if !self.take(
-            format!("{account}\u{0}{category}"),
-            self.rate(account, category),
-        ) {
+        if !self.allow_category(account, category) {
             return false;
         }
         match (category, pool) {
-            ("UserPoolResourceRead" | "UserPoolResourceUpdate", Some(pool)) => self.take(
-                format!("{account}\u{0}{pool}\u{0}{operation}"),
+            (
+                ApiCategory::UserPoolResourceRead | ApiCategory::UserPoolResourceUpdate,
+                Some(pool),
+            ) => self.take(
+                format!("{account}\u{0}{pool}\u{0}{}", operation.name()),
                 PER_POOL_OPERATION_RPS,
             ),
             _ => true,
         }
+    }
+
+    /// Whether `account` has rate left in `category` (the token endpoint, which Cognito meters
+    /// as ClientAuthentication like GetClientToken, is charged this way).
+    pub fn allow_category(&self, account: &str, category: ApiCategory) -> bool {
+        !self.enabled
+            || self.take(
+                format!("{account}\u{0}{}", category.name()),
+                self.rate(account, category),
+            )
     }
 }
 
@@ -174,7 +160,7 @@ pub fn throttled() -> CognitoError {
 
 fn category_of_definition(
     definition: Option<&LimitDefinitionType>,
-) -> Result<&'static str, CognitoError> {
+) -> Result<ApiCategory, CognitoError> {
     let definition = required(definition, "LimitDefinition")?;
     let name = definition
         .attributes
@@ -182,34 +168,26 @@ fn category_of_definition(
         .and_then(|a| a.get("Category"))
         .map(String::as_str)
         .unwrap_or_default();
-    CATEGORIES
-        .iter()
-        .find(|(c, _)| *c == name)
-        .map(|(c, _)| *c)
-        .ok_or_else(|| {
-            CognitoError::invalid_parameter(format!(
-                "Attributes must name a Category rognito limits: {}.",
-                CATEGORIES
-                    .iter()
-                    .map(|(c, _)| *c)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-        })
+    ApiCategory::from_name(name).ok_or_else(|| {
+        CognitoError::invalid_parameter(format!(
+            "Attributes must name a Category rognito limits: {}.",
+            category_names()
+        ))
+    })
 }
 
 impl Cognito {
-    fn limit_of(&self, account: &str, category: &'static str) -> LimitType {
+    fn limit_of(&self, account: &str, category: ApiCategory) -> LimitType {
         let limits = &self.rate_limits;
         LimitType {
             limit_definition: Some(LimitDefinitionType {
                 limit_class: Some("API_CATEGORY".into()),
-                attributes: Some([("Category".to_owned(), category.to_owned())].into()),
+                attributes: Some([("Category".to_owned(), category.name().to_owned())].into()),
             }),
             provisioned_limit_value: i32::try_from(limits.rate(account, category)).ok(),
             free_limit_value: limits
                 .defaults
-                .get(category)
+                .get(&category)
                 .and_then(|v| i32::try_from(*v).ok()),
         }
     }
@@ -235,13 +213,14 @@ impl Cognito {
         let free = self
             .rate_limits
             .defaults
-            .get(category)
+            .get(&category)
             .copied()
             .unwrap_or(1);
         // As on AWS, a provisioned limit is a raise: between the default and the maximum.
         if requested < free {
             return Err(CognitoError::invalid_parameter(format!(
-                "RequestedLimitValue must be at least the default limit of {free} for {category}."
+                "RequestedLimitValue must be at least the default limit of {free} for {}.",
+                category.name()
             )));
         }
         if let Ok(mut provisioned) = self.rate_limits.provisioned.lock() {
@@ -265,24 +244,24 @@ mod tests {
     fn buckets_refuse_beyond_the_rate_and_per_pool() {
         let limits = RateLimits::new(true, &[("UserPoolResourceRead".into(), 8)]).expect("limits");
         let allowed = (0..20)
-            .filter(|_| limits.allow("a", "DescribeResourceServer", Some("p1")))
+            .filter(|_| limits.allow("a", Operation::DescribeResourceServer, Some("p1")))
             .count();
         assert_eq!(allowed, 5, "5 RPS per operation and pool");
         // Every request counts against the category, refused or not: account a used it up.
-        assert!(!limits.allow("a", "ListResourceServers", Some("p2")));
+        assert!(!limits.allow("a", Operation::ListResourceServers, Some("p2")));
         let other_pools = (0..20)
-            .filter(|i| limits.allow("c", "ListResourceServers", Some(&format!("p{i}"))))
+            .filter(|i| limits.allow("c", Operation::ListResourceServers, Some(&format!("p{i}"))))
             .count();
         assert_eq!(
             other_pools, 8,
             "the category's 8 RPS over all of an account's pools"
         );
         assert!(
-            limits.allow("b", "DescribeResourceServer", Some("p1")),
+            limits.allow("b", Operation::DescribeResourceServer, Some("p1")),
             "per account"
         );
         assert!(RateLimits::new(true, &[("Nope".into(), 1)]).is_err());
         let off = RateLimits::disabled();
-        assert!((0..1000).all(|_| off.allow("a", "DescribeResourceServer", Some("p"))));
+        assert!((0..1000).all(|_| off.allow("a", Operation::DescribeResourceServer, Some("p"))));
     }
 }

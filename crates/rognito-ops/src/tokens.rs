@@ -173,10 +173,7 @@ impl Cognito {
         attempt.succeeded(&client.client_id);
         // The account's rate is spent only by callers that authenticated (and before any
         // lookup a Host header could ask for).
-        if !self
-            .allow_client_authentication(&client, "Token_POST")
-            .await?
-        {
+        if !self.allow_client_authentication(&client).await? {
             return Err(OAuthError::TooManyRequests);
         }
         // Only a caller that proved who it is learns about the pool's domain.
@@ -253,7 +250,7 @@ impl Cognito {
         attempt.succeeded(&client.client_id);
         // The account's rate is spent only by callers that authenticated.
         if !self
-            .allow_client_authentication(&client, "GetClientToken")
+            .allow_client_authentication(&client)
             .await
             .map_err(|_| CognitoError::internal())?
         {
@@ -301,13 +298,10 @@ impl Cognito {
         })
     }
 
-    /// Charges one request of `operation` to the client's pool's account, once the client has
-    /// authenticated. Err only when the pool's account cannot be read.
-    async fn allow_client_authentication(
-        &self,
-        client: &ClientView,
-        operation: &str,
-    ) -> Result<bool, OAuthError> {
+    /// Charges one ClientAuthentication request (GetClientToken or the token endpoint) to the
+    /// client's pool's account, once the client has authenticated. Err only when the pool's
+    /// account cannot be read.
+    async fn allow_client_authentication(&self, client: &ClientView) -> Result<bool, OAuthError> {
         let account = self
             .pool_accounts
             .get_or_load(&client.user_pool_id, || async {
@@ -318,7 +312,10 @@ impl Cognito {
             })
             .await
             .map_err(|_| OAuthError::ServerError)?;
-        Ok(account.is_none_or(|account| self.rate_limits.allow(&account, operation, None)))
+        Ok(account.is_none_or(|account| {
+            self.rate_limits
+                .allow_category(&account, rognito_model::ApiCategory::ClientAuthentication)
+        }))
     }
 
     /// Constant-time check of a presented secret against every active secret of the client.

@@ -164,10 +164,10 @@ impl SigV4Authenticator {
     }
 }
 
-/// Operations AWS does not authenticate with SigV4: those the model marks `authtype: none`, and
-/// GetClientToken, which its documentation says IAM does not evaluate.
-pub fn needs_signature(operation: Operation) -> bool {
-    !(operation.is_unauthenticated() || operation == Operation::GetClientToken)
+/// Whether the operation's caller signs with SigV4 (`Operation::authentication`, generated
+/// from codegen/operations.py: not the model's public operations, nor GetClientToken).
+fn needs_signature(operation: Operation) -> bool {
+    operation.authentication() == rognito_model::Authentication::SigV4
 }
 
 impl SigV4Authenticator {

@@ -1,15 +1,13 @@
-use std::future::Future;
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use rognito_model::{
-    CognitoError, GetClientTokenRequest, IntoBody, Operation, TARGET_PREFIX, UserPoolScoped,
-    Validate,
+    ApiOperation, Authentication, CognitoApi, CognitoError, GetClientTokenRequest, Invoke,
+    Operation, OperationInput, TARGET_PREFIX,
 };
 use rognito_ops::{Cognito, RequestContext};
-use serde::de::DeserializeOwned;
 
-use crate::audit::{AuditLog, AuditRecord, audited, now_rfc3339};
+use crate::audit::{AuditLog, AuditRecord, now_rfc3339};
 use crate::{Authenticator, JsonResponse, Principal, RequestHead, WireError, decode};
 
 /// Serves `POST /` requests of the Cognito API.
@@ -44,7 +42,7 @@ fn refused_anonymously(operation: Operation, trail: &Trail, error: Option<&WireE
     if trail.principal.is_none() {
         return true;
     }
-    !crate::needs_signature(operation)
+    operation.authentication() != Authentication::SigV4
         && (!trail.ran
             || matches!(
                 error.type_name,
@@ -111,7 +109,7 @@ impl JsonProtocol {
         };
         checked.map_err(|(operation, e)| {
             if let (Some(audit), Some(operation)) = (&self.audit, operation)
-                && audited(operation)
+                && operation.audited()
             {
                 audit.refused_anonymous(operation.name(), e.type_name, source, None);
             }
@@ -132,7 +130,7 @@ impl JsonProtocol {
             .serve(target.as_deref(), &head, request_id, source, &mut trail)
             .await;
         if let (Some(audit), Some(operation)) = (&self.audit, trail.operation)
-            && audited(operation)
+            && operation.audited()
         {
             let error = result.as_ref().err();
             // Refusals before the caller authenticated, and refusals because the audit log is
@@ -204,101 +202,73 @@ impl JsonProtocol {
             principal_arn: principal.arn,
             source_ip: source,
         };
-        let body = head.body;
-        let ops = &self.ops;
-        // Each arm runs the operation's method; its input type is inferred from the method.
-        macro_rules! dispatch {
-            ($($name:ident => $method:ident),* $(,)?) => {
-                match operation {
-                    $(Operation::$name => {
-                        self.call(&ctx, operation, body, trail, |input| ops.$method(&ctx, input)).await
-                    })*
-                    other => Err(WireError::unknown_operation(format!(
-                        "{} is a Cognito operation that rognito does not implement.",
-                        other.name()
-                    ))),
-                }
-            };
-        }
-        dispatch! {
-            CreateUserPool => create_user_pool,
-            DescribeUserPool => describe_user_pool,
-            ListUserPools => list_user_pools,
-            DeleteUserPool => delete_user_pool,
-            CreateResourceServer => create_resource_server,
-            DescribeResourceServer => describe_resource_server,
-            ListResourceServers => list_resource_servers,
-            UpdateResourceServer => update_resource_server,
-            DeleteResourceServer => delete_resource_server,
-            CreateUserPoolClient => create_user_pool_client,
-            DescribeUserPoolClient => describe_user_pool_client,
-            UpdateUserPoolClient => update_user_pool_client,
-            ListUserPoolClients => list_user_pool_clients,
-            DeleteUserPoolClient => delete_user_pool_client,
-            AddUserPoolClientSecret => add_user_pool_client_secret,
-            ListUserPoolClientSecrets => list_user_pool_client_secrets,
-            DeleteUserPoolClientSecret => delete_user_pool_client_secret,
-            CreateUserPoolDomain => create_user_pool_domain,
-            DescribeUserPoolDomain => describe_user_pool_domain,
-            UpdateUserPoolDomain => update_user_pool_domain,
-            DeleteUserPoolDomain => delete_user_pool_domain,
-            GetClientToken => get_client_token,
-            GetProvisionedLimit => get_provisioned_limit,
-            UpdateProvisionedLimit => update_provisioned_limit,
-        }
+        let call = Call {
+            protocol: self,
+            ctx: &ctx,
+            operation,
+            body: head.body,
+            trail,
+        };
+        rognito_model::dispatch(self.ops.as_ref(), operation, call).await
     }
 }
 
-impl JsonProtocol {
-    /// Decode → authorize (IAM, on the pool the input names) → validate → run → encode.
+/// One call of an operation through the JSON protocol, for the generated `dispatch`.
+struct Call<'a> {
+    protocol: &'a JsonProtocol,
+    ctx: &'a RequestContext,
+    operation: Operation,
+    body: &'a [u8],
+    trail: &'a mut Trail,
+}
+
+impl Invoke for Call<'_> {
+    type Output = Result<Vec<u8>, WireError>;
+
+    /// Decode → authorize (IAM, on the resource the input names) → validate → run → encode.
     /// Authorization comes before validation: AWS's denial names the resource, which needs the
     /// parsed input, and a caller without permission learns nothing from validation messages.
-    async fn call<I, O, F, Fut>(
-        &self,
-        ctx: &RequestContext,
-        operation: Operation,
-        body: &[u8],
-        trail: &mut Trail,
-        run: F,
-    ) -> Result<Vec<u8>, WireError>
-    where
-        I: DeserializeOwned + Validate + UserPoolScoped,
-        O: IntoBody,
-        F: FnOnce(I) -> Fut,
-        Fut: Future<Output = Result<O, CognitoError>>,
-    {
-        let input: I = decode::parse(body)?;
-        let resource = self.ops.resource_arn(ctx, input.user_pool_id());
-        trail.resource = Some(resource.clone());
-        if crate::needs_signature(operation) {
-            self.ops.authorize(ctx, operation.name(), &resource).await?;
+    async fn invoke<O: ApiOperation, A: CognitoApi + ?Sized>(self, api: &A) -> Self::Output {
+        let Call {
+            protocol,
+            ctx,
+            operation,
+            body,
+            trail,
+        } = self;
+        let input: O::Input = decode::parse(body)?;
+        let resource = input.resource();
+        let arn = protocol.ops.resource_arn(ctx, resource);
+        trail.resource = Some(arn.clone());
+        if operation.authentication() == Authentication::SigV4 {
+            protocol.ops.authorize(ctx, operation.name(), &arn).await?;
             // Charged only once IAM allowed the call: a denied identity cannot drain its
             // account's budget. (Operations without a signature are charged by the operation,
             // once the caller has authenticated.)
-            if !self.ops.rate_limits().allow(
+            if !protocol.ops.rate_limits().allow(
                 &ctx.account_id,
-                operation.name(),
-                input.user_pool_id(),
+                operation,
+                resource.user_pool_id(),
             ) {
                 return Err(rognito_ops::rate_limits::throttled().into());
             }
         }
         decode::validate(&input)?;
-        if audited(operation)
-            && let Some(audit) = &self.audit
+        if operation.audited()
+            && let Some(audit) = &protocol.audit
             && !audit.accepting()
         {
             trail.audit_refused = true;
             return Err(audit_unavailable());
         }
         trail.ran = true;
-        encode(run(input).await?)
+        O::call(api, ctx, input).await?.into_body().map_err(|e| {
+            tracing::error!(error = %e, "cannot serialise an output");
+            CognitoError::internal().into()
+        })
     }
-}
 
-fn encode<T: IntoBody>(output: T) -> Result<Vec<u8>, WireError> {
-    output.into_body().map_err(|e| {
-        tracing::error!(error = %e, "cannot serialise an output");
-        rognito_model::CognitoError::internal().into()
-    })
+    fn not_implemented(self, operation: Operation) -> Self::Output {
+        Err(CognitoError::not_implemented(operation).into())
+    }
 }

@@ -15,7 +15,7 @@ mod wire;
 
 pub use auth::{
     AuthMode, Authenticator, CredentialSource, Principal, RequestHead, SecretAccessKey,
-    SigV4Authenticator, needs_signature,
+    SigV4Authenticator,
 };
 pub use dispatch::JsonProtocol;
 pub use rognito_model::Operation;

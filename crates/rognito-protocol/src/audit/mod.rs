@@ -352,12 +352,5 @@ pub fn now_rfc3339() -> String {
     )
 }
 
-/// Operations the audit log records: writes, and token issuing.
-pub fn audited(operation: rognito_model::Operation) -> bool {
-    let name = operation.name();
-    !(name.starts_with("Describe") || name.starts_with("List") || name.starts_with("Get"))
-        || operation == rognito_model::Operation::GetClientToken
-}
-
 #[cfg(test)]
 mod tests;
