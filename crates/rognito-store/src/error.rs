@@ -1,5 +1,7 @@
-/// Why a storage call failed. `NotFound`/`AlreadyExists`/`LimitExceeded` are outcomes the
-/// operations layer maps to Cognito errors; `Backend` is everything unexpected.
+/// Why a storage call failed, whatever the engine. `NotFound`/`AlreadyExists`/`LimitExceeded`/
+/// `Conflict` are outcomes the operations layer maps to Cognito errors; the rest are failures it
+/// logs and answers with a generic internal error. Every engine reports the same outcome for
+/// the same situation (`tests/conformance.rs` checks it).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("the parent record does not exist")]
@@ -10,8 +12,9 @@ pub enum StoreError {
     LimitExceeded,
     #[error("the change would break an invariant of the stored data")]
     Conflict,
+    /// The engine failed (its driver's error, boxed so this type names no driver).
     #[error("storage failure: {0}")]
-    Backend(#[from] rusqlite::Error),
+    Backend(Box<dyn std::error::Error + Send + Sync>),
     #[error("the write was not committed: {0}")]
     Commit(String),
     #[error("the store is closed")]

@@ -21,6 +21,51 @@ pub use records::{
 };
 pub use sqlite::{DATABASE_FILE, Durability, SqliteStore};
 
+/// Which engine holds rognito's data, and how. Every command opens its store from this, with
+/// [`open`] (or [`open_for_seeding`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreConfig {
+    /// The embedded SQLite database (`rognito.sqlite3`) in `data_dir`, which must exist.
+    Sqlite {
+        data_dir: std::path::PathBuf,
+        durability: Durability,
+    },
+}
+
+impl StoreConfig {
+    /// Whether nothing is written to disk (everything is lost when the process exits).
+    pub fn is_memory(&self) -> bool {
+        matches!(
+            self,
+            StoreConfig::Sqlite {
+                durability: Durability::Memory,
+                ..
+            }
+        )
+    }
+}
+
+/// Opens the configured store, creating its database and bringing the schema up to date.
+/// `StoreError::Open` when it cannot.
+pub async fn open(config: &StoreConfig) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+    let store: std::sync::Arc<dyn SeedStore> = open_for_seeding(config).await?;
+    Ok(store)
+}
+
+/// [`open`], for the one command that bulk-loads (`rognito seed`).
+pub async fn open_for_seeding(
+    config: &StoreConfig,
+) -> Result<std::sync::Arc<dyn SeedStore>, StoreError> {
+    match config {
+        StoreConfig::Sqlite {
+            data_dir,
+            durability,
+        } => Ok(std::sync::Arc::new(
+            SqliteStore::open(data_dir, *durability).await?,
+        )),
+    }
+}
+
 /// Everything the control plane persists.
 pub trait Store:
     UserPoolStore + ResourceServerStore + ClientStore + DomainStore + IdentityStore + ServerStore
@@ -66,17 +111,9 @@ pub trait UserPoolStore: Send + Sync + 'static {
 
     async fn signing_keys(&self, user_pool_id: &str) -> Result<Vec<SigningKeyRecord>, StoreError>;
 
-    /// Adds keys to existing pools (`NotFound` for a missing pool): for pools that were loaded
-    /// without keys, e.g. by the benchmark's bulk seeding.
+    /// Adds keys to existing pools (`NotFound` for a missing pool): for pools stored without
+    /// keys (the benchmark's bulk seeding), whose keys are made when first needed.
     async fn add_signing_keys(&self, keys: &[SigningKeyRecord]) -> Result<(), StoreError>;
-
-    /// Loads pools and their resource servers in one transaction, keeping the quota counters
-    /// right but not enforcing quotas: the benchmark's fast seeding path.
-    async fn bulk_load(
-        &self,
-        pools: Vec<UserPoolRecord>,
-        servers: Vec<ResourceServerRecord>,
-    ) -> Result<(), StoreError>;
 }
 
 #[async_trait]
@@ -224,6 +261,18 @@ pub trait IdentityStore: Send + Sync + 'static {
         account_id: &str,
         user_name: &str,
     ) -> Result<Vec<PolicyRecord>, StoreError>;
+}
+
+/// Bulk loading, for the benchmark's scale scenario only: not part of what the server needs.
+#[async_trait]
+pub trait SeedStore: Store {
+    /// Loads pools and their resource servers in one transaction, keeping the quota counters
+    /// right but not enforcing quotas: the benchmark's fast seeding path.
+    async fn bulk_load(
+        &self,
+        pools: Vec<UserPoolRecord>,
+        servers: Vec<ResourceServerRecord>,
+    ) -> Result<(), StoreError>;
 }
 
 #[async_trait]

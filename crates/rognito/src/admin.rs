@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use rognito_ops::{Cognito, OpsConfig, Quotas};
-use rognito_store::{Durability, ServerStore, SqliteStore};
+use rognito_store::{Durability, SeedStore, StoreConfig};
 
 use crate::master_key::Caller;
 
@@ -93,18 +93,19 @@ async fn open(
     data_dir: &std::path::Path,
     master_key_file: Option<PathBuf>,
     caller: crate::master_key::Caller,
-) -> anyhow::Result<(Arc<SqliteStore>, Cognito)> {
+) -> anyhow::Result<(Arc<dyn SeedStore>, Cognito)> {
     if !data_dir.is_dir() {
         anyhow::bail!(
             "data dir {} does not exist (start the server once, or pass --data-dir)",
             data_dir.display()
         );
     }
-    let store = Arc::new(
-        SqliteStore::open(data_dir, Durability::Fsync)
-            .await
-            .with_context(|| format!("cannot open the database in {}", data_dir.display()))?,
-    );
+    let store = rognito_store::open_for_seeding(&StoreConfig::Sqlite {
+        data_dir: data_dir.to_owned(),
+        durability: Durability::Fsync,
+    })
+    .await
+    .with_context(|| format!("cannot open the database in {}", data_dir.display()))?;
     let key_file = master_key_file.unwrap_or_else(|| data_dir.join("master.key"));
     let state = rognito_ops::key_check::key_state(store.as_ref())
         .await
@@ -113,7 +114,7 @@ async fn open(
     crate::master_key::verify(store.as_ref(), &master, data_dir, caller).await?;
     let master = master.key;
     let ops = Cognito::new(
-        store.clone(),
+        store.clone() as Arc<dyn rognito_store::Store>,
         OpsConfig {
             region: "us-east-1".into(),
             quotas: Quotas::default(),
@@ -260,6 +261,7 @@ pub async fn seed(args: SeedArgs) -> anyhow::Result<()> {
     while done < args.pools {
         let n = batch.min(args.pools - done);
         ops.seed(
+            db.as_ref(),
             &args.store.account_id,
             args.first + done,
             n,

@@ -11,7 +11,7 @@ use rognito_protocol::{
     AuthMode, CredentialSource, JsonProtocol, Principal, SecretAccessKey, SigV4Authenticator,
     WireError,
 };
-use rognito_store::{Durability, ServerStore, SqliteStore};
+use rognito_store::{Durability, StoreConfig};
 use tokio::net::TcpListener;
 
 use crate::config::{AuthArg, ServerConfig};
@@ -73,16 +73,17 @@ pub async fn run(
             }
         }
     }
-    let store = Arc::new(
-        SqliteStore::open(&config.data_dir, config.durability)
-            .await
-            .with_context(|| {
-                format!(
-                    "cannot open the database in data dir {}",
-                    config.data_dir.display()
-                )
-            })?,
-    );
+    let store = rognito_store::open(&StoreConfig::Sqlite {
+        data_dir: config.data_dir.clone(),
+        durability: config.durability,
+    })
+    .await
+    .with_context(|| {
+        format!(
+            "cannot open the database in data dir {}",
+            config.data_dir.display()
+        )
+    })?;
     let started = start(&config, store.clone(), created, addr, scheme, audit.clone()).await;
     let app = match started {
         Ok(app) => app,
@@ -133,7 +134,7 @@ pub async fn run(
 /// control plane, the root identity, the router.
 async fn start(
     config: &ServerConfig,
-    store: Arc<SqliteStore>,
+    store: Arc<dyn rognito_store::Store>,
     created: &mut Created,
     addr: std::net::SocketAddr,
     scheme: &str,

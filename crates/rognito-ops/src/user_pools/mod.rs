@@ -233,6 +233,7 @@ impl Cognito {
     /// are made when a pool first needs them.
     pub async fn seed(
         &self,
+        store: &dyn rognito_store::SeedStore,
         account_id: &str,
         first: u64,
         count: u64,
@@ -268,7 +269,7 @@ impl Cognito {
                 modified_ms: now,
             });
         }
-        self.store.bulk_load(pools, servers).await.map_err(internal)
+        store.bulk_load(pools, servers).await.map_err(internal)
     }
 }
 

@@ -5,7 +5,8 @@ use rusqlite::{OptionalExtension, Row, params};
 
 use super::{SqliteStore, exists, is_unique_violation, quota};
 use crate::{
-    Page, ResourceServerRecord, SigningKeyRecord, StoreError, UserPoolRecord, UserPoolStore,
+    Page, ResourceServerRecord, SeedStore, SigningKeyRecord, StoreError, UserPoolRecord,
+    UserPoolStore,
 };
 
 const POOL_COLUMNS: &str = "id, account_id, name, doc, created_ms, modified_ms";
@@ -204,7 +205,10 @@ impl UserPoolStore for SqliteStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl SeedStore for SqliteStore {
     async fn bulk_load(
         &self,
         pools: Vec<UserPoolRecord>,

@@ -1,0 +1,841 @@
+//! The `Store` contract, checked against every engine: each documented outcome (not found,
+//! already exists, limit exceeded, conflict), keyset pages, cascades, and quotas under
+//! concurrency. A new engine passes this suite before anything else runs on it.
+//!
+//! Engines: `ROGNITO_TEST_STORE` names them, comma-separated (`sqlite`: SQLite with fsync
+//! durability in a fresh directory; `sqlite-memory`: SQLite in memory). Default: both.
+
+use std::sync::Arc;
+
+use rognito_store::{
+    AccessKeyRecord, ClientRecord, ClientSecretRecord, DomainRecord, Durability, IdentityRecord,
+    PolicyRecord, ResourceServerRecord, SealedSample, SigningKeyRecord, Store, StoreConfig,
+    StoreError, UserPoolRecord,
+};
+
+/// A store under test, with the directory it lives in (removed when dropped).
+struct Engine {
+    name: String,
+    store: Arc<dyn Store>,
+    _dir: tempfile::TempDir,
+}
+
+async fn engines() -> Vec<Engine> {
+    let names =
+        std::env::var("ROGNITO_TEST_STORE").unwrap_or_else(|_| "sqlite,sqlite-memory".into());
+    let mut engines = Vec::new();
+    for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = match name {
+            "sqlite" => StoreConfig::Sqlite {
+                data_dir: dir.path().to_owned(),
+                durability: Durability::Fsync,
+            },
+            "sqlite-memory" => StoreConfig::Sqlite {
+                data_dir: dir.path().to_owned(),
+                durability: Durability::Memory,
+            },
+            other => panic!("ROGNITO_TEST_STORE names an unknown engine: {other}"),
+        };
+        let store = rognito_store::open(&config).await.expect("open the store");
+        engines.push(Engine {
+            name: name.to_owned(),
+            store,
+            _dir: dir,
+        });
+    }
+    engines
+}
+
+const ACCOUNT: &str = "111111111111";
+
+fn pool(id: &str) -> UserPoolRecord {
+    UserPoolRecord {
+        id: id.into(),
+        account_id: ACCOUNT.into(),
+        name: format!("name of {id}"),
+        doc: r#"{"k":1}"#.into(),
+        created_ms: 1,
+        modified_ms: 2,
+    }
+}
+
+fn server(pool: &str, identifier: &str) -> ResourceServerRecord {
+    ResourceServerRecord {
+        user_pool_id: pool.into(),
+        identifier: identifier.into(),
+        name: "n".into(),
+        scopes: "[]".into(),
+        created_ms: 1,
+        modified_ms: 1,
+    }
+}
+
+fn client(pool: &str, id: &str) -> ClientRecord {
+    ClientRecord {
+        client_id: id.into(),
+        user_pool_id: pool.into(),
+        client_name: format!("client {id}"),
+        doc: "{}".into(),
+        created_ms: 1,
+        modified_ms: 1,
+    }
+}
+
+fn secret(client: &str, id: &str, at: i64) -> ClientSecretRecord {
+    ClientSecretRecord {
+        secret_id: id.into(),
+        client_id: client.into(),
+        ciphertext: vec![1, 2, 3],
+        digest: vec![4, 5, 6],
+        created_ms: at,
+    }
+}
+
+fn domain(pool: &str, name: &str) -> DomainRecord {
+    DomainRecord {
+        domain: name.into(),
+        user_pool_id: pool.into(),
+        doc: "{}".into(),
+        created_ms: 1,
+        modified_ms: 1,
+    }
+}
+
+fn key(pool: &str, kid: &str) -> SigningKeyRecord {
+    SigningKeyRecord {
+        kid: kid.into(),
+        user_pool_id: pool.into(),
+        purpose: "access".into(),
+        private_key: vec![9; 8],
+        public_jwk: "{}".into(),
+        created_ms: 1,
+    }
+}
+
+fn access_key(user: &str, id: &str) -> AccessKeyRecord {
+    AccessKeyRecord {
+        access_key_id: id.into(),
+        account_id: ACCOUNT.into(),
+        user_name: user.into(),
+        secret: vec![7; 4],
+        created_ms: 1,
+    }
+}
+
+fn policy(user: &str, name: &str, document: &str) -> PolicyRecord {
+    PolicyRecord {
+        account_id: ACCOUNT.into(),
+        user_name: user.into(),
+        policy_name: name.into(),
+        document: document.into(),
+    }
+}
+
+/// The outcome's name, for assertions that say which engine gave what.
+fn outcome<T>(result: Result<T, StoreError>) -> &'static str {
+    match result {
+        Ok(_) => "Ok",
+        Err(StoreError::NotFound) => "NotFound",
+        Err(StoreError::AlreadyExists) => "AlreadyExists",
+        Err(StoreError::LimitExceeded) => "LimitExceeded",
+        Err(StoreError::Conflict) => "Conflict",
+        Err(e) => panic!("unexpected failure: {e}"),
+    }
+}
+
+#[tokio::test]
+async fn user_pools() {
+    for Engine { name, store, .. } in engines().await {
+        let s = store.as_ref();
+        assert_eq!(
+            outcome(s.create_user_pool(&pool("p1"), &[key("p1", "k1")], 2).await),
+            "Ok",
+            "{name}"
+        );
+        assert_eq!(
+            outcome(s.create_user_pool(&pool("p1"), &[], 2).await),
+            "AlreadyExists",
+            "{name}: id collision"
+        );
+        assert_eq!(
+            outcome(s.create_user_pool(&pool("p2"), &[], 2).await),
+            "Ok",
+            "{name}"
+        );
+        assert_eq!(
+            outcome(s.create_user_pool(&pool("p3"), &[], 2).await),
+            "LimitExceeded",
+            "{name}: 2 per account"
+        );
+        assert_eq!(
+            s.user_pool("p1").await.expect("read"),
+            Some(pool("p1")),
+            "{name}"
+        );
+        assert_eq!(s.user_pool("nope").await.expect("read"), None, "{name}");
+        assert_eq!(
+            s.user_pool_account("p1").await.expect("read").as_deref(),
+            Some(ACCOUNT),
+            "{name}"
+        );
+        assert_eq!(
+            s.user_pool_account("nope").await.expect("read"),
+            None,
+            "{name}"
+        );
+        let keys = s.signing_keys("p1").await.expect("keys");
+        assert_eq!(
+            keys.iter().map(|k| k.kid.as_str()).collect::<Vec<_>>(),
+            ["k1"],
+            "{name}"
+        );
+        assert_eq!(
+            outcome(s.add_signing_keys(&[key("nope", "k9")]).await),
+            "NotFound",
+            "{name}"
+        );
+        assert_eq!(
+            outcome(s.add_signing_keys(&[key("p2", "k2")]).await),
+            "Ok",
+            "{name}"
+        );
+        assert_eq!(s.signing_keys("p2").await.expect("keys").len(), 1, "{name}");
+        // another account sees none of them
+        let other = s
+            .list_user_pools("222222222222", None, 10)
+            .await
+            .expect("list");
+        assert!(other.items.is_empty() && !other.more, "{name}");
+        assert!(s.delete_user_pool("p2").await.expect("delete"), "{name}");
+        assert!(
+            !s.delete_user_pool("p2").await.expect("delete again"),
+            "{name}"
+        );
+        assert_eq!(
+            outcome(s.create_user_pool(&pool("p3"), &[], 2).await),
+            "Ok",
+            "{name}: a delete frees a slot"
+        );
+    }
+}
+
+#[tokio::test]
+async fn pages_follow_the_key_order() {
+    for Engine { name, store, .. } in engines().await {
+        let s = store.as_ref();
+        for id in ["p3", "p1", "p5", "p2", "p4"] {
+            s.create_user_pool(&pool(id), &[], 100).await.expect("pool");
+        }
+        let first = s.list_user_pools(ACCOUNT, None, 2).await.expect("page 1");
+        let ids = |page: &rognito_store::Page<UserPoolRecord>| {
+            page.items.iter().map(|p| p.id.clone()).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            (ids(&first), first.more),
+            (vec!["p1".to_owned(), "p2".to_owned()], true),
+            "{name}"
+        );
+        let second = s
+            .list_user_pools(ACCOUNT, Some("p2"), 2)
+            .await
+            .expect("page 2");
+        assert_eq!(
+            (ids(&second), second.more),
+            (vec!["p3".to_owned(), "p4".to_owned()], true),
+            "{name}"
+        );
+        let last = s
+            .list_user_pools(ACCOUNT, Some("p4"), 2)
+            .await
+            .expect("page 3");
+        assert_eq!(
+            (ids(&last), last.more),
+            (vec!["p5".to_owned()], false),
+            "{name}"
+        );
+        let exact = s
+            .list_user_pools(ACCOUNT, Some("p3"), 2)
+            .await
+            .expect("exact page");
+        assert!(!exact.more, "{name}: a full last page says nothing follows");
+
+        for id in ["c", "a", "b"] {
+            s.create_resource_server(&server("p1", id), 25)
+                .await
+                .expect("server");
+            s.create_client(&client("p1", &format!("client-{id}")), None, 25)
+                .await
+                .expect("client");
+        }
+        let servers = s
+            .list_resource_servers("p1", Some("a"), 10)
+            .await
+            .expect("servers");
+        let identifiers: Vec<_> = servers
+            .items
+            .iter()
+            .map(|r| r.identifier.as_str())
+            .collect();
+        assert_eq!(identifiers, ["b", "c"], "{name}");
+        let clients = s.list_clients("p1", None, 2).await.expect("clients");
+        let ids: Vec<_> = clients.items.iter().map(|c| c.client_id.as_str()).collect();
+        assert_eq!(
+            (ids, clients.more),
+            (vec!["client-a", "client-b"], true),
+            "{name}"
+        );
+        assert!(
+            s.list_resource_servers("p2", None, 10)
+                .await
+                .expect("empty")
+                .items
+                .is_empty(),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn resource_servers() {
+    for Engine { name, store, .. } in engines().await {
+        let s = store.as_ref();
+        assert_eq!(
+            outcome(s.create_resource_server(&server("nope", "a"), 25).await),
+            "NotFound",
+            "{name}"
+        );
+        s.create_user_pool(&pool("p1"), &[], 10)
+            .await
+            .expect("pool");
+        s.create_user_pool(&pool("p2"), &[], 10)
+            .await
+            .expect("pool");
+        assert_eq!(
+            outcome(s.create_resource_server(&server("p1", "a"), 1).await),
+            "Ok",
+            "{name}"
+        );
+        assert_eq!(
+            outcome(s.create_resource_server(&server("p1", "a"), 1).await),
+            "AlreadyExists",
+            "{name}"
+        );
+        assert_eq!(
+            outcome(s.create_resource_server(&server("p1", "b"), 1).await),
+            "LimitExceeded",
+            "{name}"
+        );
+        assert_eq!(
+            outcome(s.create_resource_server(&server("p2", "a"), 1).await),
+            "Ok",
+            "{name}: per pool"
+        );
+
+        let mut changed = server("p1", "a");
+        changed.name = "renamed".into();
+        changed.scopes = r#"[{"ScopeName":"x"}]"#.into();
+        changed.created_ms = 99;
+        changed.modified_ms = 5;
+        let stored = s
+            .replace_resource_server(&changed)
+            .await
+            .expect("replace")
+            .expect("exists");
+        assert_eq!(
+            (stored.name.as_str(), stored.created_ms, stored.modified_ms),
+            ("renamed", 1, 5),
+            "{name}: creation time kept"
+        );
+        assert_eq!(
+            s.resource_server("p1", "a").await.expect("read"),
+            Some(stored),
+            "{name}"
+        );
+        assert_eq!(
+            s.replace_resource_server(&server("p1", "zz"))
+                .await
+                .expect("replace"),
+            None,
+            "{name}"
+        );
+        assert!(
+            s.delete_resource_server("p1", "a").await.expect("delete"),
+            "{name}"
+        );
+        assert!(
+            !s.delete_resource_server("p1", "a")
+                .await
+                .expect("delete again"),
+            "{name}"
+        );
+        assert_eq!(
+            outcome(s.create_resource_server(&server("p1", "b"), 1).await),
+            "Ok",
+            "{name}: a delete frees a slot"
+        );
+    }
+}
+
+#[tokio::test]
+async fn quotas_hold_under_concurrency() {
+    for Engine { name, store, .. } in engines().await {
+        store
+            .create_user_pool(&pool("p1"), &[], 10)
+            .await
+            .expect("pool");
+        let tasks: Vec<_> = (0..40)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let (rs, c, p) = (
+                        server("p1", &format!("rs{i:02}")),
+                        client("p1", &format!("c{i:02}")),
+                        pool(&format!("q{i:02}")),
+                    );
+                    let servers = outcome(store.create_resource_server(&rs, 25).await);
+                    let clients = outcome(store.create_client(&c, None, 10).await);
+                    let pools = outcome(store.create_user_pool(&p, &[], 30).await);
+                    (servers, clients, pools)
+                })
+            })
+            .collect();
+        let mut counts = std::collections::BTreeMap::new();
+        for task in tasks {
+            let (servers, clients, pools) = task.await.expect("join");
+            *counts.entry(("servers", servers)).or_insert(0) += 1;
+            *counts.entry(("clients", clients)).or_insert(0) += 1;
+            *counts.entry(("pools", pools)).or_insert(0) += 1;
+        }
+        let expected: std::collections::BTreeMap<_, _> = [
+            (("servers", "Ok"), 25),
+            (("servers", "LimitExceeded"), 15),
+            (("clients", "Ok"), 10),
+            (("clients", "LimitExceeded"), 30),
+            (("pools", "Ok"), 29),
+            (("pools", "LimitExceeded"), 11),
+        ]
+        .into();
+        assert_eq!(counts, expected, "{name}");
+        let listed = store
+            .list_resource_servers("p1", None, 60)
+            .await
+            .expect("list");
+        assert_eq!(listed.items.len(), 25, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn clients_and_secrets() {
+    for Engine { name, store, .. } in engines().await {
+        let s = store.as_ref();
+        assert_eq!(
+            outcome(s.create_client(&client("nope", "c1"), None, 10).await),
+            "NotFound",
+            "{name}"
+        );
+        s.create_user_pool(&pool("p1"), &[], 10)
+            .await
+            .expect("pool");
+        s.create_user_pool(&pool("p2"), &[], 10)
+            .await
+            .expect("pool");
+        let first = secret("c1", "s1", 1);
+        assert_eq!(
+            outcome(s.create_client(&client("p1", "c1"), Some(&first), 1).await),
+            "Ok",
+            "{name}"
+        );
+        assert_eq!(
+            outcome(s.create_client(&client("p2", "c1"), None, 10).await),
+            "AlreadyExists",
+            "{name}: ids are unique across pools"
+        );
+        assert_eq!(
+            outcome(s.create_client(&client("p1", "c2"), None, 1).await),
+            "LimitExceeded",
+            "{name}"
+        );
+        assert_eq!(
+            s.client("c1").await.expect("read"),
+            Some(client("p1", "c1")),
+            "{name}"
+        );
+        assert_eq!(s.client("nope").await.expect("read"), None, "{name}");
+
+        let mut renamed = client("p1", "c1");
+        renamed.client_name = "renamed".into();
+        renamed.modified_ms = 7;
+        let stored = s
+            .replace_client(&renamed)
+            .await
+            .expect("replace")
+            .expect("exists");
+        assert_eq!(
+            (stored.client_name.as_str(), stored.modified_ms),
+            ("renamed", 7),
+            "{name}"
+        );
+        let mut elsewhere = renamed.clone();
+        elsewhere.user_pool_id = "p2".into();
+        assert_eq!(
+            s.replace_client(&elsewhere).await.expect("replace"),
+            None,
+            "{name}: only in its own pool"
+        );
+
+        assert_eq!(
+            outcome(s.add_client_secret(&secret("nope", "sx", 2), 2).await),
+            "NotFound",
+            "{name}"
+        );
+        assert_eq!(
+            outcome(s.add_client_secret(&secret("c1", "s2", 2), 2).await),
+            "Ok",
+            "{name}"
+        );
+        assert_eq!(
+            outcome(s.add_client_secret(&secret("c1", "s3", 3), 2).await),
+            "LimitExceeded",
+            "{name}"
+        );
+        let ids: Vec<_> = s
+            .client_secrets("c1")
+            .await
+            .expect("secrets")
+            .into_iter()
+            .map(|r| r.secret_id)
+            .collect();
+        assert_eq!(ids, ["s1", "s2"], "{name}: oldest first");
+        assert!(
+            !s.delete_client_secret("c1", "nope").await.expect("missing"),
+            "{name}"
+        );
+        assert!(
+            s.delete_client_secret("c1", "s1").await.expect("delete"),
+            "{name}"
+        );
+        assert_eq!(
+            outcome(s.delete_client_secret("c1", "s2").await),
+            "Conflict",
+            "{name}: the last secret stays"
+        );
+
+        assert!(
+            !s.delete_client("p2", "c1").await.expect("other pool"),
+            "{name}"
+        );
+        assert!(s.delete_client("p1", "c1").await.expect("delete"), "{name}");
+        assert!(
+            s.client_secrets("c1").await.expect("secrets").is_empty(),
+            "{name}: secrets go with the client"
+        );
+        assert_eq!(
+            outcome(s.create_client(&client("p1", "c2"), None, 1).await),
+            "Ok",
+            "{name}: a delete frees a slot"
+        );
+    }
+}
+
+#[tokio::test]
+async fn domains() {
+    for Engine { name, store, .. } in engines().await {
+        let s = store.as_ref();
+        assert_eq!(
+            outcome(s.create_domain(&domain("nope", "d1")).await),
+            "NotFound",
+            "{name}"
+        );
+        s.create_user_pool(&pool("p1"), &[], 10)
+            .await
+            .expect("pool");
+        s.create_user_pool(&pool("p2"), &[], 10)
+            .await
+            .expect("pool");
+        assert_eq!(
+            outcome(s.create_domain(&domain("p1", "d1")).await),
+            "Ok",
+            "{name}"
+        );
+        assert_eq!(
+            outcome(s.create_domain(&domain("p2", "d1")).await),
+            "AlreadyExists",
+            "{name}: taken by another pool"
+        );
+        assert_eq!(
+            outcome(s.create_domain(&domain("p1", "d2")).await),
+            "Conflict",
+            "{name}: one domain per pool"
+        );
+        assert_eq!(
+            s.domain("d1").await.expect("read"),
+            Some(domain("p1", "d1")),
+            "{name}"
+        );
+        assert_eq!(
+            s.domain_of_pool("p1").await.expect("read"),
+            Some(domain("p1", "d1")),
+            "{name}"
+        );
+        assert_eq!(s.domain_of_pool("p2").await.expect("read"), None, "{name}");
+        let mut changed = domain("p1", "d1");
+        changed.doc = r#"{"v":2}"#.into();
+        assert_eq!(
+            s.replace_domain(&changed)
+                .await
+                .expect("replace")
+                .map(|d| d.doc),
+            Some(changed.doc.clone()),
+            "{name}"
+        );
+        assert_eq!(
+            s.replace_domain(&domain("p2", "d1"))
+                .await
+                .expect("replace"),
+            None,
+            "{name}: not another pool's"
+        );
+        assert!(
+            !s.delete_domain("p2", "d1").await.expect("other pool"),
+            "{name}"
+        );
+        assert!(s.delete_domain("p1", "d1").await.expect("delete"), "{name}");
+        assert_eq!(s.domain("d1").await.expect("read"), None, "{name}");
+        assert_eq!(
+            outcome(s.create_domain(&domain("p2", "d1")).await),
+            "Ok",
+            "{name}: free again"
+        );
+    }
+}
+
+#[tokio::test]
+async fn deleting_a_pool_removes_what_is_in_it() {
+    for Engine { name, store, .. } in engines().await {
+        let s = store.as_ref();
+        s.create_user_pool(&pool("p1"), &[key("p1", "k1")], 10)
+            .await
+            .expect("pool");
+        s.create_user_pool(&pool("p2"), &[], 10)
+            .await
+            .expect("pool");
+        s.create_resource_server(&server("p1", "a"), 25)
+            .await
+            .expect("server");
+        s.create_client(&client("p1", "c1"), Some(&secret("c1", "s1", 1)), 25)
+            .await
+            .expect("client");
+        s.create_domain(&domain("p1", "d1")).await.expect("domain");
+        s.create_client(&client("p2", "c2"), None, 25)
+            .await
+            .expect("other pool's client");
+        assert!(s.delete_user_pool("p1").await.expect("delete"), "{name}");
+        assert_eq!(
+            s.resource_server("p1", "a").await.expect("read"),
+            None,
+            "{name}"
+        );
+        assert_eq!(s.client("c1").await.expect("read"), None, "{name}");
+        assert!(
+            s.client_secrets("c1").await.expect("read").is_empty(),
+            "{name}"
+        );
+        assert_eq!(s.domain("d1").await.expect("read"), None, "{name}");
+        assert!(
+            s.signing_keys("p1").await.expect("read").is_empty(),
+            "{name}"
+        );
+        assert!(
+            s.client("c2").await.expect("read").is_some(),
+            "{name}: other pools keep theirs"
+        );
+        // The ids are free again.
+        s.create_user_pool(&pool("p1"), &[], 10)
+            .await
+            .expect("pool again");
+        s.create_domain(&domain("p1", "d1"))
+            .await
+            .expect("domain again");
+        s.create_client(&client("p1", "c1"), None, 25)
+            .await
+            .expect("client again");
+    }
+}
+
+#[tokio::test]
+async fn identities_keys_and_policies() {
+    for Engine { name, store, .. } in engines().await {
+        let s = store.as_ref();
+        let alice = IdentityRecord {
+            account_id: ACCOUNT.into(),
+            user_name: "alice".into(),
+            created_ms: 1,
+        };
+        assert_eq!(
+            outcome(s.put_policy(&policy("alice", "p", "{}")).await),
+            "NotFound",
+            "{name}: no identity yet"
+        );
+        assert_eq!(
+            outcome(s.create_identity(&alice, &access_key("alice", "AK1")).await),
+            "Ok",
+            "{name}"
+        );
+        assert_eq!(
+            outcome(s.create_identity(&alice, &access_key("alice", "AK2")).await),
+            "AlreadyExists",
+            "{name}"
+        );
+        let mut bob = alice.clone();
+        bob.user_name = "bob".into();
+        assert_eq!(
+            outcome(s.create_identity(&bob, &access_key("bob", "AK1")).await),
+            "AlreadyExists",
+            "{name}: key id taken"
+        );
+        s.create_identity(&bob, &access_key("bob", "AK3"))
+            .await
+            .expect("bob");
+        let mut other = alice.clone();
+        other.account_id = "222222222222".into();
+        let mut other_key = access_key("alice", "AK4");
+        other_key.account_id = other.account_id.clone();
+        s.create_identity(&other, &other_key)
+            .await
+            .expect("same name, another account");
+
+        let names = |list: Vec<IdentityRecord>| {
+            list.into_iter()
+                .map(|i| (i.account_id, i.user_name))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names(s.identities(Some(ACCOUNT)).await.expect("list")).len(),
+            2,
+            "{name}"
+        );
+        assert_eq!(
+            names(s.identities(None).await.expect("list")).len(),
+            3,
+            "{name}"
+        );
+        assert_eq!(
+            s.access_key("AK1")
+                .await
+                .expect("read")
+                .map(|k| k.user_name),
+            Some("alice".into()),
+            "{name}"
+        );
+        assert_eq!(s.access_key("nope").await.expect("read"), None, "{name}");
+        assert_eq!(
+            s.access_keys_of(ACCOUNT, "alice")
+                .await
+                .expect("keys")
+                .len(),
+            1,
+            "{name}"
+        );
+
+        s.put_policy(&policy("alice", "read", r#"{"v":1}"#))
+            .await
+            .expect("attach");
+        s.put_policy(&policy("alice", "read", r#"{"v":2}"#))
+            .await
+            .expect("replace");
+        s.put_policy(&policy("alice", "write", "{}"))
+            .await
+            .expect("attach");
+        let docs: Vec<_> = s
+            .policies_of(ACCOUNT, "alice")
+            .await
+            .expect("policies")
+            .into_iter()
+            .map(|p| (p.policy_name, p.document))
+            .collect();
+        assert_eq!(
+            docs,
+            [
+                ("read".to_owned(), r#"{"v":2}"#.to_owned()),
+                ("write".to_owned(), "{}".to_owned())
+            ],
+            "{name}"
+        );
+        assert!(
+            s.delete_policy(ACCOUNT, "alice", "write")
+                .await
+                .expect("detach"),
+            "{name}"
+        );
+        assert!(
+            !s.delete_policy(ACCOUNT, "alice", "write")
+                .await
+                .expect("detach again"),
+            "{name}"
+        );
+
+        assert!(
+            s.delete_identity(ACCOUNT, "alice").await.expect("delete"),
+            "{name}"
+        );
+        assert!(
+            !s.delete_identity(ACCOUNT, "alice")
+                .await
+                .expect("delete again"),
+            "{name}"
+        );
+        assert_eq!(
+            s.access_key("AK1").await.expect("read"),
+            None,
+            "{name}: keys go with the identity"
+        );
+        assert!(
+            s.policies_of(ACCOUNT, "alice")
+                .await
+                .expect("policies")
+                .is_empty(),
+            "{name}: policies too"
+        );
+        assert!(
+            s.access_key("AK4").await.expect("read").is_some(),
+            "{name}: other accounts keep theirs"
+        );
+    }
+}
+
+#[tokio::test]
+async fn server_settings_and_sealed_samples() {
+    for Engine { name, store, .. } in engines().await {
+        let s = store.as_ref();
+        assert_eq!(s.setting("k").await.expect("read"), None, "{name}");
+        assert_eq!(
+            s.sealed_sample().await.expect("sample"),
+            None,
+            "{name}: nothing sealed yet"
+        );
+        let first = s
+            .server_setting("k", &|| vec![1, 2, 3])
+            .await
+            .expect("init");
+        let again = s.server_setting("k", &|| vec![9]).await.expect("kept");
+        assert_eq!(
+            (first.as_slice(), again.as_slice()),
+            (&[1, 2, 3][..], &[1, 2, 3][..]),
+            "{name}"
+        );
+        assert_eq!(
+            s.setting("k").await.expect("read"),
+            Some(vec![1, 2, 3]),
+            "{name}"
+        );
+        s.create_user_pool(&pool("p1"), &[key("p1", "k1")], 10)
+            .await
+            .expect("pool");
+        let sample = s.sealed_sample().await.expect("sample");
+        assert!(
+            matches!(&sample, Some(SealedSample::SigningKey { kid, sealed }) if kid == "k1" && sealed == &[9; 8]),
+            "{name}: the one sealed value is found: {sample:?}"
+        );
+    }
+}
