@@ -34,7 +34,6 @@ def op(name, category, audited, auth="sigv4", resource="UserPoolId"):
 CATEGORIES = {
     "UserPoolCreate": 15,
     "UserPoolRead": 15,
-    "UserPoolUpdate": 15,
     "UserPoolResourceRead": 20,
     "UserPoolResourceUpdate": 15,
     "ClientAuthentication": 150,

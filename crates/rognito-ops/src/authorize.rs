@@ -1,21 +1,14 @@
-//! IAM authorization of a signed request: the identity's policies (cached for a few seconds, as
-//! the CLI may change them from another process) evaluated for `cognito-idp:<Operation>` on the
-//! operation's resource, with AWS's AccessDeniedException texts.
+//! IAM authorization of a signed request: the identity's policies (cached, following the change
+//! feed, so a policy the CLI changes from another process applies within the feed's delay)
+//! evaluated for `cognito-idp:<Operation>` on the operation's resource, with AWS's
+//! AccessDeniedException texts.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use rognito_model::{CognitoError, ErrorCode, Resource};
 
 use crate::iam::{Decision, Policy, evaluate};
 use crate::{Cognito, RequestContext, internal};
-
-const POLICY_TTL: Duration = Duration::from_secs(2);
-
-pub(crate) struct CachedPolicies {
-    policies: Arc<Vec<Policy>>,
-    loaded: Instant,
-}
 
 impl Cognito {
     /// The IAM resource of an operation: the pool's ARN when the input names a pool, the ARN
@@ -61,48 +54,36 @@ impl Cognito {
         ))
     }
 
+    /// The identity's parsed policies, cached until the change feed says they changed.
     async fn policies_of(
         &self,
         account: &str,
         user: &str,
     ) -> Result<Arc<Vec<Policy>>, CognitoError> {
         let key = (account.to_owned(), user.to_owned());
-        if let Some(hit) = self.policies.lock().ok().and_then(|p| {
-            p.get(&key)
-                .filter(|c| c.loaded.elapsed() < POLICY_TTL)
-                .map(|c| c.policies.clone())
-        }) {
-            return Ok(hit);
-        }
-        let records = self
-            .store
-            .policies_of(account, user)
-            .await
-            .map_err(internal)?;
-        let policies: Vec<Policy> = records
-            .iter()
-            .filter_map(|r| match Policy::parse(&r.document) {
-                Ok(p) => Some(p),
-                Err(e) => {
-                    // Attaching checks policies; one that no longer parses grants nothing.
-                    tracing::error!(policy = %r.policy_name, error = %e, "stored policy is invalid");
-                    None
-                }
+        let loaded = self
+            .caches
+            .policies
+            .get_or_load(&key, || async {
+                let records = self
+                    .store
+                    .policies_of(account, user)
+                    .await
+                    .map_err(internal)?;
+                let policies: Vec<Policy> = records
+                    .iter()
+                    .filter_map(|r| match Policy::parse(&r.document) {
+                        Ok(p) => Some(p),
+                        Err(e) => {
+                            // Attaching checks policies; one that no longer parses grants nothing.
+                            tracing::error!(policy = %r.policy_name, error = %e, "stored policy is invalid");
+                            None
+                        }
+                    })
+                    .collect();
+                Ok::<_, CognitoError>(Some(policies))
             })
-            .collect();
-        let policies = Arc::new(policies);
-        if let Ok(mut cache) = self.policies.lock() {
-            if cache.len() > 10_000 {
-                cache.clear();
-            }
-            cache.insert(
-                key,
-                CachedPolicies {
-                    policies: policies.clone(),
-                    loaded: Instant::now(),
-                },
-            );
-        }
-        Ok(policies)
+            .await?;
+        Ok(loaded.unwrap_or_default())
     }
 }

@@ -81,13 +81,6 @@ impl<K: Eq + Hash + Clone, V> Cache<K, V> {
             entries.remove(key);
         }
     }
-
-    pub fn invalidate_all(&self) {
-        if let Ok(mut entries) = self.entries.write() {
-            self.generation.fetch_add(1, Ordering::AcqRel);
-            entries.clear();
-        }
-    }
 }
 
 #[cfg(test)]

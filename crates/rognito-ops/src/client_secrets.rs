@@ -63,7 +63,6 @@ impl Cognito {
                 Err(e) => return Err(internal(e)),
             }
         };
-        self.forget_client(client_id);
         // The API reference (ClientSecretDescriptorType): "For custom secrets that you provide,
         // this field is not included in the response."
         let generated = input.client_secret.is_none();
@@ -124,7 +123,6 @@ impl Cognito {
             }
             Err(e) => return Err(internal(e)),
         };
-        self.forget_client(client_id);
         if !deleted {
             return Err(CognitoError::not_found(format!(
                 "Client secret {secret_id} does not exist."

@@ -133,7 +133,6 @@ impl Cognito {
             .await
             .map_err(internal)?
             .ok_or_else(|| client_not_found(&client_id))?;
-        self.forget_client(&client_id);
         Ok(UpdateUserPoolClientResponse {
             user_pool_client: Some(self.client_type(&stored).await?),
         })
@@ -195,7 +194,6 @@ impl Cognito {
             .delete_client(pool_id, client_id)
             .await
             .map_err(internal)?;
-        self.forget_client(client_id);
         if !deleted {
             return Err(client_not_found(client_id));
         }
@@ -358,11 +356,6 @@ impl Cognito {
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default())
-    }
-
-    /// Drops everything cached about a changed or deleted client.
-    pub(crate) fn forget_client(&self, client_id: &str) {
-        self.client_views.invalidate(client_id);
     }
 }
 

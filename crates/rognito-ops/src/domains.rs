@@ -72,7 +72,6 @@ impl Cognito {
             }
             Err(e) => return Err(internal(e)),
         }
-        self.forget_domain(pool_id, domain);
         Ok(CreateUserPoolDomainResponse {
             managed_login_version: settings.managed_login_version,
             cloud_front_domain: settings
@@ -198,16 +197,10 @@ impl Cognito {
             .delete_domain(pool_id, domain)
             .await
             .map_err(internal)?;
-        self.forget_domain(pool_id, domain);
         if !deleted {
             return Err(domain_not_found(domain, pool_id));
         }
         Ok(DeleteUserPoolDomainResponse::default())
-    }
-
-    fn forget_domain(&self, pool_id: &str, domain: &str) {
-        self.pool_domains.invalidate(pool_id);
-        self.domain_pools.invalidate(domain);
     }
 
     /// The pool's domain, if it has one (cached).
@@ -216,6 +209,7 @@ impl Cognito {
         pool_id: &str,
     ) -> Result<Option<String>, CognitoError> {
         let cached = self
+            .caches
             .pool_domains
             .get_or_load(pool_id, || async {
                 let record = self.store.domain_of_pool(pool_id).await.map_err(internal)?;
@@ -231,6 +225,7 @@ impl Cognito {
         domain: &str,
     ) -> Result<Option<String>, CognitoError> {
         let cached = self
+            .caches
             .domain_pools
             .get_or_load(domain, || async {
                 let record = self.store.domain(domain).await.map_err(internal)?;
@@ -261,6 +256,7 @@ impl Cognito {
             return Ok(None);
         }
         let found = self
+            .caches
             .domain_pools
             .get_or_load(name.as_str(), || async {
                 let record = self.store.domain(&name).await.map_err(internal)?;

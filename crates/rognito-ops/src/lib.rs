@@ -6,6 +6,7 @@ mod api;
 pub mod auth_failures;
 mod authorize;
 mod cache;
+mod caches;
 mod client_rules;
 mod client_secrets;
 mod clients;
@@ -44,31 +45,16 @@ pub struct Cognito {
     config: OpsConfig,
     pages: pagination::PageTokens,
     master: MasterKey,
-    /// Each pool's signing keys, decrypted and parsed once.
-    pool_keys: cache::Cache<String, signing::PoolKeys>,
-    /// What token issuing needs of each client (secret digests, flows, scopes).
-    client_views: cache::Cache<String, tokens::ClientView>,
-    /// Each pool's account (every pool-scoped operation checks it).
-    pool_accounts: cache::Cache<String, String>,
-    /// Each pool's resource servers and the `identifier/scope` strings they define.
-    pool_servers: cache::Cache<String, resource_servers::PoolServers>,
-    /// Single resource servers as Describe returns them, by (pool, identifier): a Describe
-    /// that misses reads one row, not the whole pool.
-    server_json: cache::Cache<(String, String), Box<serde_json::value::RawValue>>,
-    /// Pool id → its domain, and domain → its pool.
-    pool_domains: cache::Cache<String, Option<String>>,
-    domain_pools: cache::Cache<String, Option<String>>,
-    /// Each identity's parsed policies, re-read after a few seconds (the CLI changes them from
-    /// another process).
-    policies:
-        std::sync::Mutex<std::collections::HashMap<(String, String), authorize::CachedPolicies>>,
-    rate_limits: rate_limits::RateLimits,
+    /// The read caches, which follow the store's change feed.
+    caches: Arc<caches::Caches>,
+    rate_limits: Arc<rate_limits::RateLimits>,
     /// Budgets of failed client authentications, per address and per client.
     auth_failures: auth_failures::AuthFailures,
 }
 
 impl Cognito {
-    /// Builds the service; reads (or creates on first start) the key that signs page tokens.
+    /// Builds the service: reads (or creates on first start) the key that signs page tokens,
+    /// loads the provisioned rates, and subscribes the caches to the store's change feed.
     /// `master` seals client secrets and signing keys at rest.
     pub async fn new(
         store: Arc<dyn Store>,
@@ -77,19 +63,20 @@ impl Cognito {
         rate_limits: rate_limits::RateLimits,
     ) -> Result<Self, StoreError> {
         let pages = pagination::PageTokens::load(store.as_ref()).await?;
+        let rate_limits = Arc::new(rate_limits);
+        for (account, category, rate) in store.provisioned_limits().await? {
+            if let Some(category) = rognito_model::ApiCategory::from_name(&category) {
+                rate_limits.set_provisioned(&account, category, rate);
+            }
+        }
+        let caches = Arc::new(caches::Caches::new(rate_limits.clone()));
+        store.subscribe(caches.clone())?;
         Ok(Cognito {
             store,
             config,
             pages,
             master,
-            pool_keys: cache::Cache::new(10_000),
-            client_views: cache::Cache::new(100_000),
-            pool_accounts: cache::Cache::new(200_000),
-            pool_servers: cache::Cache::new(20_000),
-            server_json: cache::Cache::new(200_000),
-            pool_domains: cache::Cache::new(100_000),
-            domain_pools: cache::Cache::new(100_000),
-            policies: std::sync::Mutex::new(std::collections::HashMap::new()),
+            caches,
             rate_limits,
             auth_failures: auth_failures::AuthFailures::default(),
         })

@@ -89,6 +89,13 @@ impl RateLimits {
         }
     }
 
+    /// Sets an account's provisioned rate for a category (from the store, or the change feed).
+    pub(crate) fn set_provisioned(&self, account: &str, category: ApiCategory, rate: u32) {
+        if let Ok(mut provisioned) = self.provisioned.lock() {
+            provisioned.insert((account.to_owned(), category), rate);
+        }
+    }
+
     fn aws_defaults() -> HashMap<ApiCategory, u32> {
         ApiCategory::ALL
             .iter()
@@ -223,9 +230,12 @@ impl Cognito {
                 category.name()
             )));
         }
-        if let Ok(mut provisioned) = self.rate_limits.provisioned.lock() {
-            provisioned.insert((ctx.account_id.clone(), category), requested);
-        }
+        // Stored, so it survives restarts and reaches every process; the change feed sets it
+        // here before this returns.
+        self.store
+            .put_provisioned_limit(&ctx.account_id, category.name(), requested)
+            .await
+            .map_err(crate::internal)?;
         Ok(UpdateProvisionedLimitResponse {
             limit: Some(self.limit_of(&ctx.account_id, category)),
         })

@@ -72,7 +72,6 @@ impl Cognito {
         };
         let quota = self.config.quotas.resource_servers_per_user_pool;
         let created = self.store.create_resource_server(&record, quota).await;
-        self.forget_servers(pool_id, identifier);
         match created {
             Ok(()) => Ok(CreateResourceServerResponse {
                 resource_server: Some(resource_server_type(&record)?),
@@ -99,10 +98,11 @@ impl Cognito {
         self.check_pool(ctx, pool_id).await?;
         let key = (pool_id.to_owned(), identifier.to_owned());
         let server = self
+            .caches
             .server_json
             .get_or_load(&key, || async {
                 // From the pool's cached servers when it has them, else one row.
-                if let Some(servers) = self.pool_servers.get(&key.0) {
+                if let Some(servers) = self.caches.pool_servers.get(&key.0) {
                     return Ok(servers.json.get(identifier).map(|j| j.to_owned()));
                 }
                 match self
@@ -195,7 +195,6 @@ impl Cognito {
             modified_ms: now_ms(),
         };
         let stored = self.store.replace_resource_server(&record).await;
-        self.forget_servers(pool_id, identifier);
         let stored = stored
             .map_err(internal)?
             .ok_or_else(|| server_not_found(pool_id, identifier))?;
@@ -213,18 +212,10 @@ impl Cognito {
         let identifier = required(input.identifier.as_deref(), "Identifier")?;
         self.check_pool(ctx, pool_id).await?;
         let deleted = self.store.delete_resource_server(pool_id, identifier).await;
-        self.forget_servers(pool_id, identifier);
         if !deleted.map_err(internal)? {
             return Err(server_not_found(pool_id, identifier));
         }
         Ok(EmptyOutput {})
-    }
-
-    /// A change to a pool's servers shows on the very next read and token request.
-    fn forget_servers(&self, pool_id: &str, identifier: &str) {
-        self.pool_servers.invalidate(pool_id);
-        self.server_json
-            .invalidate(&(pool_id.to_owned(), identifier.to_owned()));
     }
 
     /// The pool's resource servers, from memory or loaded whole from the store.
@@ -233,6 +224,7 @@ impl Cognito {
         pool_id: &str,
     ) -> Result<Arc<PoolServers>, CognitoError> {
         let loaded = self
+            .caches
             .pool_servers
             .get_or_load(pool_id, || async {
                 let mut servers = PoolServers::default();

@@ -62,7 +62,8 @@ impl Cognito {
         &self,
         user_pool_id: &str,
     ) -> Result<Option<std::sync::Arc<PoolKeys>>, CognitoError> {
-        self.pool_keys
+        self.caches
+            .pool_keys
             .get_or_load(user_pool_id, || async {
                 let mut records = self
                     .store

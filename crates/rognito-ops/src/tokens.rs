@@ -303,6 +303,7 @@ impl Cognito {
     /// account cannot be read.
     async fn allow_client_authentication(&self, client: &ClientView) -> Result<bool, OAuthError> {
         let account = self
+            .caches
             .pool_accounts
             .get_or_load(&client.user_pool_id, || async {
                 self.store
@@ -332,7 +333,8 @@ impl Cognito {
         &self,
         client_id: &str,
     ) -> Result<Option<Arc<ClientView>>, CognitoError> {
-        self.client_views
+        self.caches
+            .client_views
             .get_or_load(client_id, || async {
                 let Some(record) = self.store.client(client_id).await.map_err(internal)? else {
                     return Ok(None);

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use aws_lc_rs::hmac;
@@ -84,26 +84,24 @@ pub enum AuthMode {
     Dev,
 }
 
-/// Derived keys are kept this long, so a key deleted or changed by the CLI (another process)
-/// stops working within this time.
-const KEY_TTL: Duration = Duration::from_secs(2);
-
 struct CachedKey {
     /// The credential scope's day (`YYYYMMDD`) the key was derived for.
     date: String,
     key: hmac::Key,
     principal: Principal,
-    loaded: Instant,
 }
 
 /// SigV4 verification, with the derived signing key of each access key (for its current day)
-/// cached, looked up by the borrowed key id (no allocation per request).
+/// cached, looked up by the borrowed key id (no allocation per request). A deleted key is
+/// dropped when the store's change feed says so ([`SigV4Authenticator::forget_access_keys`]).
 pub struct SigV4Authenticator {
     mode: AuthMode,
     region: String,
     default_account: String,
     credentials: Arc<dyn CredentialSource>,
     keys: Mutex<HashMap<String, Arc<CachedKey>>>,
+    /// Bumped by every forget: a lookup that started before one does not cache its result.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl SigV4Authenticator {
@@ -119,6 +117,18 @@ impl SigV4Authenticator {
             default_account,
             credentials,
             keys: Mutex::new(HashMap::new()),
+            generation: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// Drops the cached keys of these access key ids (deleted, or their identity was).
+    pub fn forget_access_keys(&self, access_key_ids: &[String]) {
+        if let Ok(mut keys) = self.keys.lock() {
+            self.generation
+                .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+            for id in access_key_ids {
+                keys.remove(id);
+            }
         }
     }
 
@@ -140,10 +150,10 @@ impl SigV4Authenticator {
             .ok()
             .and_then(|k| k.get(auth.access_key_id).cloned())
             && hit.date == auth.date
-            && hit.loaded.elapsed() < KEY_TTL
         {
             return Ok(hit);
         }
+        let generation = self.generation.load(std::sync::atomic::Ordering::Acquire);
         let Some((principal, secret)) = self.credentials.credentials(auth.access_key_id).await?
         else {
             return Err(sigv4::unrecognized_client());
@@ -152,9 +162,10 @@ impl SigV4Authenticator {
             date: auth.date.to_owned(),
             key: sigv4::signing_key(&secret.0, auth.date, auth.region, auth.service),
             principal,
-            loaded: Instant::now(),
         });
-        if let Ok(mut keys) = self.keys.lock() {
+        if let Ok(mut keys) = self.keys.lock()
+            && self.generation.load(std::sync::atomic::Ordering::Acquire) == generation
+        {
             if keys.len() > 10_000 {
                 keys.clear();
             }

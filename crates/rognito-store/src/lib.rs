@@ -8,12 +8,14 @@
 //! Every write method returns only once the change is durable (as the configured
 //! [`Durability`] defines it); a failed write leaves nothing behind.
 
+mod changes;
 mod error;
 mod records;
 mod sqlite;
 
 use async_trait::async_trait;
 
+pub use changes::{Change, ChangeListener, OUTBOX_RETENTION, TAIL_INTERVAL};
 pub use error::StoreError;
 pub use records::{
     AccessKeyRecord, ClientRecord, ClientSecretRecord, DomainRecord, IdentityRecord, Page,
@@ -66,9 +68,16 @@ pub async fn open_for_seeding(
     }
 }
 
-/// Everything the control plane persists.
+/// Everything the control plane persists, and the feed of what changed.
 pub trait Store:
-    UserPoolStore + ResourceServerStore + ClientStore + DomainStore + IdentityStore + ServerStore
+    UserPoolStore
+    + ResourceServerStore
+    + ClientStore
+    + DomainStore
+    + IdentityStore
+    + LimitStore
+    + ChangeStore
+    + ServerStore
 {
 }
 
@@ -78,8 +87,17 @@ impl<T> Store for T where
         + ClientStore
         + DomainStore
         + IdentityStore
+        + LimitStore
+        + ChangeStore
         + ServerStore
 {
+}
+
+/// The current time in milliseconds since the Unix epoch (0 if the clock is before it).
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 #[async_trait]
@@ -273,6 +291,36 @@ pub trait SeedStore: Store {
         pools: Vec<UserPoolRecord>,
         servers: Vec<ResourceServerRecord>,
     ) -> Result<(), StoreError>;
+}
+
+/// Provisioned request rates (UpdateProvisionedLimit), stored so they survive restarts and reach
+/// every node.
+#[async_trait]
+pub trait LimitStore: Send + Sync + 'static {
+    /// Every provisioned rate: (account, API category name, requests per second).
+    async fn provisioned_limits(&self) -> Result<Vec<(String, String, u32)>, StoreError>;
+
+    /// Sets an account's rate for a category (replacing any earlier one).
+    async fn put_provisioned_limit(
+        &self,
+        account_id: &str,
+        category: &str,
+        rate: u32,
+    ) -> Result<(), StoreError>;
+}
+
+/// The change feed (see [`Change`]): every write above records what it changed.
+#[async_trait]
+pub trait ChangeStore: Send + Sync + 'static {
+    /// Registers a listener for every committed change: this process's own, after the commit
+    /// and before the write call returns; and, where other processes can share the database,
+    /// theirs, tailed from the outbox (SQLite: within about [`TAIL_INTERVAL`]).
+    fn subscribe(&self, listener: std::sync::Arc<dyn ChangeListener>) -> Result<(), StoreError>;
+
+    /// The outbox after sequence number `after`, oldest first, at most `limit` rows (rows older
+    /// than [`OUTBOX_RETENTION`] are pruned).
+    async fn changes_after(&self, after: u64, limit: u32)
+    -> Result<Vec<(u64, Change)>, StoreError>;
 }
 
 #[async_trait]

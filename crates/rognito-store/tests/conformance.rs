@@ -8,15 +8,18 @@
 use std::sync::Arc;
 
 use rognito_store::{
-    AccessKeyRecord, ClientRecord, ClientSecretRecord, DomainRecord, Durability, IdentityRecord,
-    PolicyRecord, ResourceServerRecord, SealedSample, SigningKeyRecord, Store, StoreConfig,
-    StoreError, UserPoolRecord,
+    AccessKeyRecord, Change, ChangeListener, ClientRecord, ClientSecretRecord, DomainRecord,
+    Durability, IdentityRecord, PolicyRecord, ResourceServerRecord, SealedSample, SigningKeyRecord,
+    Store, StoreConfig, StoreError, UserPoolRecord,
 };
 
 /// A store under test, with the directory it lives in (removed when dropped).
 struct Engine {
     name: String,
     store: Arc<dyn Store>,
+    /// How to open a second handle on the same data, as another process or node would; None
+    /// for engines nothing else can share (memory).
+    shared: Option<StoreConfig>,
     _dir: tempfile::TempDir,
 }
 
@@ -41,6 +44,7 @@ async fn engines() -> Vec<Engine> {
         engines.push(Engine {
             name: name.to_owned(),
             store,
+            shared: (!config.is_memory()).then_some(config),
             _dir: dir,
         });
     }
@@ -837,5 +841,320 @@ async fn server_settings_and_sealed_samples() {
             matches!(&sample, Some(SealedSample::SigningKey { kid, sealed }) if kid == "k1" && sealed == &[9; 8]),
             "{name}: the one sealed value is found: {sample:?}"
         );
+    }
+}
+
+/// Records every change it is told of.
+#[derive(Default)]
+struct Recorder(std::sync::Mutex<Vec<Change>>);
+
+impl ChangeListener for Recorder {
+    fn apply(&self, changes: &[Change]) {
+        self.0.lock().expect("lock").extend_from_slice(changes);
+    }
+}
+
+impl Recorder {
+    fn take(&self) -> Vec<Change> {
+        std::mem::take(&mut *self.0.lock().expect("lock"))
+    }
+}
+
+#[tokio::test]
+async fn every_write_publishes_what_it_changed_before_it_returns() {
+    for Engine { name, store, .. } in engines().await {
+        let s = store.as_ref();
+        let seen = Arc::new(Recorder::default());
+        s.subscribe(seen.clone()).expect("subscribe");
+        let pool_change = |id: &str| Change::UserPool {
+            user_pool_id: id.into(),
+        };
+        let server_change = Change::ResourceServer {
+            user_pool_id: "p1".into(),
+            identifier: "a".into(),
+        };
+        let client_change = Change::Client {
+            user_pool_id: "p1".into(),
+            client_id: "c1".into(),
+        };
+        let secret_change = Change::ClientSecret {
+            client_id: "c1".into(),
+        };
+        let domain_change = Change::Domain {
+            user_pool_id: "p1".into(),
+            domain: "d1".into(),
+        };
+        let steps: Vec<(&str, Vec<Change>)> = vec![
+            ("create pool", {
+                s.create_user_pool(&pool("p1"), &[], 10)
+                    .await
+                    .expect("pool");
+                vec![pool_change("p1")]
+            }),
+            ("create server", {
+                s.create_resource_server(&server("p1", "a"), 25)
+                    .await
+                    .expect("server");
+                vec![server_change.clone()]
+            }),
+            ("replace server", {
+                s.replace_resource_server(&server("p1", "a"))
+                    .await
+                    .expect("replace");
+                vec![server_change.clone()]
+            }),
+            ("create client", {
+                s.create_client(&client("p1", "c1"), Some(&secret("c1", "s1", 1)), 25)
+                    .await
+                    .expect("client");
+                vec![client_change.clone()]
+            }),
+            ("replace client", {
+                s.replace_client(&client("p1", "c1"))
+                    .await
+                    .expect("replace");
+                vec![client_change.clone()]
+            }),
+            ("add secret", {
+                s.add_client_secret(&secret("c1", "s2", 2), 2)
+                    .await
+                    .expect("secret");
+                vec![secret_change.clone()]
+            }),
+            ("delete secret", {
+                s.delete_client_secret("c1", "s1")
+                    .await
+                    .expect("delete secret");
+                vec![secret_change]
+            }),
+            ("create domain", {
+                s.create_domain(&domain("p1", "d1")).await.expect("domain");
+                vec![domain_change.clone()]
+            }),
+            ("replace domain", {
+                s.replace_domain(&domain("p1", "d1"))
+                    .await
+                    .expect("replace");
+                vec![domain_change.clone()]
+            }),
+            ("delete domain", {
+                s.delete_domain("p1", "d1").await.expect("delete");
+                vec![domain_change]
+            }),
+            ("add keys", {
+                s.add_signing_keys(&[key("p1", "k1"), key("p1", "k2")])
+                    .await
+                    .expect("keys");
+                vec![Change::SigningKeys {
+                    user_pool_id: "p1".into(),
+                }]
+            }),
+            ("delete server", {
+                s.delete_resource_server("p1", "a").await.expect("delete");
+                vec![server_change]
+            }),
+            ("delete client", {
+                s.delete_client("p1", "c1").await.expect("delete");
+                vec![client_change]
+            }),
+            ("identity", {
+                let alice = IdentityRecord {
+                    account_id: ACCOUNT.into(),
+                    user_name: "alice".into(),
+                    created_ms: 1,
+                };
+                s.create_identity(&alice, &access_key("alice", "AK1"))
+                    .await
+                    .expect("identity");
+                vec![Change::Identity {
+                    account_id: ACCOUNT.into(),
+                    user_name: "alice".into(),
+                    access_keys: vec!["AK1".into()],
+                }]
+            }),
+            ("policy", {
+                s.put_policy(&policy("alice", "p", "{}"))
+                    .await
+                    .expect("policy");
+                s.delete_policy(ACCOUNT, "alice", "p")
+                    .await
+                    .expect("detach");
+                let change = Change::Policy {
+                    account_id: ACCOUNT.into(),
+                    user_name: "alice".into(),
+                };
+                vec![change.clone(), change]
+            }),
+            ("delete identity", {
+                s.delete_identity(ACCOUNT, "alice").await.expect("delete");
+                vec![Change::Identity {
+                    account_id: ACCOUNT.into(),
+                    user_name: "alice".into(),
+                    access_keys: vec!["AK1".into()],
+                }]
+            }),
+            ("limit", {
+                s.put_provisioned_limit(ACCOUNT, "UserPoolRead", 30)
+                    .await
+                    .expect("limit");
+                vec![Change::ProvisionedLimit {
+                    account_id: ACCOUNT.into(),
+                    category: "UserPoolRead".into(),
+                    value: 30,
+                }]
+            }),
+        ];
+        // Each step's changes were delivered when its call returned: the recorder is read only
+        // now, and must hold exactly every step's changes, in order.
+        let expected: Vec<Change> = steps.iter().flat_map(|(_, c)| c.clone()).collect();
+        assert_eq!(
+            seen.take(),
+            expected,
+            "{name}: {:?}",
+            steps.iter().map(|(s, _)| *s).collect::<Vec<_>>()
+        );
+        let outbox: Vec<Change> = s
+            .changes_after(0, 1000)
+            .await
+            .expect("outbox")
+            .into_iter()
+            .map(|(_, c)| c)
+            .collect();
+        assert_eq!(
+            outbox, expected,
+            "{name}: the outbox holds the same, in commit order"
+        );
+        let stored = s.provisioned_limits().await.expect("limits");
+        assert_eq!(
+            stored,
+            [(ACCOUNT.to_owned(), "UserPoolRead".to_owned(), 30)],
+            "{name}"
+        );
+
+        // Writes that change nothing, or fail, publish nothing and leave no outbox row.
+        assert!(
+            !s.delete_resource_server("p1", "zz").await.expect("no-op"),
+            "{name}"
+        );
+        assert_eq!(
+            s.replace_client(&client("p1", "zz")).await.expect("no-op"),
+            None,
+            "{name}"
+        );
+        assert_eq!(
+            outcome(s.create_user_pool(&pool("p1"), &[], 10).await),
+            "AlreadyExists",
+            "{name}"
+        );
+        assert_eq!(
+            outcome(s.create_resource_server(&server("nope", "a"), 25).await),
+            "NotFound",
+            "{name}"
+        );
+        assert!(seen.take().is_empty(), "{name}: nothing changed");
+        assert_eq!(
+            s.changes_after(0, 1000).await.expect("outbox").len(),
+            expected.len(),
+            "{name}"
+        );
+        let after = s.changes_after(3, 2).await.expect("page");
+        let seqs: Vec<u64> = after.iter().map(|(seq, _)| *seq).collect();
+        assert!(
+            seqs.len() == 2 && seqs[0] > 3 && seqs[0] < seqs[1],
+            "{name}: after a sequence number, in order: {seqs:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_pool_delete_names_what_its_cascade_removed() {
+    for Engine { name, store, .. } in engines().await {
+        let s = store.as_ref();
+        s.create_user_pool(&pool("p1"), &[key("p1", "k1")], 10)
+            .await
+            .expect("pool");
+        for identifier in ["b", "a"] {
+            s.create_resource_server(&server("p1", identifier), 25)
+                .await
+                .expect("server");
+        }
+        s.create_client(&client("p1", "c1"), None, 25)
+            .await
+            .expect("client");
+        s.create_domain(&domain("p1", "d1")).await.expect("domain");
+        let seen = Arc::new(Recorder::default());
+        s.subscribe(seen.clone()).expect("subscribe");
+        s.delete_user_pool("p1").await.expect("delete");
+        let mut changes = seen.take();
+        if let Some(Change::UserPoolDeleted {
+            resource_servers, ..
+        }) = changes.first_mut()
+        {
+            resource_servers.sort();
+        }
+        assert_eq!(
+            changes,
+            [Change::UserPoolDeleted {
+                user_pool_id: "p1".into(),
+                resource_servers: vec!["a".into(), "b".into()],
+                clients: vec!["c1".into()],
+                domain: Some("d1".into()),
+            }],
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn other_processes_changes_arrive_through_the_tail() {
+    for Engine {
+        name,
+        store,
+        shared,
+        ..
+    } in engines().await
+    {
+        let Some(config) = shared else {
+            continue;
+        };
+        // A second handle on the same data: what the CLI or another node is.
+        let other = rognito_store::open(&config).await.expect("second handle");
+        let seen = Arc::new(Recorder::default());
+        store.subscribe(seen.clone()).expect("subscribe");
+        other
+            .create_user_pool(&pool("p1"), &[], 10)
+            .await
+            .expect("written elsewhere");
+        store
+            .create_user_pool(&pool("p2"), &[], 10)
+            .await
+            .expect("written here");
+        let mut got = Vec::new();
+        // Bounded wait (the tail polls every few milliseconds).
+        for _ in 0..500 {
+            got.extend(seen.take());
+            if got.len() >= 2 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        // Wait a few tail rounds more: this handle's own change must not come back twice.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        got.extend(seen.take());
+        got.sort_by_key(|c| format!("{c:?}"));
+        assert_eq!(
+            got,
+            [
+                Change::UserPool {
+                    user_pool_id: "p1".into()
+                },
+                Change::UserPool {
+                    user_pool_id: "p2".into()
+                },
+            ],
+            "{name}"
+        );
+        other.close().await;
+        store.close().await;
     }
 }

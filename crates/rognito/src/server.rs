@@ -205,13 +205,16 @@ async fn start(
             .context("cannot set up the root identity")?;
         announce_root_key(config, root);
     }
-    let authenticator = SigV4Authenticator::new(
+    let authenticator = Arc::new(SigV4Authenticator::new(
         mode,
         config.region.clone(),
         config.account_id.clone(),
         Arc::new(StoreCredentials(ops.clone())),
-    );
-    let protocol = JsonProtocol::new(ops.clone(), Arc::new(authenticator), audit.clone());
+    ));
+    store
+        .subscribe(Arc::new(AccessKeyFeed(authenticator.clone())))
+        .context("cannot follow the change feed")?;
+    let protocol = JsonProtocol::new(ops.clone(), authenticator, audit.clone());
     Ok(router(
         Arc::new(AppState {
             protocol,
@@ -252,6 +255,20 @@ fn announce_root_key(config: &ServerConfig, root: RootKey) {
             "ROGNITO_ACCESS_KEY_ID and ROGNITO_SECRET_ACCESS_KEY replaced the root identity's \
              access key; the previous key no longer works"
         ),
+    }
+}
+
+/// Deleted access keys (their identity was deleted, by this process or by the CLI) leave the
+/// authenticator's cache as the change feed reports them.
+struct AccessKeyFeed(Arc<SigV4Authenticator>);
+
+impl rognito_store::ChangeListener for AccessKeyFeed {
+    fn apply(&self, changes: &[rognito_store::Change]) {
+        for change in changes {
+            if let rognito_store::Change::Identity { access_keys, .. } = change {
+                self.0.forget_access_keys(access_keys);
+            }
+        }
     }
 }
 

@@ -978,7 +978,6 @@ pub enum ApiCategory {
     UserPoolRead,
     UserPoolResourceRead,
     UserPoolResourceUpdate,
-    UserPoolUpdate,
 }
 
 impl ApiCategory {
@@ -989,7 +988,6 @@ impl ApiCategory {
         ApiCategory::UserPoolRead,
         ApiCategory::UserPoolResourceRead,
         ApiCategory::UserPoolResourceUpdate,
-        ApiCategory::UserPoolUpdate,
     ];
 
     /// The category's name, as GetProvisionedLimit's `Category` attribute gives it.
@@ -1000,7 +998,6 @@ impl ApiCategory {
             ApiCategory::UserPoolRead => "UserPoolRead",
             ApiCategory::UserPoolResourceRead => "UserPoolResourceRead",
             ApiCategory::UserPoolResourceUpdate => "UserPoolResourceUpdate",
-            ApiCategory::UserPoolUpdate => "UserPoolUpdate",
         }
     }
 
@@ -1017,7 +1014,6 @@ impl ApiCategory {
             ApiCategory::UserPoolRead => 15,
             ApiCategory::UserPoolResourceRead => 20,
             ApiCategory::UserPoolResourceUpdate => 15,
-            ApiCategory::UserPoolUpdate => 15,
         }
     }
 }

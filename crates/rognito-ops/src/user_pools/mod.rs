@@ -159,7 +159,6 @@ impl Cognito {
             ));
         }
         let deleted = self.store.delete_user_pool(id).await.map_err(internal)?;
-        self.forget_pool(id);
         if !deleted {
             return Err(pool_not_found(id));
         }
@@ -174,6 +173,7 @@ impl Cognito {
         id: &str,
     ) -> Result<(), CognitoError> {
         let account = self
+            .caches
             .pool_accounts
             .get_or_load(id, || async {
                 self.store.user_pool_account(id).await.map_err(internal)
@@ -196,17 +196,6 @@ impl Cognito {
             Some(record) if record.account_id == ctx.account_id => Ok(record),
             _ => Err(pool_not_found(id)),
         }
-    }
-
-    /// Drops everything cached about a deleted pool.
-    fn forget_pool(&self, id: &str) {
-        self.pool_keys.invalidate(id);
-        self.pool_accounts.invalidate(id);
-        self.pool_servers.invalidate(id);
-        self.server_json.invalidate_all();
-        self.pool_domains.invalidate(id);
-        // Clients are cached by client id; a pool's deletion removes an unknown set of them.
-        self.client_views.invalidate_all();
     }
 
     fn user_pool_type(&self, record: &UserPoolRecord) -> Result<UserPoolType, CognitoError> {

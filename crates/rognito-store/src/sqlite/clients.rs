@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{SqliteStore, exists, is_unique_violation, quota};
-use crate::{ClientRecord, ClientSecretRecord, ClientStore, Page, StoreError};
+use crate::{Change, ClientRecord, ClientSecretRecord, ClientStore, Page, StoreError};
 
 const CLIENT_COLUMNS: &str = "client_id, user_pool_id, client_name, doc, created_ms, modified_ms";
 
@@ -95,6 +95,10 @@ impl ClientStore for SqliteStore {
             if let Some(secret) = &secret {
                 insert_secret(c, secret)?;
             }
+            c.changed(Change::Client {
+                user_pool_id: client.user_pool_id,
+                client_id: client.client_id,
+            });
             Ok(())
         })
         .await
@@ -140,21 +144,29 @@ impl ClientStore for SqliteStore {
     ) -> Result<Option<ClientRecord>, StoreError> {
         let client = client.clone();
         self.write(move |c| {
-            Ok(c.query_row(
-                &format!(
-                    "UPDATE user_pool_clients SET client_name = ?3, doc = ?4, modified_ms = ?5 \
+            let replaced = c
+                .query_row(
+                    &format!(
+                        "UPDATE user_pool_clients SET client_name = ?3, doc = ?4, modified_ms = ?5 \
                      WHERE client_id = ?1 AND user_pool_id = ?2 RETURNING {CLIENT_COLUMNS}"
-                ),
-                params![
-                    client.client_id,
-                    client.user_pool_id,
-                    client.client_name,
-                    client.doc,
-                    client.modified_ms
-                ],
-                client_record,
-            )
-            .optional()?)
+                    ),
+                    params![
+                        client.client_id,
+                        client.user_pool_id,
+                        client.client_name,
+                        client.doc,
+                        client.modified_ms
+                    ],
+                    client_record,
+                )
+                .optional()?;
+            if replaced.is_some() {
+                c.changed(Change::Client {
+                    user_pool_id: client.user_pool_id,
+                    client_id: client.client_id,
+                });
+            }
+            Ok(replaced)
         })
         .await
     }
@@ -173,6 +185,10 @@ impl ClientStore for SqliteStore {
                 "UPDATE user_pools SET client_count = client_count - 1 WHERE id = ?1",
                 [&pool],
             )?;
+            c.changed(Change::Client {
+                user_pool_id: pool,
+                client_id,
+            });
             Ok(true)
         })
         .await
@@ -212,9 +228,13 @@ impl ClientStore for SqliteStore {
                 return Err(StoreError::LimitExceeded);
             }
             match insert_secret(c, &secret) {
-                Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyExists),
-                other => other.map(|_| ()).map_err(StoreError::from),
-            }
+                Err(e) if is_unique_violation(&e) => return Err(StoreError::AlreadyExists),
+                other => other?,
+            };
+            c.changed(Change::ClientSecret {
+                client_id: secret.client_id,
+            });
+            Ok(())
         })
         .await
     }
@@ -240,6 +260,7 @@ impl ClientStore for SqliteStore {
                 "DELETE FROM client_secrets WHERE client_id = ?1 AND secret_id = ?2",
                 params![client_id, secret_id],
             )?;
+            c.changed(Change::ClientSecret { client_id });
             Ok(true)
         })
         .await

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{SqliteStore, exists, is_unique_violation};
-use crate::{DomainRecord, DomainStore, StoreError};
+use crate::{Change, DomainRecord, DomainStore, StoreError};
 
 const DOMAIN_COLUMNS: &str = "domain, user_pool_id, doc, created_ms, modified_ms";
 
@@ -51,9 +51,14 @@ impl DomainStore for SqliteStore {
             );
             match inserted {
                 // The domain was checked free above, so this is the one-per-pool rule.
-                Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict),
-                other => other.map(|_| ()).map_err(StoreError::from),
-            }
+                Err(e) if is_unique_violation(&e) => return Err(StoreError::Conflict),
+                other => other?,
+            };
+            c.changed(Change::Domain {
+                user_pool_id: domain.user_pool_id,
+                domain: domain.domain,
+            });
+            Ok(())
         })
         .await
     }
@@ -90,20 +95,28 @@ impl DomainStore for SqliteStore {
     ) -> Result<Option<DomainRecord>, StoreError> {
         let domain = domain.clone();
         self.write(move |c| {
-            Ok(c.query_row(
-                &format!(
-                    "UPDATE user_pool_domains SET doc = ?3, modified_ms = ?4 \
+            let replaced = c
+                .query_row(
+                    &format!(
+                        "UPDATE user_pool_domains SET doc = ?3, modified_ms = ?4 \
                      WHERE domain = ?1 AND user_pool_id = ?2 RETURNING {DOMAIN_COLUMNS}"
-                ),
-                params![
-                    domain.domain,
-                    domain.user_pool_id,
-                    domain.doc,
-                    domain.modified_ms
-                ],
-                domain_record,
-            )
-            .optional()?)
+                    ),
+                    params![
+                        domain.domain,
+                        domain.user_pool_id,
+                        domain.doc,
+                        domain.modified_ms
+                    ],
+                    domain_record,
+                )
+                .optional()?;
+            if replaced.is_some() {
+                c.changed(Change::Domain {
+                    user_pool_id: domain.user_pool_id,
+                    domain: domain.domain,
+                });
+            }
+            Ok(replaced)
         })
         .await
     }
@@ -111,10 +124,17 @@ impl DomainStore for SqliteStore {
     async fn delete_domain(&self, user_pool_id: &str, domain: &str) -> Result<bool, StoreError> {
         let (pool, domain) = (user_pool_id.to_owned(), domain.to_owned());
         self.write(move |c| {
-            Ok(c.execute(
+            let deleted = c.execute(
                 "DELETE FROM user_pool_domains WHERE domain = ?1 AND user_pool_id = ?2",
                 params![domain, pool],
-            )? > 0)
+            )? > 0;
+            if deleted {
+                c.changed(Change::Domain {
+                    user_pool_id: pool,
+                    domain,
+                });
+            }
+            Ok(deleted)
         })
         .await
     }

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{SqliteStore, exists, is_unique_violation};
-use crate::{AccessKeyRecord, IdentityRecord, IdentityStore, PolicyRecord, StoreError};
+use crate::{AccessKeyRecord, Change, IdentityRecord, IdentityStore, PolicyRecord, StoreError};
 
 fn key_record(row: &Row<'_>) -> rusqlite::Result<AccessKeyRecord> {
     Ok(AccessKeyRecord {
@@ -45,9 +45,15 @@ impl IdentityStore for SqliteStore {
                     key.created_ms
                 ],
             ) {
-                Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyExists),
-                other => other.map(|_| ()).map_err(StoreError::from),
-            }
+                Err(e) if is_unique_violation(&e) => return Err(StoreError::AlreadyExists),
+                other => other?,
+            };
+            c.changed(Change::Identity {
+                account_id: identity.account_id,
+                user_name: identity.user_name,
+                access_keys: vec![key.access_key_id],
+            });
+            Ok(())
         })
         .await
     }
@@ -79,10 +85,25 @@ impl IdentityStore for SqliteStore {
     async fn delete_identity(&self, account_id: &str, user_name: &str) -> Result<bool, StoreError> {
         let (account, user) = (account_id.to_owned(), user_name.to_owned());
         self.write(move |c| {
-            Ok(c.execute(
+            // The keys go with the identity (ON DELETE CASCADE): name them for the caches.
+            let access_keys = c
+                .prepare_cached(
+                    "SELECT access_key_id FROM access_keys WHERE account_id = ?1 AND user_name = ?2",
+                )?
+                .query_map(params![account, user], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let deleted = c.execute(
                 "DELETE FROM iam_users WHERE account_id = ?1 AND user_name = ?2",
                 params![account, user],
-            )? > 0)
+            )? > 0;
+            if deleted {
+                c.changed(Change::Identity {
+                    account_id: account,
+                    user_name: user,
+                    access_keys,
+                });
+            }
+            Ok(deleted)
         })
         .await
     }
@@ -145,6 +166,10 @@ impl IdentityStore for SqliteStore {
                     now
                 ],
             )?;
+            c.changed(Change::Policy {
+                account_id: policy.account_id,
+                user_name: policy.user_name,
+            });
             Ok(())
         })
         .await
@@ -162,11 +187,18 @@ impl IdentityStore for SqliteStore {
             policy_name.to_owned(),
         );
         self.write(move |c| {
-            Ok(c.execute(
+            let deleted = c.execute(
                 "DELETE FROM user_policies WHERE account_id = ?1 AND user_name = ?2 \
                  AND policy_name = ?3",
                 params![account, user, name],
-            )? > 0)
+            )? > 0;
+            if deleted {
+                c.changed(Change::Policy {
+                    account_id: account,
+                    user_name: user,
+                });
+            }
+            Ok(deleted)
         })
         .await
     }

@@ -21,6 +21,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "identities",
         include_str!("../../migrations/sqlite/0003_identities.sql"),
     ),
+    (
+        4,
+        "changes",
+        include_str!("../../migrations/sqlite/0004_changes.sql"),
+    ),
 ];
 
 pub fn apply(connection: &mut Connection) -> Result<(), StoreError> {

@@ -9,7 +9,9 @@
 
 mod clients;
 mod domains;
+mod feed;
 mod identities;
+mod limits;
 mod migrations;
 mod pools;
 mod resource_servers;
@@ -44,6 +46,25 @@ pub struct SqliteStore {
     writer: Writer,
     /// Read-only connections; None for the in-memory database.
     readers: Option<Arc<Readers>>,
+    /// The database file (None in memory), for the change feed's tail.
+    path: Option<std::path::PathBuf>,
+    /// This process's name in the outbox, so its tail skips its own changes.
+    origin: Arc<str>,
+    listeners: Arc<crate::changes::Listeners>,
+    tail: Mutex<Option<feed::Tail>>,
+    /// When the outbox was last pruned (ms since the epoch).
+    last_prune_ms: std::sync::atomic::AtomicI64,
+}
+
+/// How often a write also prunes the outbox.
+const PRUNE_EVERY_MS: i64 = 60_000;
+
+/// A name for this process in the outbox: its pid and start time.
+fn origin_name() -> Arc<str> {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{}-{nanos:x}", std::process::id()).into()
 }
 
 /// A fixed set of read-only connections; a read waits for an idle one rather than opening more.
@@ -139,16 +160,46 @@ impl SqliteStore {
         Ok(SqliteStore {
             writer: Writer::start(connection),
             readers,
+            path,
+            origin: origin_name(),
+            listeners: Arc::default(),
+            tail: Mutex::new(None),
+            last_prune_ms: std::sync::atomic::AtomicI64::new(0),
         })
     }
 
-    /// A group-committed write (see `writer.rs`).
+    /// A group-committed write (see `writer.rs`). The changes `f` records on its `Tx` go to the
+    /// outbox in the same transaction and, once it commits, to this process's listeners before
+    /// this returns.
     pub(crate) async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&feed::Tx<'_>) -> Result<T, StoreError> + Send + 'static,
     {
-        self.writer.write(f).await
+        use std::sync::atomic::Ordering;
+        let origin = self.origin.clone();
+        let now = crate::now_ms();
+        let last = self.last_prune_ms.load(Ordering::Relaxed);
+        let prune = now - last > PRUNE_EVERY_MS
+            && self
+                .last_prune_ms
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok();
+        let (value, changes) = self
+            .writer
+            .write(move |c| {
+                let tx = feed::Tx::new(c);
+                let value = f(&tx)?;
+                let changes = tx.into_changes();
+                feed::record(c, &origin, &changes)?;
+                if prune {
+                    feed::prune(c)?;
+                }
+                Ok((value, changes))
+            })
+            .await?;
+        self.listeners.publish(&changes);
+        Ok(value)
     }
 
     /// A read of committed data.
@@ -278,6 +329,9 @@ impl ServerStore for SqliteStore {
     }
 
     async fn close(&self) {
+        if let Some(mut tail) = self.tail.lock().ok().and_then(|mut t| t.take()) {
+            tail.stop();
+        }
         if let Some(readers) = &self.readers {
             readers
                 .closed
@@ -289,6 +343,40 @@ impl ServerStore for SqliteStore {
             readers.returned.notify_all();
         }
         self.writer.close();
+    }
+}
+
+#[async_trait]
+impl crate::ChangeStore for SqliteStore {
+    fn subscribe(&self, listener: Arc<dyn crate::ChangeListener>) -> Result<(), StoreError> {
+        self.listeners.add(listener);
+        // In memory no other process can write: nothing to tail.
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
+        let mut tail = self.tail.lock().map_err(|_| StoreError::Closed)?;
+        if tail.is_none() {
+            *tail = Some(feed::Tail::start(
+                path,
+                self.origin.to_string(),
+                self.listeners.clone(),
+            )?);
+        }
+        Ok(())
+    }
+
+    async fn changes_after(
+        &self,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<(u64, crate::Change)>, StoreError> {
+        self.read(move |c| {
+            Ok(feed::rows_after(c, after, limit)?
+                .into_iter()
+                .filter_map(|(seq, _, change)| Some((seq, change?)))
+                .collect())
+        })
+        .await
     }
 }
 

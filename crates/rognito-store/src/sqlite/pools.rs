@@ -5,7 +5,7 @@ use rusqlite::{OptionalExtension, Row, params};
 
 use super::{SqliteStore, exists, is_unique_violation, quota};
 use crate::{
-    Page, ResourceServerRecord, SeedStore, SigningKeyRecord, StoreError, UserPoolRecord,
+    Change, Page, ResourceServerRecord, SeedStore, SigningKeyRecord, StoreError, UserPoolRecord,
     UserPoolStore,
 };
 
@@ -19,6 +19,24 @@ fn pool_record(row: &Row<'_>) -> rusqlite::Result<UserPoolRecord> {
         doc: row.get(3)?,
         created_ms: row.get(4)?,
         modified_ms: row.get(5)?,
+    })
+}
+
+/// What deleting a pool removes with it (resource servers, clients, the domain), as the change
+/// that names them.
+fn cascade_of(c: &rusqlite::Connection, id: &str) -> Result<Change, StoreError> {
+    let names = |sql: &str| -> Result<Vec<String>, StoreError> {
+        Ok(c.prepare_cached(sql)?
+            .query_map([id], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?)
+    };
+    Ok(Change::UserPoolDeleted {
+        user_pool_id: id.to_owned(),
+        resource_servers: names("SELECT identifier FROM resource_servers WHERE user_pool_id = ?1")?,
+        clients: names("SELECT client_id FROM user_pool_clients WHERE user_pool_id = ?1")?,
+        domain: names("SELECT domain FROM user_pool_domains WHERE user_pool_id = ?1")?
+            .into_iter()
+            .next(),
     })
 }
 
@@ -75,6 +93,9 @@ impl UserPoolStore for SqliteStore {
                     ],
                 )?;
             }
+            c.changed(Change::UserPool {
+                user_pool_id: pool.id,
+            });
             Ok(())
         })
         .await
@@ -133,6 +154,8 @@ impl UserPoolStore for SqliteStore {
     async fn delete_user_pool(&self, id: &str) -> Result<bool, StoreError> {
         let id = id.to_owned();
         self.write(move |c| {
+            // Name what the cascade removes, for the caches, before it is gone.
+            let removed = cascade_of(c, &id)?;
             let account: Option<String> = c
                 .query_row(
                     "DELETE FROM user_pools WHERE id = ?1 RETURNING account_id",
@@ -143,6 +166,7 @@ impl UserPoolStore for SqliteStore {
             let Some(account_id) = account else {
                 return Ok(false);
             };
+            c.changed(removed);
             c.execute(
                 "UPDATE accounts SET user_pool_count = user_pool_count - 1 WHERE account_id = ?1",
                 [&account_id],
@@ -200,6 +224,14 @@ impl UserPoolStore for SqliteStore {
                         key.created_ms
                     ],
                 )?;
+            }
+            let mut pools: Vec<&str> = keys.iter().map(|k| k.user_pool_id.as_str()).collect();
+            pools.sort_unstable();
+            pools.dedup();
+            for pool in pools {
+                c.changed(Change::SigningKeys {
+                    user_pool_id: pool.to_owned(),
+                });
             }
             Ok(())
         })

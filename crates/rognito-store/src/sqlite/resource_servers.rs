@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{SqliteStore, exists, is_unique_violation, quota};
-use crate::{Page, ResourceServerRecord, ResourceServerStore, StoreError};
+use crate::{Change, Page, ResourceServerRecord, ResourceServerStore, StoreError};
 
 const SERVER_COLUMNS: &str = "user_pool_id, identifier, name, scopes, created_ms, modified_ms";
 
@@ -64,9 +64,14 @@ impl ResourceServerStore for SqliteStore {
             );
             match inserted {
                 // The savepoint rolls the counter back with it.
-                Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyExists),
-                other => other.map(|_| ()).map_err(StoreError::from),
-            }
+                Err(e) if is_unique_violation(&e) => return Err(StoreError::AlreadyExists),
+                other => other?,
+            };
+            c.changed(Change::ResourceServer {
+                user_pool_id: server.user_pool_id,
+                identifier: server.identifier,
+            });
+            Ok(())
         })
         .await
     }
@@ -121,21 +126,29 @@ impl ResourceServerStore for SqliteStore {
         // lists no ConcurrentModificationException. Zero rows means the server is gone, so an
         // update racing a delete cannot resurrect it.
         self.write(move |c| {
-            Ok(c.query_row(
-                &format!(
-                    "UPDATE resource_servers SET name = ?3, scopes = ?4, modified_ms = ?5 \
+            let replaced = c
+                .query_row(
+                    &format!(
+                        "UPDATE resource_servers SET name = ?3, scopes = ?4, modified_ms = ?5 \
                      WHERE user_pool_id = ?1 AND identifier = ?2 RETURNING {SERVER_COLUMNS}"
-                ),
-                params![
-                    server.user_pool_id,
-                    server.identifier,
-                    server.name,
-                    server.scopes,
-                    server.modified_ms
-                ],
-                server_record,
-            )
-            .optional()?)
+                    ),
+                    params![
+                        server.user_pool_id,
+                        server.identifier,
+                        server.name,
+                        server.scopes,
+                        server.modified_ms
+                    ],
+                    server_record,
+                )
+                .optional()?;
+            if replaced.is_some() {
+                c.changed(Change::ResourceServer {
+                    user_pool_id: server.user_pool_id,
+                    identifier: server.identifier,
+                });
+            }
+            Ok(replaced)
         })
         .await
     }
@@ -159,6 +172,10 @@ impl ResourceServerStore for SqliteStore {
                  WHERE id = ?1",
                 [&pool],
             )?;
+            c.changed(Change::ResourceServer {
+                user_pool_id: pool,
+                identifier,
+            });
             Ok(true)
         })
         .await

@@ -51,3 +51,31 @@ async fn data_survives_reopen_and_memory_mode_works() {
     mem.create_user_pool(&pool("m1"), &[], 2).await.expect("m1");
     assert!(mem.user_pool("m1").await.expect("read").is_some());
 }
+
+#[tokio::test]
+async fn old_outbox_rows_are_pruned() {
+    use crate::ChangeStore;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = store(&dir).await;
+    // The first write of a process prunes: a row from long ago goes, a fresh one stays.
+    store
+        .write(|c| {
+            c.execute(
+                "INSERT INTO changes (at_ms, origin, change) VALUES (1, 'old', ?1)",
+                [r#"{"kind":"UserPool","user_pool_id":"gone"}"#],
+            )?;
+            c.changed(crate::Change::UserPool {
+                user_pool_id: "kept".into(),
+            });
+            Ok(())
+        })
+        .await
+        .expect("write");
+    let rows = store.changes_after(0, 10).await.expect("outbox");
+    assert_eq!(
+        rows.into_iter().map(|(_, c)| c).collect::<Vec<_>>(),
+        [crate::Change::UserPool {
+            user_pool_id: "kept".into()
+        }]
+    );
+}

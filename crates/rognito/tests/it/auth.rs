@@ -246,8 +246,8 @@ async fn identities_policies_and_account_isolation() {
             &policy,
         ],
     );
-    // The server re-reads identities and policies the CLI changed within a couple of seconds.
-    tokio::time::sleep(Duration::from_millis(2200)).await;
+    // The CLI's change reaches the server through the change feed (see feed.rs).
+    tokio::time::sleep(Duration::from_millis(500)).await;
     deployer
         .create_resource_server()
         .user_pool_id(&pool)
@@ -376,7 +376,7 @@ async fn identities_policies_and_account_isolation() {
 
     // a deleted identity's key stops working
     cli(dir.path(), &["identity", "delete", "--name", "deployer"]);
-    tokio::time::sleep(Duration::from_millis(2200)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let (code, _) = error_of(
         deployer
             .describe_resource_server()

@@ -4,6 +4,7 @@
 
 mod auth;
 mod durability;
+mod feed;
 mod harness;
 mod limits;
 mod m2m;

@@ -1,0 +1,126 @@
+//! Every read cache of the operations layer, and how each follows the change feed: a committed
+//! write's [`Change`]s (this process's, before the write is acknowledged; other processes', as
+//! the store tails them) drop exactly the entries they name. No operation invalidates anything
+//! itself.
+
+use std::sync::Arc;
+
+use rognito_model::ApiCategory;
+use rognito_store::{Change, ChangeListener};
+
+use crate::cache::Cache;
+use crate::iam::Policy;
+use crate::rate_limits::RateLimits;
+use crate::{resource_servers, signing, tokens};
+
+pub(crate) struct Caches {
+    /// Each pool's signing keys, decrypted and parsed once.
+    pub(crate) pool_keys: Cache<String, signing::PoolKeys>,
+    /// What token issuing needs of each client (secret digests, flows, scopes).
+    pub(crate) client_views: Cache<String, tokens::ClientView>,
+    /// Each pool's account (every pool-scoped operation checks it).
+    pub(crate) pool_accounts: Cache<String, String>,
+    /// Each pool's resource servers and the `identifier/scope` strings they define.
+    pub(crate) pool_servers: Cache<String, resource_servers::PoolServers>,
+    /// Single resource servers as Describe returns them, by (pool, identifier): a Describe
+    /// that misses reads one row, not the whole pool.
+    pub(crate) server_json: Cache<(String, String), Box<serde_json::value::RawValue>>,
+    /// Pool id → its domain, and domain → its pool.
+    pub(crate) pool_domains: Cache<String, Option<String>>,
+    pub(crate) domain_pools: Cache<String, Option<String>>,
+    /// Each identity's parsed policies, by (account, user name).
+    pub(crate) policies: Cache<(String, String), Vec<Policy>>,
+    /// Provisioned rates live in the rate limiter.
+    pub(crate) rate_limits: Arc<RateLimits>,
+}
+
+impl Caches {
+    pub(crate) fn new(rate_limits: Arc<RateLimits>) -> Self {
+        Caches {
+            pool_keys: Cache::new(10_000),
+            client_views: Cache::new(100_000),
+            pool_accounts: Cache::new(200_000),
+            pool_servers: Cache::new(20_000),
+            server_json: Cache::new(200_000),
+            pool_domains: Cache::new(100_000),
+            domain_pools: Cache::new(100_000),
+            policies: Cache::new(10_000),
+            rate_limits,
+        }
+    }
+
+    fn apply_one(&self, change: &Change) {
+        match change {
+            Change::UserPool { user_pool_id } => self.pool_accounts.invalidate(user_pool_id),
+            Change::UserPoolDeleted {
+                user_pool_id,
+                resource_servers,
+                clients,
+                domain,
+            } => {
+                self.pool_keys.invalidate(user_pool_id);
+                self.pool_accounts.invalidate(user_pool_id);
+                self.pool_servers.invalidate(user_pool_id);
+                self.pool_domains.invalidate(user_pool_id);
+                for identifier in resource_servers {
+                    self.server_json
+                        .invalidate(&(user_pool_id.clone(), identifier.clone()));
+                }
+                for client_id in clients {
+                    self.client_views.invalidate(client_id);
+                }
+                if let Some(domain) = domain {
+                    self.domain_pools.invalidate(domain);
+                }
+            }
+            Change::ResourceServer {
+                user_pool_id,
+                identifier,
+            } => {
+                self.pool_servers.invalidate(user_pool_id);
+                self.server_json
+                    .invalidate(&(user_pool_id.clone(), identifier.clone()));
+            }
+            Change::Client { client_id, .. } | Change::ClientSecret { client_id } => {
+                self.client_views.invalidate(client_id);
+            }
+            Change::Domain {
+                user_pool_id,
+                domain,
+            } => {
+                self.pool_domains.invalidate(user_pool_id);
+                self.domain_pools.invalidate(domain);
+            }
+            Change::SigningKeys { user_pool_id } => self.pool_keys.invalidate(user_pool_id),
+            Change::Identity {
+                account_id,
+                user_name,
+                ..
+            }
+            | Change::Policy {
+                account_id,
+                user_name,
+            } => self
+                .policies
+                .invalidate(&(account_id.clone(), user_name.clone())),
+            Change::ProvisionedLimit {
+                account_id,
+                category,
+                value,
+            } => {
+                if let Some(category) = ApiCategory::from_name(category) {
+                    self.rate_limits
+                        .set_provisioned(account_id, category, *value);
+                }
+            }
+        }
+    }
+}
+
+impl ChangeListener for Caches {
+    fn apply(&self, changes: &[Change]) {
+        for change in changes {
+            self.apply_one(change);
+        }
+    }
+}
