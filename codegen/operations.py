@@ -34,6 +34,7 @@ def op(name, category, audited, auth="sigv4", resource="UserPoolId"):
 CATEGORIES = {
     "UserPoolCreate": 15,
     "UserPoolRead": 15,
+    "UserPoolUpdate": 15,
     "UserPoolResourceRead": 20,
     "UserPoolResourceUpdate": 15,
     "ClientAuthentication": 150,
@@ -45,6 +46,15 @@ IMPLEMENTED = [
     op("DescribeUserPool", "UserPoolRead", False),
     op("ListUserPools", "UserPoolRead", False, resource=None),
     op("DeleteUserPool", "UserPoolCreate", True),
+    op("UpdateUserPool", "UserPoolUpdate", True),
+    op("AddCustomAttributes", "UserPoolUpdate", True),
+    op("GetUserPoolMfaConfig", "UserPoolRead", False),
+    op("SetUserPoolMfaConfig", "UserPoolUpdate", True),
+    op("GetSigningCertificate", "UserPoolResourceRead", False),
+    # tags, on the pool's ARN
+    op("TagResource", "UserPoolResourceUpdate", True, resource="ResourceArn"),
+    op("UntagResource", "UserPoolResourceUpdate", True, resource="ResourceArn"),
+    op("ListTagsForResource", "UserPoolResourceRead", False, resource="ResourceArn"),
     # resource servers
     op("CreateResourceServer", "UserPoolResourceUpdate", True),
     op("DescribeResourceServer", "UserPoolResourceRead", False),

@@ -60,7 +60,7 @@ def test_error_shape_header_body_and_status(server):
 
 
 @pytest.mark.parametrize(
-    "operation", ["InitiateAuth", "AdminCreateUser", "CreateGroup", "UpdateUserPool"]
+    "operation", ["InitiateAuth", "AdminCreateUser", "CreateGroup", "CreateIdentityProvider"]
 )
 def test_known_but_unimplemented_operations(server, operation):
     resp = server.post(operation, {})

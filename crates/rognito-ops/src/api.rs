@@ -248,4 +248,84 @@ impl CognitoApi for Cognito {
             .await
             .map(Output::from)
     }
+
+    async fn update_user_pool(
+        &self,
+        ctx: &RequestContext,
+        input: UpdateUserPoolRequest,
+    ) -> Result<Output<UpdateUserPoolResponse>, CognitoError> {
+        Cognito::update_user_pool(self, ctx, input)
+            .await
+            .map(Output::from)
+    }
+
+    async fn add_custom_attributes(
+        &self,
+        ctx: &RequestContext,
+        input: AddCustomAttributesRequest,
+    ) -> Result<Output<AddCustomAttributesResponse>, CognitoError> {
+        Cognito::add_custom_attributes(self, ctx, input)
+            .await
+            .map(Output::from)
+    }
+
+    async fn get_user_pool_mfa_config(
+        &self,
+        ctx: &RequestContext,
+        input: GetUserPoolMfaConfigRequest,
+    ) -> Result<Output<GetUserPoolMfaConfigResponse>, CognitoError> {
+        Cognito::get_user_pool_mfa_config(self, ctx, input)
+            .await
+            .map(Output::from)
+    }
+
+    async fn set_user_pool_mfa_config(
+        &self,
+        ctx: &RequestContext,
+        input: SetUserPoolMfaConfigRequest,
+    ) -> Result<Output<SetUserPoolMfaConfigResponse>, CognitoError> {
+        Cognito::set_user_pool_mfa_config(self, ctx, input)
+            .await
+            .map(Output::from)
+    }
+
+    async fn get_signing_certificate(
+        &self,
+        ctx: &RequestContext,
+        input: GetSigningCertificateRequest,
+    ) -> Result<Output<GetSigningCertificateResponse>, CognitoError> {
+        Cognito::get_signing_certificate(self, ctx, input)
+            .await
+            .map(Output::from)
+    }
+
+    async fn tag_resource(
+        &self,
+        ctx: &RequestContext,
+        input: TagResourceRequest,
+    ) -> Result<Output<TagResourceResponse>, CognitoError> {
+        Cognito::tag_resource(self, ctx, input)
+            .await
+            .map(Output::from)
+    }
+
+    async fn untag_resource(
+        &self,
+        ctx: &RequestContext,
+        input: UntagResourceRequest,
+    ) -> Result<Output<UntagResourceResponse>, CognitoError> {
+        Cognito::untag_resource(self, ctx, input)
+            .await
+            .map(Output::from)
+    }
+
+    async fn list_tags_for_resource(
+        &self,
+        ctx: &RequestContext,
+        input: ListTagsForResourceRequest,
+    ) -> Result<Output<ListTagsForResourceResponse>, CognitoError> {
+        Cognito::list_tags_for_resource(self, ctx, input)
+            .await
+            .map(Output::from)
+    }
 }

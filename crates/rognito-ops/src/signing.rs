@@ -130,3 +130,76 @@ impl Cognito {
         Ok(self.pool_keys(user_pool_id).await?.map(|k| k.jwks()))
     }
 }
+
+/// A pool's signing certificate (GetSigningCertificate): X.509, self-signed with the pool's
+/// ID-token key, subject `CN=<pool id>`, valid for ten years from the key's creation (Cognito:
+/// "valid for 10 years"), base64 DER without PEM armour. The same key, dates and serial give
+/// the same certificate on every call.
+fn certificate(
+    pkcs8: &[u8],
+    user_pool_id: &str,
+    kid: &str,
+    created_ms: i64,
+) -> Result<String, rcgen::Error> {
+    use base64::Engine as _;
+    // An RSA PKCS#8 key signs with RSASSA-PKCS1-v1_5 SHA-256, as the pool's tokens do.
+    let key = rcgen::KeyPair::try_from(pkcs8)?;
+    let mut params = rcgen::CertificateParams::default();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, user_pool_id);
+    let start = time::OffsetDateTime::from_unix_timestamp(created_ms / 1000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    params.not_before = start;
+    params.not_after = start + time::Duration::days(3650);
+    let serial = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, kid.as_bytes());
+    params.serial_number = Some(rcgen::SerialNumber::from_slice(&serial.as_ref()[..16]));
+    let certificate = params.self_signed(&key)?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(certificate.der()))
+}
+
+impl Cognito {
+    /// GetSigningCertificate: the pool's signing certificate (see [`certificate`]).
+    ///
+    /// Errors: the pool is missing or another account's (`ResourceNotFoundException`).
+    pub async fn get_signing_certificate(
+        &self,
+        ctx: &crate::RequestContext,
+        input: rognito_model::GetSigningCertificateRequest,
+    ) -> Result<rognito_model::GetSigningCertificateResponse, CognitoError> {
+        let id = crate::required(input.user_pool_id.as_deref(), "UserPoolId")?;
+        self.check_pool(ctx, id).await?;
+        // Makes the keys of a pool seeded without them.
+        if self.pool_keys(id).await?.is_none() {
+            return Err(crate::user_pools::pool_not_found(id));
+        }
+        let records = self.store.signing_keys(id).await.map_err(crate::internal)?;
+        let Some(record) = records
+            .iter()
+            .rev()
+            .find(|r| r.purpose == KeyPurpose::Id.as_str())
+        else {
+            return Err(crate::user_pools::pool_not_found(id));
+        };
+        let pkcs8 = self
+            .master
+            .open(&key_context(&record.kid), &record.private_key)
+            .map_err(|e| {
+                tracing::error!(kid = %record.kid, error = %e, "cannot decrypt a signing key");
+                CognitoError::internal()
+            })?;
+        let (id, kid, created) = (id.to_owned(), record.kid.clone(), record.created_ms);
+        let certificate =
+            tokio::task::spawn_blocking(move || certificate(&pkcs8, &id, &kid, created))
+                .await
+                .map_err(|_| CognitoError::internal())?
+                .map_err(|e| {
+                    tracing::error!(error = %e, "cannot make a signing certificate");
+                    CognitoError::internal()
+                })?;
+        Ok(rognito_model::GetSigningCertificateResponse {
+            certificate: Some(certificate),
+        })
+    }
+}

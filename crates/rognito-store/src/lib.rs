@@ -124,6 +124,15 @@ pub trait UserPoolStore: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Page<UserPoolRecord>, StoreError>;
 
+    /// Replaces a pool's name and document (and its modification time) if its version is still
+    /// `pool.version`, storing it as the next version: `Ok(None)` when there is no such pool,
+    /// `Conflict` when another write replaced it since it was read (read again and retry).
+    /// Returns the stored record.
+    async fn replace_user_pool(
+        &self,
+        pool: &UserPoolRecord,
+    ) -> Result<Option<UserPoolRecord>, StoreError>;
+
     /// Deletes a pool and everything in it. `Ok(false)` when there was no such pool.
     async fn delete_user_pool(&self, id: &str) -> Result<bool, StoreError>;
 

@@ -8,6 +8,11 @@ pub struct UserPoolRecord {
     pub doc: String,
     pub created_ms: i64,
     pub modified_ms: i64,
+    /// Bumped by every replacement of the document; what [`UserPoolStore::replace_user_pool`]
+    /// compares (0 for a new pool).
+    ///
+    /// [`UserPoolStore::replace_user_pool`]: crate::UserPoolStore::replace_user_pool
+    pub version: i64,
 }
 
 /// A resource server as stored; `scopes` is a JSON array owned by the operations layer.

@@ -61,6 +61,7 @@ fn pool(id: &str) -> UserPoolRecord {
         doc: r#"{"k":1}"#.into(),
         created_ms: 1,
         modified_ms: 2,
+        version: 0,
     }
 }
 
@@ -211,6 +212,51 @@ async fn user_pools() {
             .await
             .expect("list");
         assert!(other.items.is_empty() && !other.more, "{name}");
+        let mut renamed = pool("p1");
+        renamed.name = "renamed".into();
+        renamed.doc = r#"{"k":2}"#.into();
+        renamed.modified_ms = 9;
+        let stored = s
+            .replace_user_pool(&renamed)
+            .await
+            .expect("replace")
+            .expect("exists");
+        assert_eq!(
+            (
+                stored.name.as_str(),
+                stored.doc.as_str(),
+                stored.created_ms,
+                stored.modified_ms,
+                stored.version
+            ),
+            ("renamed", r#"{"k":2}"#, 1, 9, 1),
+            "{name}: creation time kept, version bumped"
+        );
+        assert_eq!(
+            s.user_pool("p1").await.expect("read"),
+            Some(stored.clone()),
+            "{name}"
+        );
+        assert_eq!(
+            outcome(s.replace_user_pool(&renamed).await),
+            "Conflict",
+            "{name}: version 0 is gone"
+        );
+        let mut next = stored.clone();
+        next.name = "again".into();
+        assert_eq!(
+            s.replace_user_pool(&next)
+                .await
+                .expect("replace")
+                .map(|p| p.version),
+            Some(2),
+            "{name}"
+        );
+        assert_eq!(
+            s.replace_user_pool(&pool("nope")).await.expect("missing"),
+            None,
+            "{name}"
+        );
         assert!(s.delete_user_pool("p2").await.expect("delete"), "{name}");
         assert!(
             !s.delete_user_pool("p2").await.expect("delete again"),
@@ -889,6 +935,10 @@ async fn every_write_publishes_what_it_changed_before_it_returns() {
                 s.create_user_pool(&pool("p1"), &[], 10)
                     .await
                     .expect("pool");
+                vec![pool_change("p1")]
+            }),
+            ("replace pool", {
+                s.replace_user_pool(&pool("p1")).await.expect("replace");
                 vec![pool_change("p1")]
             }),
             ("create server", {

@@ -2813,6 +2813,22 @@ pub trait ApiOperation {
 pub mod operations {
     use super::*;
 
+    /// `AddCustomAttributes`.
+    pub struct AddCustomAttributes;
+
+    impl ApiOperation for AddCustomAttributes {
+        const OPERATION: Operation = Operation::AddCustomAttributes;
+        type Input = AddCustomAttributesRequest;
+        type Output = AddCustomAttributesResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.add_custom_attributes(ctx, input)
+        }
+    }
+
     /// `AddUserPoolClientSecret`.
     pub struct AddUserPoolClientSecret;
 
@@ -3069,6 +3085,38 @@ pub mod operations {
         }
     }
 
+    /// `GetSigningCertificate`.
+    pub struct GetSigningCertificate;
+
+    impl ApiOperation for GetSigningCertificate {
+        const OPERATION: Operation = Operation::GetSigningCertificate;
+        type Input = GetSigningCertificateRequest;
+        type Output = GetSigningCertificateResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.get_signing_certificate(ctx, input)
+        }
+    }
+
+    /// `GetUserPoolMfaConfig`.
+    pub struct GetUserPoolMfaConfig;
+
+    impl ApiOperation for GetUserPoolMfaConfig {
+        const OPERATION: Operation = Operation::GetUserPoolMfaConfig;
+        type Input = GetUserPoolMfaConfigRequest;
+        type Output = GetUserPoolMfaConfigResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.get_user_pool_mfa_config(ctx, input)
+        }
+    }
+
     /// `ListResourceServers`.
     pub struct ListResourceServers;
 
@@ -3082,6 +3130,22 @@ pub mod operations {
             input: Self::Input,
         ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
             api.list_resource_servers(ctx, input)
+        }
+    }
+
+    /// `ListTagsForResource`.
+    pub struct ListTagsForResource;
+
+    impl ApiOperation for ListTagsForResource {
+        const OPERATION: Operation = Operation::ListTagsForResource;
+        type Input = ListTagsForResourceRequest;
+        type Output = ListTagsForResourceResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.list_tags_for_resource(ctx, input)
         }
     }
 
@@ -3133,6 +3197,54 @@ pub mod operations {
         }
     }
 
+    /// `SetUserPoolMfaConfig`.
+    pub struct SetUserPoolMfaConfig;
+
+    impl ApiOperation for SetUserPoolMfaConfig {
+        const OPERATION: Operation = Operation::SetUserPoolMfaConfig;
+        type Input = SetUserPoolMfaConfigRequest;
+        type Output = SetUserPoolMfaConfigResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.set_user_pool_mfa_config(ctx, input)
+        }
+    }
+
+    /// `TagResource`.
+    pub struct TagResource;
+
+    impl ApiOperation for TagResource {
+        const OPERATION: Operation = Operation::TagResource;
+        type Input = TagResourceRequest;
+        type Output = TagResourceResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.tag_resource(ctx, input)
+        }
+    }
+
+    /// `UntagResource`.
+    pub struct UntagResource;
+
+    impl ApiOperation for UntagResource {
+        const OPERATION: Operation = Operation::UntagResource;
+        type Input = UntagResourceRequest;
+        type Output = UntagResourceResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.untag_resource(ctx, input)
+        }
+    }
+
     /// `UpdateProvisionedLimit`.
     pub struct UpdateProvisionedLimit;
 
@@ -3162,6 +3274,22 @@ pub mod operations {
             input: Self::Input,
         ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
             api.update_resource_server(ctx, input)
+        }
+    }
+
+    /// `UpdateUserPool`.
+    pub struct UpdateUserPool;
+
+    impl ApiOperation for UpdateUserPool {
+        const OPERATION: Operation = Operation::UpdateUserPool;
+        type Input = UpdateUserPoolRequest;
+        type Output = UpdateUserPoolResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.update_user_pool(ctx, input)
         }
     }
 
@@ -3222,6 +3350,11 @@ where
     V: Invoke,
 {
     match operation {
+        Operation::AddCustomAttributes => {
+            invoke
+                .invoke::<operations::AddCustomAttributes, A>(api)
+                .await
+        }
         Operation::AddUserPoolClientSecret => {
             invoke
                 .invoke::<operations::AddUserPoolClientSecret, A>(api)
@@ -3286,9 +3419,24 @@ where
                 .invoke::<operations::GetProvisionedLimit, A>(api)
                 .await
         }
+        Operation::GetSigningCertificate => {
+            invoke
+                .invoke::<operations::GetSigningCertificate, A>(api)
+                .await
+        }
+        Operation::GetUserPoolMfaConfig => {
+            invoke
+                .invoke::<operations::GetUserPoolMfaConfig, A>(api)
+                .await
+        }
         Operation::ListResourceServers => {
             invoke
                 .invoke::<operations::ListResourceServers, A>(api)
+                .await
+        }
+        Operation::ListTagsForResource => {
+            invoke
+                .invoke::<operations::ListTagsForResource, A>(api)
                 .await
         }
         Operation::ListUserPoolClientSecrets => {
@@ -3302,6 +3450,13 @@ where
                 .await
         }
         Operation::ListUserPools => invoke.invoke::<operations::ListUserPools, A>(api).await,
+        Operation::SetUserPoolMfaConfig => {
+            invoke
+                .invoke::<operations::SetUserPoolMfaConfig, A>(api)
+                .await
+        }
+        Operation::TagResource => invoke.invoke::<operations::TagResource, A>(api).await,
+        Operation::UntagResource => invoke.invoke::<operations::UntagResource, A>(api).await,
         Operation::UpdateProvisionedLimit => {
             invoke
                 .invoke::<operations::UpdateProvisionedLimit, A>(api)
@@ -3312,6 +3467,7 @@ where
                 .invoke::<operations::UpdateResourceServer, A>(api)
                 .await
         }
+        Operation::UpdateUserPool => invoke.invoke::<operations::UpdateUserPool, A>(api).await,
         Operation::UpdateUserPoolClient => {
             invoke
                 .invoke::<operations::UpdateUserPoolClient, A>(api)

@@ -758,7 +758,8 @@ impl Operation {
     pub fn implemented(self) -> bool {
         matches!(
             self,
-            Operation::AddUserPoolClientSecret
+            Operation::AddCustomAttributes
+                | Operation::AddUserPoolClientSecret
                 | Operation::CreateResourceServer
                 | Operation::CreateUserPool
                 | Operation::CreateUserPoolClient
@@ -774,12 +775,19 @@ impl Operation {
                 | Operation::DescribeUserPoolDomain
                 | Operation::GetClientToken
                 | Operation::GetProvisionedLimit
+                | Operation::GetSigningCertificate
+                | Operation::GetUserPoolMfaConfig
                 | Operation::ListResourceServers
+                | Operation::ListTagsForResource
                 | Operation::ListUserPoolClientSecrets
                 | Operation::ListUserPoolClients
                 | Operation::ListUserPools
+                | Operation::SetUserPoolMfaConfig
+                | Operation::TagResource
+                | Operation::UntagResource
                 | Operation::UpdateProvisionedLimit
                 | Operation::UpdateResourceServer
+                | Operation::UpdateUserPool
                 | Operation::UpdateUserPoolClient
                 | Operation::UpdateUserPoolDomain
         )
@@ -793,13 +801,15 @@ impl Operation {
             Operation::CreateUserPool | Operation::DeleteUserPool => {
                 Some(ApiCategory::UserPoolCreate)
             }
-            Operation::DescribeUserPool | Operation::ListUserPools => {
-                Some(ApiCategory::UserPoolRead)
-            }
+            Operation::DescribeUserPool
+            | Operation::GetUserPoolMfaConfig
+            | Operation::ListUserPools => Some(ApiCategory::UserPoolRead),
             Operation::DescribeResourceServer
             | Operation::DescribeUserPoolClient
             | Operation::DescribeUserPoolDomain
+            | Operation::GetSigningCertificate
             | Operation::ListResourceServers
+            | Operation::ListTagsForResource
             | Operation::ListUserPoolClientSecrets
             | Operation::ListUserPoolClients => Some(ApiCategory::UserPoolResourceRead),
             Operation::AddUserPoolClientSecret
@@ -810,9 +820,14 @@ impl Operation {
             | Operation::DeleteUserPoolClient
             | Operation::DeleteUserPoolClientSecret
             | Operation::DeleteUserPoolDomain
+            | Operation::TagResource
+            | Operation::UntagResource
             | Operation::UpdateResourceServer
             | Operation::UpdateUserPoolClient
             | Operation::UpdateUserPoolDomain => Some(ApiCategory::UserPoolResourceUpdate),
+            Operation::AddCustomAttributes
+            | Operation::SetUserPoolMfaConfig
+            | Operation::UpdateUserPool => Some(ApiCategory::UserPoolUpdate),
             _ => None,
         }
     }
@@ -978,6 +993,7 @@ pub enum ApiCategory {
     UserPoolRead,
     UserPoolResourceRead,
     UserPoolResourceUpdate,
+    UserPoolUpdate,
 }
 
 impl ApiCategory {
@@ -988,6 +1004,7 @@ impl ApiCategory {
         ApiCategory::UserPoolRead,
         ApiCategory::UserPoolResourceRead,
         ApiCategory::UserPoolResourceUpdate,
+        ApiCategory::UserPoolUpdate,
     ];
 
     /// The category's name, as GetProvisionedLimit's `Category` attribute gives it.
@@ -998,6 +1015,7 @@ impl ApiCategory {
             ApiCategory::UserPoolRead => "UserPoolRead",
             ApiCategory::UserPoolResourceRead => "UserPoolResourceRead",
             ApiCategory::UserPoolResourceUpdate => "UserPoolResourceUpdate",
+            ApiCategory::UserPoolUpdate => "UserPoolUpdate",
         }
     }
 
@@ -1014,6 +1032,7 @@ impl ApiCategory {
             ApiCategory::UserPoolRead => 15,
             ApiCategory::UserPoolResourceRead => 20,
             ApiCategory::UserPoolResourceUpdate => 15,
+            ApiCategory::UserPoolUpdate => 15,
         }
     }
 }

@@ -17,6 +17,8 @@ use crate::{Cognito, RequestContext, internal, required};
 
 mod messages;
 mod schema;
+mod settings;
+mod tags;
 
 /// Members of CreateUserPoolRequest that UserPoolType names differently or not at all.
 const RENAMED: &[(&str, &str)] = &[("PoolName", "Name"), ("Schema", "SchemaAttributes")];
@@ -41,6 +43,7 @@ impl Cognito {
                 doc: doc.to_string(),
                 created_ms: now,
                 modified_ms: now,
+                version: 0,
             };
             let quota = self.config.quotas.user_pools_per_account;
             match self.store.create_user_pool(&record, &keys, quota).await {
@@ -185,6 +188,54 @@ impl Cognito {
         }
     }
 
+    /// Rewrites the caller's pool document with `change` and stores it as the pool's next
+    /// version. A concurrent replacement (another UpdateUserPool, TagResource, ...) makes it read
+    /// the pool again and re-apply `change`, so no write is lost. `touch` sets LastModifiedDate.
+    ///
+    /// Errors: the pool is missing or another account's (`ResourceNotFoundException`); whatever
+    /// `change` returns.
+    pub(crate) async fn modify_pool<F>(
+        &self,
+        ctx: &RequestContext,
+        id: &str,
+        touch: bool,
+        mut change: F,
+    ) -> Result<UserPoolRecord, CognitoError>
+    where
+        F: FnMut(&mut Map<String, Value>) -> Result<(), CognitoError>,
+    {
+        for _ in 0..8 {
+            let record = self.owned_pool(ctx, id).await?;
+            let Value::Object(mut doc) = serde_json::from_str(&record.doc).map_err(|e| {
+                tracing::error!(error = %e, pool = %id, "stored user pool document is unreadable");
+                CognitoError::internal()
+            })?
+            else {
+                return Err(CognitoError::internal());
+            };
+            change(&mut doc)?;
+            let name = doc
+                .get("Name")
+                .and_then(Value::as_str)
+                .unwrap_or(&record.name)
+                .to_owned();
+            let next = UserPoolRecord {
+                name,
+                doc: Value::Object(doc).to_string(),
+                modified_ms: if touch { now_ms() } else { record.modified_ms },
+                ..record
+            };
+            match self.store.replace_user_pool(&next).await {
+                Ok(Some(stored)) => return Ok(stored),
+                Ok(None) => return Err(pool_not_found(id)),
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(internal(e)),
+            }
+        }
+        tracing::error!(pool = %id, "pool kept changing under a read-modify-write");
+        Err(CognitoError::internal())
+    }
+
     /// The pool's stored record if it exists and belongs to the caller's account; otherwise
     /// Cognito's "does not exist".
     pub(crate) async fn owned_pool(
@@ -256,6 +307,7 @@ impl Cognito {
                 doc: doc.clone(),
                 created_ms: now,
                 modified_ms: now,
+                version: 0,
             });
         }
         store.bulk_load(pools, servers).await.map_err(internal)

@@ -120,38 +120,51 @@ pub(super) fn schema_attributes(requested: Option<Value>) -> Result<Value, Cogni
             apply_constraints(standard, &entry, data_type, &name, false)?;
             continue;
         }
-        if flag("Required") == Some(true) {
-            return Err(CognitoError::invalid_parameter(
-                "Required custom attributes are not supported currently.",
-            ));
-        }
-        let Some(data_type) = entry
-            .get("AttributeDataType")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-        else {
-            return Err(CognitoError::invalid_parameter(
-                "Invalid AttributeDataType input, consider using the provided AttributeDataType \
-                 enum.",
-            ));
-        };
-        let developer_only = flag("DeveloperOnlyAttribute") == Some(true);
-        let prefix = if developer_only {
-            "dev:custom:"
-        } else {
-            "custom:"
-        };
-        let full_name = format!("{prefix}{name}");
-        let mut custom = Map::new();
-        custom.insert("Name".into(), json!(full_name));
-        custom.insert("AttributeDataType".into(), json!(data_type));
-        custom.insert("DeveloperOnlyAttribute".into(), json!(developer_only));
-        custom.insert("Mutable".into(), json!(flag("Mutable").unwrap_or(true)));
-        custom.insert("Required".into(), json!(false));
-        apply_constraints(&mut custom, &entry, &data_type, &full_name, true)?;
-        attributes.push(Value::Object(custom));
+        attributes.push(custom_attribute(&name, &entry)?);
     }
     Ok(Value::Array(attributes))
+}
+
+/// A custom attribute as the pool stores it, from its schema entry named `name` (without the
+/// prefix): `custom:<name>` (`dev:custom:<name>` when developer-only), mutable unless the entry
+/// says otherwise, never required, with checked constraints.
+///
+/// Errors (`InvalidParameterException`, Cognito's texts): required, or no data type.
+pub(super) fn custom_attribute(
+    name: &str,
+    entry: &Map<String, Value>,
+) -> Result<Value, CognitoError> {
+    let flag = |key: &str| entry.get(key).and_then(Value::as_bool);
+    if flag("Required") == Some(true) {
+        return Err(CognitoError::invalid_parameter(
+            "Required custom attributes are not supported currently.",
+        ));
+    }
+    let Some(data_type) = entry
+        .get("AttributeDataType")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+    else {
+        return Err(CognitoError::invalid_parameter(
+            "Invalid AttributeDataType input, consider using the provided AttributeDataType \
+             enum.",
+        ));
+    };
+    let developer_only = flag("DeveloperOnlyAttribute") == Some(true);
+    let prefix = if developer_only {
+        "dev:custom:"
+    } else {
+        "custom:"
+    };
+    let full_name = format!("{prefix}{name}");
+    let mut custom = Map::new();
+    custom.insert("Name".into(), json!(full_name));
+    custom.insert("AttributeDataType".into(), json!(data_type));
+    custom.insert("DeveloperOnlyAttribute".into(), json!(developer_only));
+    custom.insert("Mutable".into(), json!(flag("Mutable").unwrap_or(true)));
+    custom.insert("Required".into(), json!(false));
+    apply_constraints(&mut custom, entry, &data_type, &full_name, true)?;
+    Ok(Value::Object(custom))
 }
 
 /// Sets the attribute's constraints from the entry: the one kind that fits `data_type` (others

@@ -18,3 +18,8 @@ CREATE TABLE provisioned_limits (
     rate        BIGINT NOT NULL,
     PRIMARY KEY (account_id, category)
 );
+
+-- A pool's document version: replacing it (UpdateUserPool, tags, MFA settings, custom
+-- attributes) is a compare-and-set on this number, so two concurrent read-modify-writes cannot
+-- lose one another's change.
+ALTER TABLE user_pools ADD COLUMN version BIGINT NOT NULL DEFAULT 0;

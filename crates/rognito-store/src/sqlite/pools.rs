@@ -9,7 +9,7 @@ use crate::{
     UserPoolStore,
 };
 
-const POOL_COLUMNS: &str = "id, account_id, name, doc, created_ms, modified_ms";
+const POOL_COLUMNS: &str = "id, account_id, name, doc, created_ms, modified_ms, version";
 
 fn pool_record(row: &Row<'_>) -> rusqlite::Result<UserPoolRecord> {
     Ok(UserPoolRecord {
@@ -19,6 +19,7 @@ fn pool_record(row: &Row<'_>) -> rusqlite::Result<UserPoolRecord> {
         doc: row.get(3)?,
         created_ms: row.get(4)?,
         modified_ms: row.get(5)?,
+        version: row.get(6)?,
     })
 }
 
@@ -64,7 +65,9 @@ impl UserPoolStore for SqliteStore {
                 return Err(StoreError::LimitExceeded);
             }
             let inserted = c.execute(
-                &format!("INSERT INTO user_pools ({POOL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+                &format!(
+                    "INSERT INTO user_pools ({POOL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)"
+                ),
                 params![
                     pool.id,
                     pool.account_id,
@@ -147,6 +150,38 @@ impl UserPoolStore for SqliteStore {
                 )?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(Page::from_rows(rows, limit))
+        })
+        .await
+    }
+
+    async fn replace_user_pool(
+        &self,
+        pool: &UserPoolRecord,
+    ) -> Result<Option<UserPoolRecord>, StoreError> {
+        let pool = pool.clone();
+        self.write(move |c| {
+            let replaced = c
+                .query_row(
+                    &format!(
+                        "UPDATE user_pools SET name = ?3, doc = ?4, modified_ms = ?5, \
+                         version = version + 1 WHERE id = ?1 AND version = ?2 \
+                         RETURNING {POOL_COLUMNS}"
+                    ),
+                    params![pool.id, pool.version, pool.name, pool.doc, pool.modified_ms],
+                    pool_record,
+                )
+                .optional()?;
+            let Some(replaced) = replaced else {
+                return if exists(c, "SELECT 1 FROM user_pools WHERE id = ?1", [&pool.id])? {
+                    Err(StoreError::Conflict)
+                } else {
+                    Ok(None)
+                };
+            };
+            c.changed(Change::UserPool {
+                user_pool_id: pool.id,
+            });
+            Ok(Some(replaced))
         })
         .await
     }

@@ -18,6 +18,7 @@ fn pool(id: &str) -> UserPoolRecord {
         doc: "{}".into(),
         created_ms: 1,
         modified_ms: 1,
+        version: 0,
     }
 }
 
