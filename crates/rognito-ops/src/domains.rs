@@ -418,7 +418,8 @@ fn cloudfront_name(domain: &str) -> String {
         .as_ref()
         .iter()
         .take(13)
-        .map(|b| char::from(alphabet[usize::from(*b) % alphabet.len()]))
+        .filter_map(|b| alphabet.get(usize::from(*b) % alphabet.len()))
+        .map(|b| char::from(*b))
         .collect();
     format!("d{tail}.cloudfront.net")
 }

@@ -186,11 +186,15 @@ fn wildcard_match<T: Copy + PartialEq>(
 ) -> bool {
     let (mut pi, mut vi) = (0, 0);
     let (mut last_star, mut mark) = (None, 0);
-    while vi < v.len() {
-        if pi < p.len() && p[pi] != star && (p[pi] == any_one || same(p[pi], v[vi])) {
+    while let Some(&value) = v.get(vi) {
+        let pattern = p.get(pi).copied();
+        if let Some(pc) = pattern
+            && pc != star
+            && (pc == any_one || same(pc, value))
+        {
             pi += 1;
             vi += 1;
-        } else if pi < p.len() && p[pi] == star {
+        } else if pattern == Some(star) {
             last_star = Some(pi);
             mark = vi;
             pi += 1;
@@ -202,7 +206,7 @@ fn wildcard_match<T: Copy + PartialEq>(
             return false;
         }
     }
-    while pi < p.len() && p[pi] == star {
+    while p.get(pi) == Some(&star) {
         pi += 1;
     }
     pi == p.len()

@@ -16,8 +16,10 @@ pub fn random_string(alphabet: &[u8], len: usize) -> String {
             if out.len() == len {
                 break;
             }
-            if usize::from(b) < limit {
-                out.push(char::from(alphabet[usize::from(b) % alphabet.len()]));
+            if usize::from(b) < limit
+                && let Some(&c) = alphabet.get(usize::from(b) % alphabet.len())
+            {
+                out.push(char::from(c));
             }
         }
     }

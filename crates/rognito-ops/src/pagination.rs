@@ -55,7 +55,7 @@ impl PageTokens {
     pub fn encode(&self, listing: Listing, parent: &str, last_key: &str) -> String {
         let tag = self.tag(listing, parent, last_key);
         let mut raw = Vec::with_capacity(TAG_LEN + last_key.len());
-        raw.extend_from_slice(&tag.as_ref()[..TAG_LEN]);
+        raw.extend_from_slice(tag.as_ref().get(..TAG_LEN).unwrap_or_default());
         raw.extend_from_slice(last_key.as_bytes());
         URL_SAFE_NO_PAD.encode(raw)
     }
@@ -77,7 +77,7 @@ impl PageTokens {
         let expected = self.tag(listing, parent, key);
         // Constant-time comparison: a token must not be guessable byte by byte.
         if !bool::from(subtle::ConstantTimeEq::ct_eq(
-            &expected.as_ref()[..TAG_LEN],
+            expected.as_ref().get(..TAG_LEN).unwrap_or_default(),
             tag,
         )) {
             return Err(invalid());

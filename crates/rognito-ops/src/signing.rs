@@ -154,7 +154,8 @@ fn certificate(
     params.not_before = start;
     params.not_after = start + time::Duration::days(3650);
     let serial = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, kid.as_bytes());
-    params.serial_number = Some(rcgen::SerialNumber::from_slice(&serial.as_ref()[..16]));
+    let serial = serial.as_ref().get(..16).unwrap_or(serial.as_ref());
+    params.serial_number = Some(rcgen::SerialNumber::from_slice(serial));
     let certificate = params.self_signed(&key)?;
     Ok(base64::engine::general_purpose::STANDARD.encode(certificate.der()))
 }

@@ -131,7 +131,7 @@ pub fn parse_authorization(value: &str) -> Result<AuthorizationHeader<'_>, WireE
 /// Seconds since the epoch of an ISO-8601 basic timestamp (`20261122T031804Z`).
 pub fn parse_amz_date(value: &str) -> Option<i64> {
     let b = value.as_bytes();
-    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+    if b.len() != 16 || b.get(8) != Some(&b'T') || b.get(15) != Some(&b'Z') {
         return None;
     }
     let num = |r: std::ops::Range<usize>| -> Option<i64> { value.get(r)?.parse().ok() };
@@ -283,8 +283,8 @@ fn percent_decode(value: &str) -> Vec<u8> {
     let bytes = value.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
+    while let Some(&byte) = bytes.get(i) {
+        if byte == b'%'
             && let Some(h) = value.get(i + 1..i + 3)
             && let Ok(v) = u8::from_str_radix(h, 16)
         {
@@ -292,7 +292,7 @@ fn percent_decode(value: &str) -> Vec<u8> {
             i += 3;
             continue;
         }
-        out.push(bytes[i]);
+        out.push(byte);
         i += 1;
     }
     out
@@ -308,8 +308,7 @@ pub fn payload_hash(head: &RequestHead<'_>) -> Result<[u8; 64], WireError> {
     let digest = digest::digest(&digest::SHA256, head.body);
     let mut computed = [0u8; 64];
     for (pair, byte) in computed.chunks_exact_mut(2).zip(digest.as_ref()) {
-        pair[0] = hex_digit(byte >> 4);
-        pair[1] = hex_digit(byte & 0x0f);
+        pair.copy_from_slice(&[hex_digit(byte >> 4), hex_digit(byte & 0x0f)]);
     }
     for declared in head.headers.get_all(&CONTENT_SHA256) {
         if declared.as_bytes() != computed.as_slice() {

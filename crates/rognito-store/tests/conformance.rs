@@ -5,6 +5,10 @@
 //! Engines: `ROGNITO_TEST_STORE` names them, comma-separated (`sqlite`: SQLite with fsync
 //! durability in a fresh directory; `sqlite-memory`: SQLite in memory). Default: both.
 
+// Test code: a failed expectation is a failed test (clippy.toml allows this in #[test] functions;
+// the helpers around them need it too).
+#![allow(clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::unwrap_used)]
+
 use std::sync::Arc;
 
 use rognito_store::{

@@ -107,6 +107,50 @@ pub(crate) fn rows_after(
         .collect())
 }
 
+/// Other processes' changes after `after`, and the sequence number read up to. This process's
+/// own rows are skipped by their origin without being decoded (under a write load they are
+/// nearly all of them), and the position moves past them.
+fn others_after(
+    connection: &Connection,
+    after: u64,
+    origin: &str,
+) -> Result<(u64, Vec<Change>), StoreError> {
+    const BATCH: i64 = 1000;
+    let after = i64::try_from(after).unwrap_or(i64::MAX);
+    // One read transaction: the newest number and the rows up to it are one snapshot.
+    let tx = connection.unchecked_transaction()?;
+    let newest: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
+        r.get(0)
+    })?;
+    let mut select = tx.prepare_cached(
+        "SELECT seq, change FROM changes WHERE seq > ?1 AND seq <= ?2 AND origin <> ?3 \
+         ORDER BY seq LIMIT ?4",
+    )?;
+    let rows = select
+        .query_map(params![after, newest, origin, BATCH], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    drop(select);
+    tx.finish()?;
+    // A full batch may leave more of theirs: resume after its last row, not at `newest`.
+    let reached = match rows.last() {
+        Some((seq, _)) if rows.len() as i64 == BATCH => *seq,
+        _ => newest.max(after),
+    };
+    let changes = rows
+        .into_iter()
+        .filter_map(|(seq, text)| {
+            serde_json::from_str(&text)
+                .inspect_err(
+                    |e| tracing::error!(seq, error = %e, "unreadable change in the outbox"),
+                )
+                .ok()
+        })
+        .collect();
+    Ok((u64::try_from(reached).unwrap_or(0), changes))
+}
+
 /// The thread that reads other processes' changes and hands them to the listeners.
 pub(crate) struct Tail {
     stop: Arc<AtomicBool>,
@@ -138,17 +182,9 @@ impl Tail {
                 let mut last = u64::try_from(newest).unwrap_or(0);
                 while !stopping.load(Ordering::Acquire) {
                     std::thread::sleep(TAIL_INTERVAL);
-                    match rows_after(&connection, last, 1000) {
-                        Ok(rows) => {
-                            let Some((newest, _, _)) = rows.last() else {
-                                continue;
-                            };
-                            last = *newest;
-                            let theirs: Vec<Change> = rows
-                                .into_iter()
-                                .filter(|(_, from, _)| *from != origin)
-                                .filter_map(|(_, _, change)| change)
-                                .collect();
+                    match others_after(&connection, last, &origin) {
+                        Ok((newest, theirs)) => {
+                            last = newest;
                             listeners.publish(&theirs);
                         }
                         Err(e) => {
