@@ -7,7 +7,12 @@
 
 // Test code: a failed expectation is a failed test (clippy.toml allows this in #[test] functions;
 // the helpers around them need it too).
-#![allow(clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::unwrap_used)]
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::unwrap_used
+)]
 
 use std::sync::Arc;
 

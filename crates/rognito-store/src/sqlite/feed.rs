@@ -49,7 +49,7 @@ impl Deref for Tx<'_> {
 /// Writes `changes` to the outbox, in the transaction of the write that made them.
 pub(crate) fn record(
     connection: &Connection,
-    origin: &str,
+    origin: i64,
     changes: &[Change],
 ) -> Result<(), StoreError> {
     if changes.is_empty() {
@@ -65,44 +65,69 @@ pub(crate) fn record(
     Ok(())
 }
 
-/// Deletes outbox rows older than the retention.
-pub(crate) fn prune(connection: &Connection) -> Result<(), StoreError> {
-    let before = now_ms() - i64::try_from(OUTBOX_RETENTION.as_millis()).unwrap_or(i64::MAX);
-    connection.execute("DELETE FROM changes WHERE at_ms < ?1", [before])?;
-    Ok(())
+/// Deletes the outbox rows before `through` (a sequence number reached at least
+/// [`OUTBOX_RETENTION`] ago; 0: none) and returns the newest number now, the next mark. The row
+/// `through` itself stays, so the largest number never goes and numbers are never reused.
+pub(crate) fn prune(connection: &Connection, through: i64) -> Result<i64, StoreError> {
+    if through > 0 {
+        connection.execute("DELETE FROM changes WHERE seq < ?1", [through])?;
+    }
+    Ok(
+        connection.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
+            r.get(0)
+        })?,
+    )
 }
 
-/// Outbox rows after `after`, oldest first: (seq, origin, change). A row this version cannot
-/// read (written by a newer rognito) is logged and skipped.
+/// Where pruning has got to: the newest sequence number seen at each prune, with its time. A
+/// number reached more than [`OUTBOX_RETENTION`] ago bounds the rows that may go.
+#[derive(Default)]
+pub(crate) struct PruneMarks(std::collections::VecDeque<(i64, i64)>);
+
+impl PruneMarks {
+    /// The newest number reached before `now_ms - retention`, forgotten once used (0: none).
+    pub(crate) fn due(&mut self, now_ms: i64) -> i64 {
+        let cutoff = now_ms - i64::try_from(OUTBOX_RETENTION.as_millis()).unwrap_or(i64::MAX);
+        let mut through = 0;
+        while let Some(&(at, seq)) = self.0.front() {
+            if at > cutoff {
+                break;
+            }
+            through = seq;
+            self.0.pop_front();
+        }
+        through
+    }
+
+    pub(crate) fn mark(&mut self, now_ms: i64, seq: i64) {
+        self.0.push_back((now_ms, seq));
+    }
+}
+
+/// Outbox rows after `after`, oldest first. A row this version cannot read (written by a newer
+/// rognito) is logged and skipped.
 pub(crate) fn rows_after(
     connection: &Connection,
     after: u64,
     limit: u32,
-) -> Result<Vec<(u64, String, Option<Change>)>, StoreError> {
-    let mut select = connection.prepare_cached(
-        "SELECT seq, origin, change FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-    )?;
+) -> Result<Vec<(u64, Change)>, StoreError> {
+    let mut select = connection
+        .prepare_cached("SELECT seq, change FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
     let rows = select
         .query_map(
             params![i64::try_from(after).unwrap_or(i64::MAX), limit],
-            |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            },
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
         )?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows
         .into_iter()
-        .map(|(seq, origin, text)| {
+        .filter_map(|(seq, text)| {
             let change = serde_json::from_str(&text)
                 .inspect_err(
                     |e| tracing::error!(seq, error = %e, "unreadable change in the outbox"),
                 )
-                .ok();
-            (u64::try_from(seq).unwrap_or(0), origin, change)
+                .ok()?;
+            Some((u64::try_from(seq).unwrap_or(0), change))
         })
         .collect())
 }
@@ -113,7 +138,7 @@ pub(crate) fn rows_after(
 fn others_after(
     connection: &Connection,
     after: u64,
-    origin: &str,
+    origin: i64,
 ) -> Result<(u64, Vec<Change>), StoreError> {
     const BATCH: i64 = 1000;
     let after = i64::try_from(after).unwrap_or(i64::MAX);
@@ -161,7 +186,7 @@ impl Tail {
     /// Starts tailing the database at `path` from its newest change.
     pub(crate) fn start(
         path: &Path,
-        origin: String,
+        origin: i64,
         listeners: Arc<Listeners>,
     ) -> Result<Tail, StoreError> {
         let connection = Connection::open_with_flags(
@@ -182,7 +207,7 @@ impl Tail {
                 let mut last = u64::try_from(newest).unwrap_or(0);
                 while !stopping.load(Ordering::Acquire) {
                     std::thread::sleep(TAIL_INTERVAL);
-                    match others_after(&connection, last, &origin) {
+                    match others_after(&connection, last, origin) {
                         Ok((newest, theirs)) => {
                             last = newest;
                             listeners.publish(&theirs);

@@ -48,23 +48,29 @@ pub struct SqliteStore {
     readers: Option<Arc<Readers>>,
     /// The database file (None in memory), for the change feed's tail.
     path: Option<std::path::PathBuf>,
-    /// This process's name in the outbox, so its tail skips its own changes.
-    origin: Arc<str>,
+    /// This process's (this handle's) number in the outbox, so its tail skips its own changes.
+    origin: i64,
     listeners: Arc<crate::changes::Listeners>,
     tail: Mutex<Option<feed::Tail>>,
-    /// When the outbox was last pruned (ms since the epoch).
+    /// When the outbox was last pruned (ms since the epoch), and how far it may be.
     last_prune_ms: std::sync::atomic::AtomicI64,
+    prune_marks: Mutex<feed::PruneMarks>,
 }
 
 /// How often a write also prunes the outbox.
 const PRUNE_EVERY_MS: i64 = 60_000;
 
-/// A name for this process in the outbox: its pid and start time.
-fn origin_name() -> Arc<str> {
+/// A number for this store handle in the outbox: its pid and opening time, hashed (two handles
+/// colliding would only make each skip the other's rows: astronomically rare).
+fn origin_number() -> i64 {
+    use std::hash::{BuildHasher, Hasher};
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
-    format!("{}-{nanos:x}", std::process::id()).into()
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(nanos);
+    hasher.write_u32(std::process::id());
+    i64::try_from(hasher.finish() >> 1).unwrap_or(0)
 }
 
 /// A fixed set of read-only connections; a read waits for an idle one rather than opening more.
@@ -161,10 +167,11 @@ impl SqliteStore {
             writer: Writer::start(connection),
             readers,
             path,
-            origin: origin_name(),
+            origin: origin_number(),
             listeners: Arc::default(),
             tail: Mutex::new(None),
             last_prune_ms: std::sync::atomic::AtomicI64::new(0),
+            prune_marks: Mutex::default(),
         })
     }
 
@@ -177,27 +184,33 @@ impl SqliteStore {
         F: FnOnce(&feed::Tx<'_>) -> Result<T, StoreError> + Send + 'static,
     {
         use std::sync::atomic::Ordering;
-        let origin = self.origin.clone();
+        let origin = self.origin;
         let now = crate::now_ms();
         let last = self.last_prune_ms.load(Ordering::Relaxed);
-        let prune = now - last > PRUNE_EVERY_MS
+        // At most once a minute a write also prunes: through the number reached an hour ago.
+        let prune = (now - last > PRUNE_EVERY_MS
             && self
                 .last_prune_ms
                 .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok();
-        let (value, changes) = self
+                .is_ok())
+        .then(|| self.prune_marks.lock().map_or(0, |mut m| m.due(now)));
+        let (value, changes, mark) = self
             .writer
             .write(move |c| {
                 let tx = feed::Tx::new(c);
                 let value = f(&tx)?;
                 let changes = tx.into_changes();
-                feed::record(c, &origin, &changes)?;
-                if prune {
-                    feed::prune(c)?;
-                }
-                Ok((value, changes))
+                feed::record(c, origin, &changes)?;
+                let mark = match prune {
+                    Some(through) => Some(feed::prune(c, through)?),
+                    None => None,
+                };
+                Ok((value, changes, mark))
             })
             .await?;
+        if let (Some(seq), Ok(mut marks)) = (mark, self.prune_marks.lock()) {
+            marks.mark(now, seq);
+        }
         self.listeners.publish(&changes);
         Ok(value)
     }
@@ -358,7 +371,7 @@ impl crate::ChangeStore for SqliteStore {
         if tail.is_none() {
             *tail = Some(feed::Tail::start(
                 path,
-                self.origin.to_string(),
+                self.origin,
                 self.listeners.clone(),
             )?);
         }
@@ -370,13 +383,7 @@ impl crate::ChangeStore for SqliteStore {
         after: u64,
         limit: u32,
     ) -> Result<Vec<(u64, crate::Change)>, StoreError> {
-        self.read(move |c| {
-            Ok(feed::rows_after(c, after, limit)?
-                .into_iter()
-                .filter_map(|(seq, _, change)| Some((seq, change?)))
-                .collect())
-        })
-        .await
+        self.read(move |c| feed::rows_after(c, after, limit)).await
     }
 }
 

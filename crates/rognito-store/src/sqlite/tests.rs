@@ -54,29 +54,41 @@ async fn data_survives_reopen_and_memory_mode_works() {
 }
 
 #[tokio::test]
-async fn old_outbox_rows_are_pruned() {
+async fn outbox_rows_go_an_hour_after_they_were_passed() {
     use crate::ChangeStore;
     let dir = tempfile::tempdir().expect("tempdir");
     let store = store(&dir).await;
-    // The first write of a process prunes: a row from long ago goes, a fresh one stays.
-    store
-        .write(|c| {
-            c.execute(
-                "INSERT INTO changes (at_ms, origin, change) VALUES (1, 'old', ?1)",
-                [r#"{"kind":"UserPool","user_pool_id":"gone"}"#],
-            )?;
-            c.changed(crate::Change::UserPool {
-                user_pool_id: "kept".into(),
-            });
+    let pool_change = |id: &str| crate::Change::UserPool {
+        user_pool_id: id.into(),
+    };
+    let write = |id: &'static str| {
+        store.write(move |c| {
+            c.changed(pool_change(id));
             Ok(())
         })
+    };
+    // The first write of a handle prunes nothing (no mark is an hour old).
+    write("old").await.expect("write");
+    write("kept").await.expect("write");
+    // Pretend seq 2 was reached over an hour ago, and that a minute has passed.
+    if let Ok(mut marks) = store.prune_marks.lock() {
+        *marks = feed::PruneMarks::default();
+        marks.mark(1, 2);
+    }
+    store
+        .last_prune_ms
+        .store(0, std::sync::atomic::Ordering::Relaxed);
+    write("new").await.expect("write");
+    let left: Vec<_> = store
+        .changes_after(0, 10)
         .await
-        .expect("write");
-    let rows = store.changes_after(0, 10).await.expect("outbox");
+        .expect("outbox")
+        .into_iter()
+        .map(|(_, c)| c)
+        .collect();
     assert_eq!(
-        rows.into_iter().map(|(_, c)| c).collect::<Vec<_>>(),
-        [crate::Change::UserPool {
-            user_pool_id: "kept".into()
-        }]
+        left,
+        [pool_change("kept"), pool_change("new")],
+        "rows before the old mark are gone; the mark's own row stays, so numbers never go back"
     );
 }
