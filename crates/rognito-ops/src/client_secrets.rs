@@ -20,7 +20,7 @@ const GENERATED_SECRET_LEN: usize = 51;
 const MAX_ID_ATTEMPTS: u32 = 64;
 
 impl Cognito {
-    pub async fn add_user_pool_client_secret(
+    pub(crate) async fn add_user_pool_client_secret(
         &self,
         ctx: &RequestContext,
         input: AddUserPoolClientSecretRequest,
@@ -75,7 +75,7 @@ impl Cognito {
         })
     }
 
-    pub async fn list_user_pool_client_secrets(
+    pub(crate) async fn list_user_pool_client_secrets(
         &self,
         ctx: &RequestContext,
         input: ListUserPoolClientSecretsRequest,
@@ -104,7 +104,7 @@ impl Cognito {
         })
     }
 
-    pub async fn delete_user_pool_client_secret(
+    pub(crate) async fn delete_user_pool_client_secret(
         &self,
         ctx: &RequestContext,
         input: DeleteUserPoolClientSecretRequest,

@@ -35,7 +35,7 @@ const GENERATED_SECRET_LEN: usize = 51;
 const REQUEST_ONLY: &[&str] = &["GenerateSecret", "ClientSecret"];
 
 impl Cognito {
-    pub async fn create_user_pool_client(
+    pub(crate) async fn create_user_pool_client(
         &self,
         ctx: &RequestContext,
         input: CreateUserPoolClientRequest,
@@ -91,7 +91,7 @@ impl Cognito {
         Err(CognitoError::internal())
     }
 
-    pub async fn describe_user_pool_client(
+    pub(crate) async fn describe_user_pool_client(
         &self,
         ctx: &RequestContext,
         input: DescribeUserPoolClientRequest,
@@ -104,7 +104,7 @@ impl Cognito {
         })
     }
 
-    pub async fn update_user_pool_client(
+    pub(crate) async fn update_user_pool_client(
         &self,
         ctx: &RequestContext,
         input: UpdateUserPoolClientRequest,
@@ -138,7 +138,7 @@ impl Cognito {
         })
     }
 
-    pub async fn list_user_pool_clients(
+    pub(crate) async fn list_user_pool_clients(
         &self,
         ctx: &RequestContext,
         input: ListUserPoolClientsRequest,
@@ -181,7 +181,7 @@ impl Cognito {
         })
     }
 
-    pub async fn delete_user_pool_client(
+    pub(crate) async fn delete_user_pool_client(
         &self,
         ctx: &RequestContext,
         input: DeleteUserPoolClientRequest,

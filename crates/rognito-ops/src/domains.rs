@@ -30,7 +30,7 @@ struct DomainSettings {
 }
 
 impl Cognito {
-    pub async fn create_user_pool_domain(
+    pub(crate) async fn create_user_pool_domain(
         &self,
         ctx: &RequestContext,
         input: CreateUserPoolDomainRequest,
@@ -82,7 +82,7 @@ impl Cognito {
         })
     }
 
-    pub async fn describe_user_pool_domain(
+    pub(crate) async fn describe_user_pool_domain(
         &self,
         ctx: &RequestContext,
         input: DescribeUserPoolDomainRequest,
@@ -121,7 +121,7 @@ impl Cognito {
         })
     }
 
-    pub async fn update_user_pool_domain(
+    pub(crate) async fn update_user_pool_domain(
         &self,
         ctx: &RequestContext,
         input: UpdateUserPoolDomainRequest,
@@ -183,7 +183,7 @@ impl Cognito {
         })
     }
 
-    pub async fn delete_user_pool_domain(
+    pub(crate) async fn delete_user_pool_domain(
         &self,
         ctx: &RequestContext,
         input: DeleteUserPoolDomainRequest,

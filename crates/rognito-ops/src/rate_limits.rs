@@ -199,7 +199,7 @@ impl Cognito {
         }
     }
 
-    pub async fn get_provisioned_limit(
+    pub(crate) async fn get_provisioned_limit(
         &self,
         ctx: &RequestContext,
         input: GetProvisionedLimitRequest,
@@ -210,7 +210,7 @@ impl Cognito {
         })
     }
 
-    pub async fn update_provisioned_limit(
+    pub(crate) async fn update_provisioned_limit(
         &self,
         ctx: &RequestContext,
         input: UpdateProvisionedLimitRequest,

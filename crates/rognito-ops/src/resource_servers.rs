@@ -51,7 +51,7 @@ fn raw(json: String) -> Result<Box<RawValue>, CognitoError> {
 const DEFAULT_PAGE_SIZE: u32 = 50;
 
 impl Cognito {
-    pub async fn create_resource_server(
+    pub(crate) async fn create_resource_server(
         &self,
         ctx: &RequestContext,
         input: CreateResourceServerRequest,
@@ -88,7 +88,7 @@ impl Cognito {
     }
 
     /// DescribeResourceServerResponse, assembled from the server's JSON kept ready in memory.
-    pub async fn describe_resource_server(
+    pub(crate) async fn describe_resource_server(
         &self,
         ctx: &RequestContext,
         input: DescribeResourceServerRequest,
@@ -125,7 +125,7 @@ impl Cognito {
         Ok(JsonBody::assembled(out))
     }
 
-    pub async fn list_resource_servers(
+    pub(crate) async fn list_resource_servers(
         &self,
         ctx: &RequestContext,
         input: ListResourceServersRequest,
@@ -175,7 +175,7 @@ impl Cognito {
         Ok(JsonBody::assembled(out))
     }
 
-    pub async fn update_resource_server(
+    pub(crate) async fn update_resource_server(
         &self,
         ctx: &RequestContext,
         input: UpdateResourceServerRequest,
@@ -203,7 +203,7 @@ impl Cognito {
         })
     }
 
-    pub async fn delete_resource_server(
+    pub(crate) async fn delete_resource_server(
         &self,
         ctx: &RequestContext,
         input: DeleteResourceServerRequest,

@@ -164,7 +164,7 @@ impl Cognito {
     /// GetSigningCertificate: the pool's signing certificate (see [`certificate`]).
     ///
     /// Errors: the pool is missing or another account's (`ResourceNotFoundException`).
-    pub async fn get_signing_certificate(
+    pub(crate) async fn get_signing_certificate(
         &self,
         ctx: &crate::RequestContext,
         input: rognito_model::GetSigningCertificateRequest,

@@ -217,7 +217,7 @@ impl Cognito {
 
     /// GetClientToken: the same grant through the JSON API, for clients with
     /// `ALLOW_CLIENT_TOKEN_AUTH`.
-    pub async fn get_client_token(
+    pub(crate) async fn get_client_token(
         &self,
         ctx: &crate::RequestContext,
         input: GetClientTokenRequest,

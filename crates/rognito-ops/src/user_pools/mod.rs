@@ -24,7 +24,7 @@ mod tags;
 const RENAMED: &[(&str, &str)] = &[("PoolName", "Name"), ("Schema", "SchemaAttributes")];
 
 impl Cognito {
-    pub async fn create_user_pool(
+    pub(crate) async fn create_user_pool(
         &self,
         ctx: &RequestContext,
         input: CreateUserPoolRequest,
@@ -64,7 +64,7 @@ impl Cognito {
         Err(CognitoError::internal())
     }
 
-    pub async fn describe_user_pool(
+    pub(crate) async fn describe_user_pool(
         &self,
         ctx: &RequestContext,
         input: DescribeUserPoolRequest,
@@ -85,7 +85,7 @@ impl Cognito {
         })
     }
 
-    pub async fn list_user_pools(
+    pub(crate) async fn list_user_pools(
         &self,
         ctx: &RequestContext,
         input: ListUserPoolsRequest,
@@ -133,7 +133,7 @@ impl Cognito {
         })
     }
 
-    pub async fn delete_user_pool(
+    pub(crate) async fn delete_user_pool(
         &self,
         ctx: &RequestContext,
         input: DeleteUserPoolRequest,

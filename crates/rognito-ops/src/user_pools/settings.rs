@@ -51,7 +51,7 @@ impl Cognito {
     /// defaults for every member it leaves out (the API reference: "With the exception of
     /// `UserPoolTier`, if you don't provide a value for an attribute, Amazon Cognito sets it to
     /// its default value"), checked by the same rules as CreateUserPool.
-    pub async fn update_user_pool(
+    pub(crate) async fn update_user_pool(
         &self,
         ctx: &RequestContext,
         input: UpdateUserPoolRequest,
@@ -91,7 +91,7 @@ impl Cognito {
 
     /// AddCustomAttributes: appends custom attributes to the pool's schema, under the same
     /// rules as CreateUserPool's custom attributes.
-    pub async fn add_custom_attributes(
+    pub(crate) async fn add_custom_attributes(
         &self,
         ctx: &RequestContext,
         input: AddCustomAttributesRequest,
@@ -143,7 +143,7 @@ impl Cognito {
         Ok(AddCustomAttributesResponse::default())
     }
 
-    pub async fn get_user_pool_mfa_config(
+    pub(crate) async fn get_user_pool_mfa_config(
         &self,
         ctx: &RequestContext,
         input: GetUserPoolMfaConfigRequest,
@@ -163,7 +163,7 @@ impl Cognito {
     /// Errors (`InvalidParameterException`, Cognito's texts): MFA off with a factor given;
     /// MFA on or optional with no factor enabled; email MFA while the pool sends email with
     /// Cognito's default account; the SMS factor without an SMS configuration (rognito's text).
-    pub async fn set_user_pool_mfa_config(
+    pub(crate) async fn set_user_pool_mfa_config(
         &self,
         ctx: &RequestContext,
         input: SetUserPoolMfaConfigRequest,

@@ -48,7 +48,7 @@ impl Cognito {
         Ok(id)
     }
 
-    pub async fn tag_resource(
+    pub(crate) async fn tag_resource(
         &self,
         ctx: &RequestContext,
         input: TagResourceRequest,
@@ -71,7 +71,7 @@ impl Cognito {
         Ok(TagResourceResponse::default())
     }
 
-    pub async fn untag_resource(
+    pub(crate) async fn untag_resource(
         &self,
         ctx: &RequestContext,
         input: UntagResourceRequest,
@@ -91,7 +91,7 @@ impl Cognito {
         Ok(UntagResourceResponse::default())
     }
 
-    pub async fn list_tags_for_resource(
+    pub(crate) async fn list_tags_for_resource(
         &self,
         ctx: &RequestContext,
         input: ListTagsForResourceRequest,
