@@ -38,3 +38,49 @@ impl Resource<'_> {
         }
     }
 }
+
+/// Where the operations and front ends read the wall-clock time, so tests can set it (token
+/// expiry, signature freshness) instead of waiting for it.
+pub trait Clock: Send + Sync {
+    /// Milliseconds since the Unix epoch (0 before it).
+    fn now_ms(&self) -> i64;
+
+    /// Whole seconds since the Unix epoch.
+    fn now_secs(&self) -> i64 {
+        self.now_ms().div_euclid(1000)
+    }
+}
+
+/// The system's clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    }
+}
+
+/// A clock that shows what it is set to: for tests.
+#[derive(Debug, Default)]
+pub struct ManualClock(std::sync::atomic::AtomicI64);
+
+impl ManualClock {
+    /// A clock showing `now_ms` (milliseconds since the Unix epoch).
+    pub fn at(now_ms: i64) -> Self {
+        ManualClock(std::sync::atomic::AtomicI64::new(now_ms))
+    }
+
+    /// Moves the clock by `ms` milliseconds (backwards when negative).
+    pub fn advance(&self, ms: i64) {
+        self.0.fetch_add(ms, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_ms(&self) -> i64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}

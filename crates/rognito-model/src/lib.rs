@@ -14,7 +14,7 @@ mod generated;
 pub mod validate;
 
 pub use body::{JsonBody, Output};
-pub use context::{RequestContext, Resource};
+pub use context::{Clock, ManualClock, RequestContext, Resource, SystemClock};
 pub use error::CognitoError;
 pub use generated::*;
 pub use validate::{Validate, ValidationErrors};

@@ -9,7 +9,7 @@ use rognito_model::{
 use rognito_store::StoreError;
 
 use crate::clients::client_not_found;
-use crate::clock::{epoch_seconds, now_ms};
+use crate::clock::epoch_seconds;
 use crate::{Cognito, RequestContext, internal, required};
 
 /// Cognito keeps at most two active secrets per client, so one can be rotated at a time.
@@ -35,7 +35,7 @@ impl Cognito {
         // millisecond, or two concurrent adds that read the same newest secret, would make the
         // same id: the store refuses the second (AlreadyExists) and it takes the next
         // millisecond. The quota is checked in the same transaction as each insert, so it holds.
-        let mut now = now_ms();
+        let mut now = self.clock.now_ms();
         let existing = self
             .store
             .client_secrets(client_id)

@@ -13,7 +13,7 @@ use rognito_store::{ClientRecord, ClientSecretRecord, StoreError};
 use serde_json::Value;
 
 use crate::client_rules;
-use crate::clock::{epoch_seconds, now_ms};
+use crate::clock::epoch_seconds;
 use crate::pagination::Listing;
 use crate::user_pools::pool_not_found;
 use crate::{Cognito, RequestContext, internal, required};
@@ -59,7 +59,7 @@ impl Cognito {
         let mut client = client_document(&input)?;
         self.check_client_rules(&pool_id, &mut client, secret.is_some(), true)
             .await?;
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let quota = self.config.quotas.clients_per_user_pool;
         for _ in 0..5 {
             let client_id = crate::ids::random_string(CLIENT_ID_ALPHABET, CLIENT_ID_LEN);
@@ -126,7 +126,7 @@ impl Cognito {
             .is_empty();
         self.check_client_rules(&pool_id, &mut client, has_secret, false)
             .await?;
-        let record = client_record(&client, existing.created_ms, now_ms())?;
+        let record = client_record(&client, existing.created_ms, self.clock.now_ms())?;
         let stored = self
             .store
             .replace_client(&record)

@@ -10,7 +10,6 @@ use rognito_model::{
 use rognito_store::{DomainRecord, StoreError};
 use serde::{Deserialize, Serialize};
 
-use crate::clock::now_ms;
 use crate::user_pools::pool_not_found;
 use crate::{Cognito, RequestContext, internal, required};
 
@@ -49,7 +48,7 @@ impl Cognito {
             custom_domain_config: input.custom_domain_config.clone(),
             routing: input.routing.clone(),
         };
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let record = DomainRecord {
             domain: domain.to_owned(),
             user_pool_id: pool_id.to_owned(),
@@ -166,7 +165,7 @@ impl Cognito {
             user_pool_id: pool_id.to_owned(),
             doc: serde_json::to_string(&settings).map_err(|_| CognitoError::internal())?,
             created_ms: 0,
-            modified_ms: now_ms(),
+            modified_ms: self.clock.now_ms(),
         };
         self.store
             .replace_domain(&record)

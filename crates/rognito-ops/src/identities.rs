@@ -9,7 +9,6 @@ use rognito_model::CognitoError;
 use rognito_store::{AccessKeyRecord, IdentityRecord, PolicyRecord, StoreError};
 
 use crate::Cognito;
-use crate::clock::now_ms;
 
 /// The identity rognito makes when it starts without any.
 pub const ROOT_USER: &str = "admin";
@@ -173,7 +172,7 @@ impl Cognito {
         access_key_id: &str,
         secret: &str,
     ) -> Result<(), IdentityError> {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let identity = IdentityRecord {
             account_id: account_id.to_owned(),
             user_name: user_name.to_owned(),

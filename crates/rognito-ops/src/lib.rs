@@ -45,6 +45,8 @@ pub struct Cognito {
     config: OpsConfig,
     pages: pagination::PageTokens,
     master: MasterKey,
+    /// Where the time comes from (the system's; tests set their own).
+    clock: Arc<dyn rognito_model::Clock>,
     /// The read caches, which follow the store's change feed.
     caches: Arc<caches::Caches>,
     rate_limits: Arc<rate_limits::RateLimits>,
@@ -76,10 +78,17 @@ impl Cognito {
             config,
             pages,
             master,
+            clock: Arc::new(rognito_model::SystemClock),
             caches,
             rate_limits,
             auth_failures: auth_failures::AuthFailures::default(),
         })
+    }
+
+    /// The same service reading the time from `clock` (tests move it: token expiry, ...).
+    pub fn with_clock(mut self, clock: Arc<dyn rognito_model::Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     pub fn config(&self) -> &OpsConfig {

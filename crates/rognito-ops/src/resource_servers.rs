@@ -16,7 +16,6 @@ use rognito_model::{
 use rognito_store::{ResourceServerRecord, StoreError};
 use serde_json::value::RawValue;
 
-use crate::clock::now_ms;
 use crate::pagination::Listing;
 use crate::user_pools::pool_not_found;
 use crate::{Cognito, RequestContext, internal, required};
@@ -61,7 +60,7 @@ impl Cognito {
         let name = required(input.name.as_deref(), "Name")?;
         self.check_pool(ctx, pool_id).await?;
         let scopes = self.checked_scopes(input.scopes)?;
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let record = ResourceServerRecord {
             user_pool_id: pool_id.to_owned(),
             identifier: identifier.to_owned(),
@@ -192,7 +191,7 @@ impl Cognito {
             name: name.to_owned(),
             scopes: scopes_json(&scopes)?,
             created_ms: 0,
-            modified_ms: now_ms(),
+            modified_ms: self.clock.now_ms(),
         };
         let stored = self.store.replace_resource_server(&record).await;
         let stored = stored

@@ -83,7 +83,7 @@ impl Cognito {
                         return Ok(None);
                     }
                     let fresh = self
-                        .new_pool_keys(user_pool_id, crate::clock::now_ms())
+                        .new_pool_keys(user_pool_id, self.clock.now_ms())
                         .await?;
                     match self.store.add_signing_keys(&fresh).await {
                         Ok(()) => {}

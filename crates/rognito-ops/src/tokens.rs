@@ -15,7 +15,6 @@ use serde::Serialize;
 
 use crate::auth_failures::Refused;
 use crate::clients::{BUILT_IN_SCOPES, access_token_seconds, client_not_found};
-use crate::clock::now_ms;
 use crate::{Cognito, internal, required};
 
 /// What token issuing needs to know about a client, cached by client id.
@@ -372,7 +371,7 @@ impl Cognito {
             .pool_keys(&client.user_pool_id)
             .await?
             .ok_or_else(|| crate::user_pools::pool_not_found(&client.user_pool_id))?;
-        let now = now_ms() / 1000;
+        let now = self.clock.now_ms() / 1000;
         let claims = AccessTokenClaims {
             sub: &client.client_id,
             token_use: "access",

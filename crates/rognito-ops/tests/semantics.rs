@@ -23,6 +23,11 @@ const ACCOUNT: &str = "000000000000";
 
 /// A fresh control plane on an in-memory store, and the context of a caller in ACCOUNT.
 async fn harness() -> (Arc<Cognito>, RequestContext, tempfile::TempDir) {
+    harness_with(Arc::new(SystemClock)).await
+}
+
+/// `harness`, reading the time from `clock`.
+async fn harness_with(clock: Arc<dyn Clock>) -> (Arc<Cognito>, RequestContext, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = rognito_store::open(&StoreConfig::Sqlite {
         data_dir: dir.path().to_owned(),
@@ -42,7 +47,8 @@ async fn harness() -> (Arc<Cognito>, RequestContext, tempfile::TempDir) {
         RateLimits::disabled(),
     )
     .await
-    .expect("ops");
+    .expect("ops")
+    .with_clock(clock);
     let ctx = RequestContext {
         account_id: ACCOUNT.into(),
         request_id: "test".into(),
@@ -232,4 +238,35 @@ async fn a_write_is_visible_to_the_next_read_through_the_caches() {
     .expect("delete");
     let gone = describe("api").await.expect_err("gone with its pool");
     assert_eq!(gone.code, ErrorCode::ResourceNotFoundException);
+}
+
+#[tokio::test]
+async fn the_time_comes_from_the_clock() {
+    let clock = Arc::new(ManualClock::at(1_700_000_000_000));
+    let (ops, ctx, _dir) = harness_with(clock.clone()).await;
+    let pool = new_pool(&ops, &ctx).await;
+    clock.advance(5_500);
+    ops.update_user_pool(
+        &ctx,
+        UpdateUserPoolRequest {
+            user_pool_id: Some(pool.clone()),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("update");
+    let described = typed(
+        ops.describe_user_pool(
+            &ctx,
+            DescribeUserPoolRequest {
+                user_pool_id: Some(pool),
+            },
+        )
+        .await
+        .expect("describe"),
+    )
+    .user_pool
+    .expect("pool");
+    assert_eq!(described.creation_date, Some(1_700_000_000.0));
+    assert_eq!(described.last_modified_date, Some(1_700_000_005.5));
 }

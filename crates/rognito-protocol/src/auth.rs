@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use aws_lc_rs::hmac;
@@ -102,6 +101,8 @@ pub struct SigV4Authenticator {
     keys: Mutex<HashMap<String, Arc<CachedKey>>>,
     /// Bumped by every forget: a lookup that started before one does not cache its result.
     generation: std::sync::atomic::AtomicU64,
+    /// What a request's date is checked against (the system's; tests set their own).
+    clock: Arc<dyn rognito_model::Clock>,
 }
 
 impl SigV4Authenticator {
@@ -118,7 +119,14 @@ impl SigV4Authenticator {
             credentials,
             keys: Mutex::new(HashMap::new()),
             generation: std::sync::atomic::AtomicU64::new(0),
+            clock: Arc::new(rognito_model::SystemClock),
         }
+    }
+
+    /// The same authenticator checking request dates against `clock`.
+    pub fn with_clock(mut self, clock: Arc<dyn rognito_model::Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Drops the cached keys of these access key ids (deleted, or their identity was).
@@ -194,10 +202,7 @@ impl SigV4Authenticator {
         };
         let header = header.to_str().map_err(|_| sigv4::malformed())?;
         let auth = sigv4::parse_authorization(header)?;
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
+        let now = self.clock.now_secs();
         // Staleness and scope first: they need no key lookup.
         let amz_date = sigv4::check_date(head, &auth, now)?;
         sigv4::check_scope(&auth, &self.region)?;

@@ -11,7 +11,7 @@ use rognito_model::{
 use rognito_store::{StoreError, UserPoolRecord};
 use serde_json::{Map, Value, json};
 
-use crate::clock::{epoch_seconds, now_ms};
+use crate::clock::epoch_seconds;
 use crate::pagination::Listing;
 use crate::{Cognito, RequestContext, internal, required};
 
@@ -31,7 +31,7 @@ impl Cognito {
     ) -> Result<CreateUserPoolResponse, CognitoError> {
         let name = required(input.pool_name.as_deref(), "PoolName")?.to_owned();
         let doc = user_pool_document(&input)?;
-        let now = now_ms();
+        let now = self.clock.now_ms();
         // Ids are random; a collision is astronomically rare but is retried, never surfaced.
         for _ in 0..5 {
             let id = crate::ids::user_pool_id(&self.config.region);
@@ -222,7 +222,11 @@ impl Cognito {
             let next = UserPoolRecord {
                 name,
                 doc: Value::Object(doc).to_string(),
-                modified_ms: if touch { now_ms() } else { record.modified_ms },
+                modified_ms: if touch {
+                    self.clock.now_ms()
+                } else {
+                    record.modified_ms
+                },
                 ..record
             };
             match self.store.replace_user_pool(&next).await {
@@ -285,7 +289,7 @@ impl Cognito {
         })?
         .to_string();
         let scopes = r#"[{"ScopeName":"admin","ScopeDescription":"Admin"},{"ScopeName":"read","ScopeDescription":"Read"},{"ScopeName":"write","ScopeDescription":"Write"}]"#;
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let mut pools = Vec::with_capacity(count as usize);
         let mut servers = Vec::with_capacity(count as usize * servers_per_pool as usize);
         for n in first..first + count {
