@@ -304,3 +304,35 @@ def test_signing_certificate(cognito, server, pool):
     assert n.rstrip(b"=").decode() in {k["n"] for k in jwks_of(server.url, pool)["keys"]}
     assert_error(client_error(cognito.get_signing_certificate, UserPoolId="us-east-1_nope0000"),
                  NOT_FOUND, "User pool us-east-1_nope0000 does not exist.")
+
+
+def test_another_spelling_of_a_pool_arn_is_no_way_around_iam(cognito, server):
+    """IAM evaluates the ARN as the caller gives it, so only rognito's own spelling of a pool's
+    ARN reaches the pool: another partition or another case would escape a policy naming it."""
+    pool_id = cognito.create_user_pool(PoolName=unique("arn"))["UserPool"]["Id"]
+    real = arn_of(pool_id, server.region)
+    for spelling in (real.replace("arn:aws:", "arn:evil:"), real.replace("arn:aws:", "arn:AWS:"),
+                     real.replace("arn:aws:", "arn:aws-cn:")):
+        for call, kwargs in ((cognito.tag_resource, {"Tags": {"owned": "yes"}}),
+                             (cognito.untag_resource, {"TagKeys": ["x"]}),
+                             (cognito.list_tags_for_resource, {})):
+            assert_error(client_error(call, ResourceArn=spelling, **kwargs), NOT_FOUND,
+                         f"User pool {pool_id} does not exist.")
+    assert cognito.list_tags_for_resource(ResourceArn=real)["Tags"] == {}
+
+
+def test_mfa_settings_follow_update_user_pool(cognito, pool):
+    sms = {"SnsCallerArn": "arn:aws:iam::000000000000:role/sms"}
+    cognito.set_user_pool_mfa_config(UserPoolId=pool, MfaConfiguration="OPTIONAL",
+                                     SoftwareTokenMfaConfiguration=TOTP_ON,
+                                     SmsMfaConfiguration={"SmsConfiguration": sms})
+    # updated without the SMS settings: SMS MFA ends, the authenticator app stays
+    cognito.update_user_pool(UserPoolId=pool, MfaConfiguration="OPTIONAL")
+    got = cognito.get_user_pool_mfa_config(UserPoolId=pool)
+    assert "SmsMfaConfiguration" not in got
+    assert got["SoftwareTokenMfaConfiguration"] == TOTP_ON
+    # MFA turned off: no factor stays on
+    cognito.update_user_pool(UserPoolId=pool, MfaConfiguration="OFF")
+    off = cognito.get_user_pool_mfa_config(UserPoolId=pool)
+    off.pop("ResponseMetadata")
+    assert off == {"MfaConfiguration": "OFF"}

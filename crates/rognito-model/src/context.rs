@@ -30,11 +30,12 @@ pub enum Resource<'a> {
 }
 
 impl Resource<'_> {
-    /// The pool the input names, if it names one by id (rate limits cap per pool).
+    /// The pool the input names, by id or as a user pool ARN (rate limits cap per pool).
     pub fn user_pool_id(&self) -> Option<&str> {
         match self {
             Resource::UserPool(id) => Some(id),
-            _ => None,
+            Resource::Arn(arn) => arn.rsplit_once(":userpool/").map(|(_, id)| id),
+            Resource::Any => None,
         }
     }
 }

@@ -81,6 +81,14 @@ impl<K: Eq + Hash + Clone, V> Cache<K, V> {
             entries.remove(key);
         }
     }
+
+    /// Drops every entry (a feed that lost track: anything may have changed).
+    pub fn invalidate_all(&self) {
+        if let Ok(mut entries) = self.entries.write() {
+            self.generation.fetch_add(1, Ordering::AcqRel);
+            entries.clear();
+        }
+    }
 }
 
 #[cfg(test)]

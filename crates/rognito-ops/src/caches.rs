@@ -103,6 +103,16 @@ impl Caches {
             } => self
                 .policies
                 .invalidate(&(account_id.clone(), user_name.clone())),
+            Change::Everything => {
+                self.pool_keys.invalidate_all();
+                self.client_views.invalidate_all();
+                self.pool_accounts.invalidate_all();
+                self.pool_servers.invalidate_all();
+                self.server_json.invalidate_all();
+                self.pool_domains.invalidate_all();
+                self.domain_pools.invalidate_all();
+                self.policies.invalidate_all();
+            }
             Change::ProvisionedLimit {
                 account_id,
                 category,

@@ -66,13 +66,15 @@ impl Cognito {
     ) -> Result<Self, StoreError> {
         let pages = pagination::PageTokens::load(store.as_ref()).await?;
         let rate_limits = Arc::new(rate_limits);
+        let caches = Arc::new(caches::Caches::new(rate_limits.clone()));
+        // Following the feed first, then reading the stored rates: a rate set in between is
+        // both read and delivered, and the feed's (later) value wins.
+        store.subscribe(caches.clone())?;
         for (account, category, rate) in store.provisioned_limits().await? {
             if let Some(category) = rognito_model::ApiCategory::from_name(&category) {
                 rate_limits.set_provisioned(&account, category, rate);
             }
         }
-        let caches = Arc::new(caches::Caches::new(rate_limits.clone()));
-        store.subscribe(caches.clone())?;
         Ok(Cognito {
             store,
             config,

@@ -129,6 +129,15 @@ impl SigV4Authenticator {
         self
     }
 
+    /// Drops every cached key (the change feed lost track of what changed).
+    pub fn forget_all_access_keys(&self) {
+        if let Ok(mut keys) = self.keys.lock() {
+            self.generation
+                .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+            keys.clear();
+        }
+    }
+
     /// Drops the cached keys of these access key ids (deleted, or their identity was).
     pub fn forget_access_keys(&self, access_key_ids: &[String]) {
         if let Ok(mut keys) = self.keys.lock() {

@@ -73,6 +73,9 @@ pub enum Change {
         category: String,
         value: u32,
     },
+    /// Anything may have changed: a tail fell further behind than the outbox keeps rows, so
+    /// every cache drops everything. Never written; made by the tail that noticed.
+    Everything,
 }
 
 /// Something that follows the feed: told of every committed change, this process's and others'.

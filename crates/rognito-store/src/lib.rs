@@ -133,8 +133,10 @@ pub trait UserPoolStore: Send + Sync + 'static {
         pool: &UserPoolRecord,
     ) -> Result<Option<UserPoolRecord>, StoreError>;
 
-    /// Deletes a pool and everything in it. `Ok(false)` when there was no such pool.
-    async fn delete_user_pool(&self, id: &str) -> Result<bool, StoreError>;
+    /// Deletes a pool and everything in it if its version is still `version` (what the caller
+    /// checked, e.g. deletion protection, still holds). `Ok(false)` when there was no such pool,
+    /// `Conflict` when it was replaced since it was read.
+    async fn delete_user_pool(&self, id: &str, version: i64) -> Result<bool, StoreError>;
 
     async fn signing_keys(&self, user_pool_id: &str) -> Result<Vec<SigningKeyRecord>, StoreError>;
 

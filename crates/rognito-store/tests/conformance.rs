@@ -266,9 +266,15 @@ async fn user_pools() {
             None,
             "{name}"
         );
-        assert!(s.delete_user_pool("p2").await.expect("delete"), "{name}");
+        assert_eq!(
+            outcome(s.delete_user_pool("p1", 0).await),
+            "Conflict",
+            "{name}: a delete checks the version it was decided on"
+        );
+        assert!(s.user_pool("p1").await.expect("read").is_some(), "{name}");
+        assert!(s.delete_user_pool("p2", 0).await.expect("delete"), "{name}");
         assert!(
-            !s.delete_user_pool("p2").await.expect("delete again"),
+            !s.delete_user_pool("p2", 0).await.expect("delete again"),
             "{name}"
         );
         assert_eq!(
@@ -689,7 +695,7 @@ async fn deleting_a_pool_removes_what_is_in_it() {
         s.create_client(&client("p2", "c2"), None, 25)
             .await
             .expect("other pool's client");
-        assert!(s.delete_user_pool("p1").await.expect("delete"), "{name}");
+        assert!(s.delete_user_pool("p1", 0).await.expect("delete"), "{name}");
         assert_eq!(
             s.resource_server("p1", "a").await.expect("read"),
             None,
@@ -1143,7 +1149,7 @@ async fn a_pool_delete_names_what_its_cascade_removed() {
         s.create_domain(&domain("p1", "d1")).await.expect("domain");
         let seen = Arc::new(Recorder::default());
         s.subscribe(seen.clone()).expect("subscribe");
-        s.delete_user_pool("p1").await.expect("delete");
+        s.delete_user_pool("p1", 0).await.expect("delete");
         let mut changes = seen.take();
         if let Some(Change::UserPoolDeleted {
             resource_servers, ..

@@ -265,8 +265,12 @@ struct AccessKeyFeed(Arc<SigV4Authenticator>);
 impl rognito_store::ChangeListener for AccessKeyFeed {
     fn apply(&self, changes: &[rognito_store::Change]) {
         for change in changes {
-            if let rognito_store::Change::Identity { access_keys, .. } = change {
-                self.0.forget_access_keys(access_keys);
+            match change {
+                rognito_store::Change::Identity { access_keys, .. } => {
+                    self.0.forget_access_keys(access_keys);
+                }
+                rognito_store::Change::Everything => self.0.forget_all_access_keys(),
+                _ => {}
             }
         }
     }

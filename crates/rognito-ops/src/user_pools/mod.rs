@@ -139,33 +139,40 @@ impl Cognito {
         input: DeleteUserPoolRequest,
     ) -> Result<EmptyOutput, CognitoError> {
         let id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
-        let record = self.owned_pool(ctx, id).await?;
-        let pool = self.user_pool_type(&record)?;
-        if self
-            .store
-            .domain_of_pool(id)
-            .await
-            .map_err(internal)?
-            .is_some()
-        {
-            // Cognito's text (terraform-provider-aws#16479).
-            return Err(CognitoError::invalid_parameter(
-                "User pool cannot be deleted. It has a domain configured that should be deleted \
-                 first.",
-            ));
+        // The checks hold for the version read: a delete racing an UpdateUserPool that turns
+        // deletion protection on is refused or retried, never let through.
+        for _ in 0..8 {
+            let record = self.owned_pool(ctx, id).await?;
+            let pool = self.user_pool_type(&record)?;
+            if self
+                .store
+                .domain_of_pool(id)
+                .await
+                .map_err(internal)?
+                .is_some()
+            {
+                // Cognito's text (terraform-provider-aws#16479).
+                return Err(CognitoError::invalid_parameter(
+                    "User pool cannot be deleted. It has a domain configured that should be \
+                     deleted first.",
+                ));
+            }
+            if pool.deletion_protection.as_deref() == Some("ACTIVE") {
+                // Cognito's text, as the AWS CLI prints it.
+                return Err(CognitoError::invalid_parameter(
+                    "The user pool cannot be deleted because deletion protection is activated. \
+                     Deletion protection must be inactivated first.",
+                ));
+            }
+            match self.store.delete_user_pool(id, record.version).await {
+                Ok(true) => return Ok(EmptyOutput {}),
+                Ok(false) => return Err(pool_not_found(id)),
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(internal(e)),
+            }
         }
-        if pool.deletion_protection.as_deref() == Some("ACTIVE") {
-            // Cognito's text, as the AWS CLI prints it.
-            return Err(CognitoError::invalid_parameter(
-                "The user pool cannot be deleted because deletion protection is activated. \
-                 Deletion protection must be inactivated first.",
-            ));
-        }
-        let deleted = self.store.delete_user_pool(id).await.map_err(internal)?;
-        if !deleted {
-            return Err(pool_not_found(id));
-        }
-        Ok(EmptyOutput {})
+        tracing::error!(pool = %id, "pool kept changing under a delete");
+        Err(CognitoError::internal())
     }
 
     /// Checks that the pool exists and is the caller's (cached); otherwise Cognito's "does not

@@ -81,6 +81,7 @@ impl Cognito {
                     fresh.insert(key.to_owned(), value.clone());
                 }
             }
+            keep_mfa_consistent(&mut fresh);
             check_mfa(&fresh)?;
             *doc = fresh;
             Ok(())
@@ -247,6 +248,28 @@ impl Cognito {
             .await?;
         let doc: Map<String, Value> = serde_json::from_str(&stored.doc).map_err(internal_json)?;
         serde_json::from_value(mfa_config(&doc)).map_err(internal_json)
+    }
+}
+
+/// After UpdateUserPool, the factors agree with the mode: MFA turned off leaves no factor on
+/// (as SetUserPoolMfaConfig refuses OFF with a factor), and SMS MFA ends with the pool's SMS
+/// configuration. WebAuthn settings are not an MFA factor and stay.
+fn keep_mfa_consistent(doc: &mut Map<String, Value>) {
+    let off = doc.get("MfaConfiguration").and_then(Value::as_str) == Some("OFF");
+    let sms = doc.contains_key("SmsConfiguration");
+    if let Some(Value::Object(settings)) = doc.get_mut(MFA_SETTINGS) {
+        if off {
+            for key in [
+                "SmsMfa",
+                "SoftwareTokenMfaConfiguration",
+                "EmailMfaConfiguration",
+            ] {
+                settings.remove(key);
+            }
+        }
+        if !sms {
+            settings.remove("SmsMfa");
+        }
     }
 }
 

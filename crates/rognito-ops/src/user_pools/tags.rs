@@ -16,18 +16,20 @@ use crate::{Cognito, RequestContext, required};
 const MAX_TAGS: usize = 50;
 
 impl Cognito {
-    /// The pool a user pool ARN names, if it is one of the caller's in this region:
-    /// `arn:<partition>:cognito-idp:<region>:<account>:userpool/<id>`.
+    /// The pool a user pool ARN names, if it is one of the caller's in this region, spelled
+    /// exactly as rognito spells pool ARNs: `arn:aws:cognito-idp:<region>:<account>:userpool/<id>`.
+    /// Only that spelling is accepted because IAM evaluated the ARN as given: another spelling
+    /// of the same pool (another partition, other case) would escape a policy that names it.
     ///
-    /// Errors (`ResourceNotFoundException`): a pool of another account or region is
-    /// indistinguishable from a missing one ("User pool <id> does not exist."); an ARN that
-    /// names no user pool gets rognito's text.
+    /// Errors (`ResourceNotFoundException`): a pool of another account or region, or another
+    /// spelling, is indistinguishable from a missing one ("User pool <id> does not exist."); an
+    /// ARN that names no user pool gets rognito's text.
     fn tagged_pool<'a>(&self, ctx: &RequestContext, arn: &'a str) -> Result<&'a str, CognitoError> {
         let mut parts = arn.splitn(6, ':');
         let fields: [Option<&str>; 6] = std::array::from_fn(|_| parts.next());
         let [
             Some("arn"),
-            Some(_),
+            Some(partition),
             Some("cognito-idp"),
             Some(region),
             Some(account),
@@ -42,7 +44,7 @@ impl Cognito {
         else {
             return Err(not_a_pool(arn));
         };
-        if region != self.config.region || account != ctx.account_id {
+        if partition != "aws" || region != self.config.region || account != ctx.account_id {
             return Err(pool_not_found(id));
         }
         Ok(id)

@@ -65,43 +65,38 @@ pub(crate) fn record(
     Ok(())
 }
 
-/// Deletes the outbox rows before `through` (a sequence number reached at least
-/// [`OUTBOX_RETENTION`] ago; 0: none) and returns the newest number now, the next mark. The row
-/// `through` itself stays, so the largest number never goes and numbers are never reused.
-pub(crate) fn prune(connection: &Connection, through: i64) -> Result<i64, StoreError> {
-    if through > 0 {
-        connection.execute("DELETE FROM changes WHERE seq < ?1", [through])?;
-    }
-    Ok(
-        connection.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
-            r.get(0)
-        })?,
-    )
-}
-
-/// Where pruning has got to: the newest sequence number seen at each prune, with its time. A
-/// number reached more than [`OUTBOX_RETENTION`] ago bounds the rows that may go.
-#[derive(Default)]
-pub(crate) struct PruneMarks(std::collections::VecDeque<(i64, i64)>);
-
-impl PruneMarks {
-    /// The newest number reached before `now_ms - retention`, forgotten once used (0: none).
-    pub(crate) fn due(&mut self, now_ms: i64) -> i64 {
-        let cutoff = now_ms - i64::try_from(OUTBOX_RETENTION.as_millis()).unwrap_or(i64::MAX);
-        let mut through = 0;
-        while let Some(&(at, seq)) = self.0.front() {
-            if at > cutoff {
-                break;
-            }
-            through = seq;
-            self.0.pop_front();
+/// Deletes the outbox rows older than [`OUTBOX_RETENTION`], always keeping the newest row (so
+/// the largest number never goes and numbers are never reused). Rows are numbered in commit
+/// order, so their times rise with their numbers: the boundary is found by a binary search on
+/// the primary key (a few dozen seeks), and the table needs no index on time.
+pub(crate) fn prune(connection: &Connection, now_ms: i64) -> Result<(), StoreError> {
+    let cutoff = now_ms - i64::try_from(OUTBOX_RETENTION.as_millis()).unwrap_or(i64::MAX);
+    let (Some(mut lo), Some(newest)): (Option<i64>, Option<i64>) =
+        connection.query_row("SELECT MIN(seq), MAX(seq) FROM changes", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+    else {
+        return Ok(());
+    };
+    let mut first_at = connection
+        .prepare_cached("SELECT seq, at_ms FROM changes WHERE seq >= ?1 ORDER BY seq LIMIT 1")?;
+    let mut at = |s: i64| -> Result<(i64, i64), StoreError> {
+        Ok(first_at.query_row([s], |r| Ok((r.get(0)?, r.get(1)?)))?)
+    };
+    // The first row (by number) not older than the cutoff, or the newest row.
+    let mut hi = newest;
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if at(mid)?.1 < cutoff {
+            lo = mid + 1;
+        } else {
+            hi = mid;
         }
-        through
     }
-
-    pub(crate) fn mark(&mut self, now_ms: i64, seq: i64) {
-        self.0.push_back((now_ms, seq));
-    }
+    let (through, _) = at(lo)?;
+    drop(first_at);
+    connection.execute("DELETE FROM changes WHERE seq < ?1", [through])?;
+    Ok(())
 }
 
 /// Outbox rows after `after`, oldest first. A row this version cannot read (written by a newer
@@ -144,11 +139,17 @@ fn others_after(
     let after = i64::try_from(after).unwrap_or(i64::MAX);
     // One read transaction: the newest number and the rows up to it are one snapshot.
     let tx = connection.unchecked_transaction()?;
-    let newest: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
-        r.get(0)
-    })?;
+    let (oldest, newest): (i64, i64) = tx.query_row(
+        "SELECT COALESCE(MIN(seq), 0), COALESCE(MAX(seq), 0) FROM changes",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    // This process's own rows are skipped (it applied them when it committed), except the one
+    // kind that carries a value: applying rates in commit order, this process's among the
+    // others', leaves the newest one in force.
     let mut select = tx.prepare_cached(
-        "SELECT seq, change FROM changes WHERE seq > ?1 AND seq <= ?2 AND origin <> ?3 \
+        "SELECT seq, change FROM changes WHERE seq > ?1 AND seq <= ?2 \
+         AND (origin <> ?3 OR change LIKE '{\"kind\":\"ProvisionedLimit\"%') \
          ORDER BY seq LIMIT ?4",
     )?;
     let rows = select
@@ -163,16 +164,22 @@ fn others_after(
         Some((seq, _)) if rows.len() as i64 == BATCH => *seq,
         _ => newest.max(after),
     };
-    let changes = rows
-        .into_iter()
-        .filter_map(|(seq, text)| {
-            serde_json::from_str(&text)
-                .inspect_err(
-                    |e| tracing::error!(seq, error = %e, "unreadable change in the outbox"),
-                )
-                .ok()
-        })
-        .collect();
+    let mut changes: Vec<Change> = Vec::with_capacity(rows.len() + 1);
+    if after > 0 && oldest > after + 1 {
+        // Rows this tail never read were pruned (it fell more than the retention behind):
+        // what they changed is unknown, so everything cached is dropped.
+        tracing::warn!(
+            after,
+            oldest,
+            "the change feed's tail fell behind the outbox's retention"
+        );
+        changes.push(Change::Everything);
+    }
+    changes.extend(rows.into_iter().filter_map(|(seq, text)| {
+        serde_json::from_str(&text)
+            .inspect_err(|e| tracing::error!(seq, error = %e, "unreadable change in the outbox"))
+            .ok()
+    }));
     Ok((u64::try_from(reached).unwrap_or(0), changes))
 }
 

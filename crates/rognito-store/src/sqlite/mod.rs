@@ -52,9 +52,8 @@ pub struct SqliteStore {
     origin: i64,
     listeners: Arc<crate::changes::Listeners>,
     tail: Mutex<Option<feed::Tail>>,
-    /// When the outbox was last pruned (ms since the epoch), and how far it may be.
+    /// When the outbox was last pruned (ms since the epoch).
     last_prune_ms: std::sync::atomic::AtomicI64,
-    prune_marks: Mutex<feed::PruneMarks>,
 }
 
 /// How often a write also prunes the outbox.
@@ -171,13 +170,12 @@ impl SqliteStore {
             listeners: Arc::default(),
             tail: Mutex::new(None),
             last_prune_ms: std::sync::atomic::AtomicI64::new(0),
-            prune_marks: Mutex::default(),
         })
     }
 
     /// A group-committed write (see `writer.rs`). The changes `f` records on its `Tx` go to the
-    /// outbox in the same transaction and, once it commits, to this process's listeners before
-    /// this returns.
+    /// outbox in the same transaction and, once it commits, to this process's listeners (on the
+    /// writer thread, in commit order) before this returns.
     pub(crate) async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
@@ -187,31 +185,31 @@ impl SqliteStore {
         let origin = self.origin;
         let now = crate::now_ms();
         let last = self.last_prune_ms.load(Ordering::Relaxed);
-        // At most once a minute a write also prunes: through the number reached an hour ago.
-        let prune = (now - last > PRUNE_EVERY_MS
+        // At most once a minute a write also prunes the outbox.
+        let prune = now - last > PRUNE_EVERY_MS
             && self
                 .last_prune_ms
                 .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok())
-        .then(|| self.prune_marks.lock().map_or(0, |mut m| m.due(now)));
-        let (value, changes, mark) = self
+                .is_ok();
+        let listeners = self.listeners.clone();
+        let (value, _) = self
             .writer
-            .write(move |c| {
-                let tx = feed::Tx::new(c);
-                let value = f(&tx)?;
-                let changes = tx.into_changes();
-                feed::record(c, origin, &changes)?;
-                let mark = match prune {
-                    Some(through) => Some(feed::prune(c, through)?),
-                    None => None,
-                };
-                Ok((value, changes, mark))
-            })
+            .write(
+                move |c| {
+                    let tx = feed::Tx::new(c);
+                    let value = f(&tx)?;
+                    let changes = tx.into_changes();
+                    feed::record(c, origin, &changes)?;
+                    if prune {
+                        feed::prune(c, now)?;
+                    }
+                    Ok((value, changes))
+                },
+                // Published on the writer thread after the commit: in commit order, and even
+                // if this request is dropped while it waits.
+                move |(_, changes)| listeners.publish(changes),
+            )
             .await?;
-        if let (Some(seq), Ok(mut marks)) = (mark, self.prune_marks.lock()) {
-            marks.mark(now, seq);
-        }
-        self.listeners.publish(&changes);
         Ok(value)
     }
 

@@ -186,20 +186,24 @@ impl UserPoolStore for SqliteStore {
         .await
     }
 
-    async fn delete_user_pool(&self, id: &str) -> Result<bool, StoreError> {
+    async fn delete_user_pool(&self, id: &str, version: i64) -> Result<bool, StoreError> {
         let id = id.to_owned();
         self.write(move |c| {
             // Name what the cascade removes, for the caches, before it is gone.
             let removed = cascade_of(c, &id)?;
             let account: Option<String> = c
                 .query_row(
-                    "DELETE FROM user_pools WHERE id = ?1 RETURNING account_id",
-                    [&id],
+                    "DELETE FROM user_pools WHERE id = ?1 AND version = ?2 RETURNING account_id",
+                    params![id, version],
                     |r| r.get(0),
                 )
                 .optional()?;
             let Some(account_id) = account else {
-                return Ok(false);
+                return if exists(c, "SELECT 1 FROM user_pools WHERE id = ?1", [&id])? {
+                    Err(StoreError::Conflict)
+                } else {
+                    Ok(false)
+                };
             };
             c.changed(removed);
             c.execute(

@@ -54,41 +54,50 @@ async fn data_survives_reopen_and_memory_mode_works() {
 }
 
 #[tokio::test]
-async fn outbox_rows_go_an_hour_after_they_were_passed() {
-    use crate::ChangeStore;
+async fn outbox_rows_older_than_the_retention_go_but_the_newest_stays() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = store(&dir).await;
-    let pool_change = |id: &str| crate::Change::UserPool {
-        user_pool_id: id.into(),
-    };
-    let write = |id: &'static str| {
-        store.write(move |c| {
-            c.changed(pool_change(id));
+    let now = crate::now_ms();
+    let hour = i64::try_from(crate::OUTBOX_RETENTION.as_millis()).expect("ms");
+    async fn seqs(store: &SqliteStore) -> Result<Vec<i64>, crate::StoreError> {
+        store
+            .read(|c| {
+                let mut select = c.prepare("SELECT seq FROM changes ORDER BY seq")?;
+                let rows = select
+                    .query_map([], |r| r.get::<_, i64>(0))?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok(rows)
+            })
+            .await
+    }
+    // Rows 1..=5 two hours old, 6..=9 fresh: a prune keeps 6..=9.
+    store
+        .write(move |c| {
+            for (seq, at) in (1..=9).map(|s| (s, if s <= 5 { now - 2 * hour } else { now })) {
+                c.execute(
+                    "INSERT INTO changes (seq, at_ms, origin, change) VALUES (?1, ?2, 0, '{}')",
+                    [seq, at],
+                )?;
+            }
+            feed::prune(c, now)
+        })
+        .await
+        .expect("prune");
+    assert_eq!(seqs(&store).await.expect("read"), [6, 7, 8, 9]);
+    // All old: the newest stays, so numbers never go back.
+    store
+        .write(move |c| feed::prune(c, now + 3 * hour))
+        .await
+        .expect("prune");
+    assert_eq!(seqs(&store).await.expect("read"), [9]);
+    store
+        .write(|c| {
+            c.changed(crate::Change::UserPool {
+                user_pool_id: "p".into(),
+            });
             Ok(())
         })
-    };
-    // The first write of a handle prunes nothing (no mark is an hour old).
-    write("old").await.expect("write");
-    write("kept").await.expect("write");
-    // Pretend seq 2 was reached over an hour ago, and that a minute has passed.
-    if let Ok(mut marks) = store.prune_marks.lock() {
-        *marks = feed::PruneMarks::default();
-        marks.mark(1, 2);
-    }
-    store
-        .last_prune_ms
-        .store(0, std::sync::atomic::Ordering::Relaxed);
-    write("new").await.expect("write");
-    let left: Vec<_> = store
-        .changes_after(0, 10)
         .await
-        .expect("outbox")
-        .into_iter()
-        .map(|(_, c)| c)
-        .collect();
-    assert_eq!(
-        left,
-        [pool_change("kept"), pool_change("new")],
-        "rows before the old mark are gone; the mark's own row stays, so numbers never go back"
-    );
+        .expect("write");
+    assert_eq!(seqs(&store).await.expect("read"), [9, 10]);
 }

@@ -52,10 +52,14 @@ impl Writer {
     }
 
     /// Runs `f` in a savepoint of the next batch; returns its result once the batch is durable.
-    pub async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    /// `committed` sees a successful result on the writer thread right after the commit, in
+    /// commit order, before the caller is answered, and even if the caller has gone away (a
+    /// dropped request): what must follow every commit goes there.
+    pub async fn write<T, F, P>(&self, f: F, committed: P) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        P: FnOnce(&T) + Send + 'static,
     {
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move |transaction: &mut Transaction<'_>| {
@@ -76,7 +80,10 @@ impl Writer {
                     let outcome = match (commit_error, result) {
                         // A write that failed its own checks wrote nothing: its answer stands.
                         (_, Err(e)) => Err(e),
-                        (None, Ok(v)) => Ok(v),
+                        (None, Ok(v)) => {
+                            committed(&v);
+                            Ok(v)
+                        }
                         (Some(e), Ok(_)) => Err(StoreError::Commit(e.to_owned())),
                     };
                     let _ = tx.send(outcome);
