@@ -685,3 +685,4 @@ def test_keys_and_secrets_survive_a_restart(start_server, tmp_path):
                  client_id=gct["ClientId"], scope="api/read api/write")
     assert cognito.describe_user_pool_domain(Domain=m.domain)["DomainDescription"][
         "UserPoolId"] == m.pool_id
+

@@ -1058,16 +1058,6 @@ async fn every_write_publishes_what_it_changed_before_it_returns() {
                     access_keys: vec!["AK1".into()],
                 }]
             }),
-            ("limit", {
-                s.put_provisioned_limit(ACCOUNT, "UserPoolRead", 30)
-                    .await
-                    .expect("limit");
-                vec![Change::ProvisionedLimit {
-                    account_id: ACCOUNT.into(),
-                    category: "UserPoolRead".into(),
-                    value: 30,
-                }]
-            }),
         ];
         // Each step's changes were delivered when its call returned: the recorder is read only
         // now, and must hold exactly every step's changes, in order.
@@ -1088,12 +1078,6 @@ async fn every_write_publishes_what_it_changed_before_it_returns() {
         assert_eq!(
             outbox, expected,
             "{name}: the outbox holds the same, in commit order"
-        );
-        let stored = s.provisioned_limits().await.expect("limits");
-        assert_eq!(
-            stored,
-            [(ACCOUNT.to_owned(), "UserPoolRead".to_owned(), 30)],
-            "{name}"
         );
 
         // Writes that change nothing, or fail, publish nothing and leave no outbox row.
@@ -1221,5 +1205,69 @@ async fn other_processes_changes_arrive_through_the_tail() {
         );
         other.close().await;
         store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_committed_write_is_published_even_if_its_caller_went_away() {
+    for Engine { name, store, .. } in engines().await {
+        let seen = Arc::new(Recorder::default());
+        store.subscribe(seen.clone()).expect("subscribe");
+        // Poll the write once (it is queued), then drop it, as a request whose client hung up.
+        let record = pool("p1");
+        let write = store.create_user_pool(&record, &[], 10);
+        let _ = tokio::time::timeout(std::time::Duration::ZERO, write).await;
+        let mut got = Vec::new();
+        for _ in 0..500 {
+            got.extend(seen.take());
+            if !got.is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        // Queued on its first poll, the write commits without its caller.
+        assert!(
+            store.user_pool("p1").await.expect("read").is_some(),
+            "{name}: committed"
+        );
+        assert_eq!(
+            got,
+            [Change::UserPool {
+                user_pool_id: "p1".into()
+            }],
+            "{name}: committed, so published"
+        );
+    }
+}
+
+#[tokio::test]
+async fn provisioned_rates_are_stored_and_published() {
+    for Engine { name, store, .. } in engines().await {
+        let seen = Arc::new(Recorder::default());
+        store.subscribe(seen.clone()).expect("subscribe");
+        store
+            .put_provisioned_limit(ACCOUNT, "UserPoolRead", 30)
+            .await
+            .expect("limit");
+        store
+            .put_provisioned_limit(ACCOUNT, "UserPoolRead", 40)
+            .await
+            .expect("raise");
+        let change = |value| Change::ProvisionedLimit {
+            account_id: ACCOUNT.into(),
+            category: "UserPoolRead".into(),
+            value,
+        };
+        // Published when committed, in order; a tail may deliver them again (it re-applies a
+        // process's own rates so the newest committed one wins), never out of order.
+        let mut got = seen.take();
+        got.dedup();
+        assert_eq!(got.get(..2), Some(&[change(30), change(40)][..]), "{name}");
+        assert_eq!(got.last(), Some(&change(40)), "{name}: the newest last");
+        assert_eq!(
+            store.provisioned_limits().await.expect("limits"),
+            [(ACCOUNT.to_owned(), "UserPoolRead".to_owned(), 40)],
+            "{name}: replaced"
+        );
     }
 }
