@@ -43,16 +43,23 @@ fn main() -> ExitCode {
     }
 }
 
+/// The async runtime: one thread for the CLI's short jobs, every core for the server.
+fn runtime(multi_thread: bool) -> Result<tokio::runtime::Runtime, ExitCode> {
+    let mut builder = if multi_thread {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    builder.enable_all().build().map_err(|e| {
+        eprintln!("rognito: cannot start the async runtime: {e}");
+        ExitCode::FAILURE
+    })
+}
+
 fn admin(work: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime(false) {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("rognito: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     match runtime.block_on(work) {
         Ok(()) => ExitCode::SUCCESS,
@@ -78,15 +85,9 @@ fn serve(args: ServeArgs, source_of: rognito::config::SourceOf<'_>) -> ExitCode 
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime(true) {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("rognito: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let served = runtime.block_on(async {
         let shutdown = rognito::server::shutdown_signal()

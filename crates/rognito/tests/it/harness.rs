@@ -161,6 +161,25 @@ pub async fn new_pool(client: &Client) -> String {
         .expect("pool id")
 }
 
+/// Creates resource server `identifier` in `pool` with `scopes` (each described by its name).
+pub async fn new_resource_server(client: &Client, pool: &str, identifier: &str, scopes: &[&str]) {
+    let mut create = client
+        .create_resource_server()
+        .user_pool_id(pool)
+        .identifier(identifier)
+        .name(identifier);
+    for scope in scopes {
+        create = create.scopes(
+            aws_sdk_cognitoidentityprovider::types::ResourceServerScopeType::builder()
+                .scope_name(*scope)
+                .scope_description(*scope)
+                .build()
+                .expect("scope"),
+        );
+    }
+    create.send().await.expect("create resource server");
+}
+
 /// The error code and message of a failed SDK call.
 pub fn error_of<T, E, R>(
     result: Result<T, aws_sdk_cognitoidentityprovider::error::SdkError<E, R>>,

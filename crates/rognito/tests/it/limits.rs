@@ -3,11 +3,9 @@
 
 use std::time::Duration;
 
-use aws_sdk_cognitoidentityprovider::types::{
-    LimitClass, LimitDefinitionType, ResourceServerScopeType,
-};
+use aws_sdk_cognitoidentityprovider::types::{LimitClass, LimitDefinitionType};
 
-use crate::harness::{Server, error_of, new_pool};
+use crate::harness::{Server, error_of, new_pool, new_resource_server};
 use crate::m2m::cc_client;
 
 fn category(name: &str) -> LimitDefinitionType {
@@ -30,21 +28,7 @@ async fn limits_are_observed_from_the_client_side() {
     ]);
     let client = server.client();
     let pool = new_pool(&client).await;
-    client
-        .create_resource_server()
-        .user_pool_id(&pool)
-        .identifier("api")
-        .name("api")
-        .scopes(
-            ResourceServerScopeType::builder()
-                .scope_name("read")
-                .scope_description("r")
-                .build()
-                .expect("scope"),
-        )
-        .send()
-        .await
-        .expect("rs");
+    new_resource_server(&client, &pool, "api", &["read"]).await;
 
     // Describe on one pool: Cognito allows 5 RPS per operation and pool.
     let mut throttled = 0;

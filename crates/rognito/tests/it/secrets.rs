@@ -1,11 +1,9 @@
 //! Nothing secret reaches the log or the audit log, even at debug level; the audit log records
 //! every write and every token issued or refused.
 
-use aws_sdk_cognitoidentityprovider::types::{
-    ExplicitAuthFlowsType, OAuthFlowType, ResourceServerScopeType,
-};
+use aws_sdk_cognitoidentityprovider::types::{ExplicitAuthFlowsType, OAuthFlowType};
 
-use crate::harness::{SECRET_ACCESS_KEY, Server, new_pool};
+use crate::harness::{SECRET_ACCESS_KEY, Server, new_pool, new_resource_server};
 
 #[tokio::test]
 async fn secrets_never_reach_the_logs_and_writes_are_audited() {
@@ -21,21 +19,7 @@ async fn secrets_never_reach_the_logs_and_writes_are_audited() {
     let mut secrets = vec![SECRET_ACCESS_KEY.to_owned()];
 
     let pool = new_pool(&client).await;
-    client
-        .create_resource_server()
-        .user_pool_id(&pool)
-        .identifier("api")
-        .name("api")
-        .scopes(
-            ResourceServerScopeType::builder()
-                .scope_name("read")
-                .scope_description("r")
-                .build()
-                .expect("scope"),
-        )
-        .send()
-        .await
-        .expect("rs");
+    new_resource_server(&client, &pool, "api", &["read"]).await;
     client
         .create_user_pool_domain()
         .user_pool_id(&pool)
