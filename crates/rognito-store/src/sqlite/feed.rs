@@ -46,7 +46,8 @@ impl Deref for Tx<'_> {
     }
 }
 
-/// Writes `changes` to the outbox, in the transaction of the write that made them.
+/// Writes `changes` to the outbox as one row (a JSON array: a group commit's changes), in the
+/// transaction that made them.
 pub(crate) fn record(
     connection: &Connection,
     origin: i64,
@@ -55,13 +56,10 @@ pub(crate) fn record(
     if changes.is_empty() {
         return Ok(());
     }
-    let mut insert = connection
-        .prepare_cached("INSERT INTO changes (at_ms, origin, change) VALUES (?1, ?2, ?3)")?;
-    let at = now_ms();
-    for change in changes {
-        let text = serde_json::to_string(change).map_err(|e| StoreError::Backend(Box::new(e)))?;
-        insert.execute(params![at, origin, text])?;
-    }
+    let text = serde_json::to_string(changes).map_err(|e| StoreError::Backend(Box::new(e)))?;
+    connection
+        .prepare_cached("INSERT INTO changes (at_ms, origin, change) VALUES (?1, ?2, ?3)")?
+        .execute(params![now_ms(), origin, text])?;
     Ok(())
 }
 
@@ -116,13 +114,11 @@ pub(crate) fn rows_after(
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows
         .into_iter()
-        .filter_map(|(seq, text)| {
-            let change = serde_json::from_str(&text)
-                .inspect_err(
-                    |e| tracing::error!(seq, error = %e, "unreadable change in the outbox"),
-                )
-                .ok()?;
-            Some((u64::try_from(seq).unwrap_or(0), change))
+        .flat_map(|(seq, text)| {
+            let seq = u64::try_from(seq).unwrap_or(0);
+            decode(seq, &text)
+                .into_iter()
+                .map(move |change| (seq, change))
         })
         .collect())
 }
@@ -149,7 +145,7 @@ fn others_after(
     // others', leaves the newest one in force.
     let mut select = tx.prepare_cached(
         "SELECT seq, change FROM changes WHERE seq > ?1 AND seq <= ?2 \
-         AND (origin <> ?3 OR change LIKE '{\"kind\":\"ProvisionedLimit\"%') \
+         AND (origin <> ?3 OR change LIKE '%\"kind\":\"ProvisionedLimit\"%') \
          ORDER BY seq LIMIT ?4",
     )?;
     let rows = select
@@ -175,12 +171,19 @@ fn others_after(
         );
         changes.push(Change::Everything);
     }
-    changes.extend(rows.into_iter().filter_map(|(seq, text)| {
-        serde_json::from_str(&text)
-            .inspect_err(|e| tracing::error!(seq, error = %e, "unreadable change in the outbox"))
-            .ok()
-    }));
+    changes.extend(
+        rows.into_iter()
+            .flat_map(|(seq, text)| decode(u64::try_from(seq).unwrap_or(0), &text)),
+    );
     Ok((u64::try_from(reached).unwrap_or(0), changes))
+}
+
+/// The changes of one outbox row (a group commit's, as a JSON array). A row this version cannot
+/// read (written by a newer rognito) is logged and skipped.
+fn decode(seq: u64, text: &str) -> Vec<Change> {
+    serde_json::from_str(text)
+        .inspect_err(|e| tracing::error!(seq, error = %e, "unreadable change in the outbox"))
+        .unwrap_or_default()
 }
 
 /// The thread that reads other processes' changes and hands them to the listeners.

@@ -24,7 +24,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
-use crate::{SealedSample, ServerStore, StoreError};
+use crate::{Change, SealedSample, ServerStore, StoreError};
 use writer::Writer;
 
 /// What an acknowledged write survives.
@@ -54,6 +54,8 @@ pub struct SqliteStore {
     tail: Mutex<Option<feed::Tail>>,
     /// When the outbox was last pruned (ms since the epoch).
     last_prune_ms: std::sync::atomic::AtomicI64,
+    /// The changes of the writes in the batch being built, for its one outbox row.
+    pending: Arc<Mutex<Vec<Change>>>,
 }
 
 /// How often a write also prunes the outbox.
@@ -162,12 +164,40 @@ impl SqliteStore {
             }
             None => None,
         };
+        let origin = origin_number();
+        let listeners: Arc<crate::changes::Listeners> = Arc::default();
+        let pending: Arc<Mutex<Vec<Change>>> = Arc::default();
+        // One outbox row per group commit, holding the changes of every write in the batch;
+        // published once it commits, on the writer thread, before any caller is answered (in
+        // commit order, and even for a caller that went away).
+        let hooks = writer::BatchHooks {
+            before_commit: Box::new({
+                let pending = pending.clone();
+                move |c| match pending.lock() {
+                    Ok(changes) => feed::record(c, origin, &changes),
+                    Err(_) => Err(StoreError::Closed),
+                }
+            }),
+            after_commit: Box::new({
+                let (pending, listeners) = (pending.clone(), listeners.clone());
+                move |committed| {
+                    let changes = pending
+                        .lock()
+                        .map(|mut p| std::mem::take(&mut *p))
+                        .unwrap_or_default();
+                    if committed {
+                        listeners.publish(&changes);
+                    }
+                }
+            }),
+        };
         Ok(SqliteStore {
-            writer: Writer::start(connection),
+            writer: Writer::start(connection, hooks),
+            pending,
             readers,
             path,
-            origin: origin_number(),
-            listeners: Arc::default(),
+            origin,
+            listeners,
             tail: Mutex::new(None),
             last_prune_ms: std::sync::atomic::AtomicI64::new(0),
         })
@@ -182,7 +212,7 @@ impl SqliteStore {
         F: FnOnce(&feed::Tx<'_>) -> Result<T, StoreError> + Send + 'static,
     {
         use std::sync::atomic::Ordering;
-        let origin = self.origin;
+        let pending = self.pending.clone();
         let now = crate::now_ms();
         let last = self.last_prune_ms.load(Ordering::Relaxed);
         // At most once a minute a write also prunes the outbox.
@@ -191,26 +221,23 @@ impl SqliteStore {
                 .last_prune_ms
                 .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
                 .is_ok();
-        let listeners = self.listeners.clone();
-        let (value, _) = self
-            .writer
-            .write(
-                move |c| {
-                    let tx = feed::Tx::new(c);
-                    let value = f(&tx)?;
-                    let changes = tx.into_changes();
-                    feed::record(c, origin, &changes)?;
-                    if prune {
-                        feed::prune(c, now)?;
-                    }
-                    Ok((value, changes))
-                },
-                // Published on the writer thread after the commit: in commit order, and even
-                // if this request is dropped while it waits.
-                move |(_, changes)| listeners.publish(changes),
-            )
-            .await?;
-        Ok(value)
+        self.writer
+            .write(move |c| {
+                let tx = feed::Tx::new(c);
+                let value = f(&tx)?;
+                if prune {
+                    feed::prune(c, now)?;
+                }
+                // Into the batch's outbox row, written before its commit and published after.
+                let changes = tx.into_changes();
+                if !changes.is_empty()
+                    && let Ok(mut pending) = pending.lock()
+                {
+                    pending.extend(changes);
+                }
+                Ok(value)
+            })
+            .await
     }
 
     /// A read of committed data.

@@ -38,12 +38,24 @@ pub struct Writer {
     thread: std::sync::Mutex<Option<JoinHandle<()>>>,
 }
 
+/// What runs once per batch, on the writer thread: `before_commit` after the batch's writes, in
+/// the same transaction (the change feed writes the batch's outbox row there; an error rolls
+/// the whole batch back); `after_commit` with whether it committed, before any caller is
+/// answered (the change feed publishes the batch's changes there).
+pub struct BatchHooks {
+    pub before_commit: BeforeCommit,
+    pub after_commit: Box<dyn FnMut(bool) + Send>,
+}
+
+/// See [`BatchHooks`].
+pub type BeforeCommit = Box<dyn FnMut(&Connection) -> Result<(), StoreError> + Send>;
+
 impl Writer {
-    pub fn start(connection: Connection) -> Self {
+    pub fn start(connection: Connection, hooks: BatchHooks) -> Self {
         let (queue, rx) = mpsc::channel::<Message>();
         let thread = std::thread::Builder::new()
             .name("rognito-sqlite-writer".into())
-            .spawn(move || run(connection, &rx))
+            .spawn(move || run(connection, &rx, hooks))
             .ok();
         Writer {
             queue,
@@ -51,15 +63,12 @@ impl Writer {
         }
     }
 
-    /// Runs `f` in a savepoint of the next batch; returns its result once the batch is durable.
-    /// `committed` sees a successful result on the writer thread right after the commit, in
-    /// commit order, before the caller is answered, and even if the caller has gone away (a
-    /// dropped request): what must follow every commit goes there.
-    pub async fn write<T, F, P>(&self, f: F, committed: P) -> Result<T, StoreError>
+    /// Runs `f` in a savepoint of the next batch; returns its result once the batch is durable
+    /// (and the batch's `after_commit` hook has run).
+    pub async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
-        P: FnOnce(&T) + Send + 'static,
     {
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move |transaction: &mut Transaction<'_>| {
@@ -80,10 +89,7 @@ impl Writer {
                     let outcome = match (commit_error, result) {
                         // A write that failed its own checks wrote nothing: its answer stands.
                         (_, Err(e)) => Err(e),
-                        (None, Ok(v)) => {
-                            committed(&v);
-                            Ok(v)
-                        }
+                        (None, Ok(v)) => Ok(v),
                         (Some(e), Ok(_)) => Err(StoreError::Commit(e.to_owned())),
                     };
                     let _ = tx.send(outcome);
@@ -122,7 +128,7 @@ impl Writer {
     }
 }
 
-fn run(mut connection: Connection, rx: &mpsc::Receiver<Message>) {
+fn run(mut connection: Connection, rx: &mpsc::Receiver<Message>, mut hooks: BatchHooks) {
     let mut pending: Option<Message> = None;
     loop {
         let first = match pending.take() {
@@ -151,11 +157,11 @@ fn run(mut connection: Connection, rx: &mpsc::Receiver<Message>) {
                 Err(_) => break,
             }
         }
-        commit_batch(&mut connection, jobs);
+        commit_batch(&mut connection, jobs, &mut hooks);
     }
 }
 
-fn commit_batch(connection: &mut Connection, jobs: Vec<Job>) {
+fn commit_batch(connection: &mut Connection, jobs: Vec<Job>, hooks: &mut BatchHooks) {
     let mut transaction = match connection.transaction_with_behavior(TransactionBehavior::Immediate)
     {
         Ok(t) => t,
@@ -166,8 +172,12 @@ fn commit_batch(connection: &mut Connection, jobs: Vec<Job>) {
         }
     };
     let staged: Vec<Staged> = jobs.into_iter().map(|job| job(&mut transaction)).collect();
-    let outcome = transaction.commit();
-    let error = outcome.as_ref().err().map(ToString::to_string);
+    // Dropping the transaction on a hook error rolls the batch back.
+    let error = match (hooks.before_commit)(&transaction) {
+        Ok(()) => transaction.commit().err().map(|e| e.to_string()),
+        Err(e) => Some(e.to_string()),
+    };
+    (hooks.after_commit)(error.is_none());
     if let Some(e) = &error {
         tracing::error!(error = %e, batch = staged.len(), "group commit failed");
     }
