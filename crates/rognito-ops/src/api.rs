@@ -1,6 +1,6 @@
 //! The operations rognito serves, as the generated `CognitoApi` trait sees them. Each method
 //! runs the family module that owns the operation (`user_pools`, `resource_servers`, `clients`,
-//! `client_secrets`, `domains`, `tokens`, `rate_limits`); the list of what is implemented is
+//! `client_secrets`, `domains`, `tokens`, `provisioned_limits`); the list of what is implemented is
 //! codegen/operations.py, and the compiler checks this impl against the trait it generates.
 //! Describe and List of resource servers answer with JSON assembled from cached pieces.
 

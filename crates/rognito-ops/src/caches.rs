@@ -3,14 +3,9 @@
 //! the store tails them) drop exactly the entries they name. No operation invalidates anything
 //! itself.
 
-use std::sync::Arc;
-
-use rognito_model::ApiCategory;
 use rognito_store::{Change, ChangeListener};
 
 use crate::cache::Cache;
-use crate::iam::Policy;
-use crate::rate_limits::RateLimits;
 use crate::{resource_servers, signing, tokens};
 
 pub(crate) struct Caches {
@@ -28,14 +23,10 @@ pub(crate) struct Caches {
     /// Pool id → its domain, and domain → its pool.
     pub(crate) pool_domains: Cache<String, Option<String>>,
     pub(crate) domain_pools: Cache<String, Option<String>>,
-    /// Each identity's parsed policies, by (account, user name).
-    pub(crate) policies: Cache<(String, String), Vec<Policy>>,
-    /// Provisioned rates live in the rate limiter.
-    pub(crate) rate_limits: Arc<RateLimits>,
 }
 
 impl Caches {
-    pub(crate) fn new(rate_limits: Arc<RateLimits>) -> Self {
+    pub(crate) fn new() -> Self {
         Caches {
             pool_keys: Cache::new(10_000),
             client_views: Cache::new(100_000),
@@ -44,8 +35,6 @@ impl Caches {
             server_json: Cache::new(200_000),
             pool_domains: Cache::new(100_000),
             domain_pools: Cache::new(100_000),
-            policies: Cache::new(10_000),
-            rate_limits,
         }
     }
 
@@ -92,17 +81,8 @@ impl Caches {
                 self.domain_pools.invalidate(domain);
             }
             Change::SigningKeys { user_pool_id } => self.pool_keys.invalidate(user_pool_id),
-            Change::Identity {
-                account_id,
-                user_name,
-                ..
-            }
-            | Change::Policy {
-                account_id,
-                user_name,
-            } => self
-                .policies
-                .invalidate(&(account_id.clone(), user_name.clone())),
+            // Identities, policies and rates are the access gateway's.
+            Change::Identity { .. } | Change::Policy { .. } | Change::ProvisionedLimit { .. } => {}
             Change::Everything => {
                 self.pool_keys.invalidate_all();
                 self.client_views.invalidate_all();
@@ -111,17 +91,6 @@ impl Caches {
                 self.server_json.invalidate_all();
                 self.pool_domains.invalidate_all();
                 self.domain_pools.invalidate_all();
-                self.policies.invalidate_all();
-            }
-            Change::ProvisionedLimit {
-                account_id,
-                category,
-                value,
-            } => {
-                if let Some(category) = ApiCategory::from_name(category) {
-                    self.rate_limits
-                        .set_provisioned(account_id, category, *value);
-                }
             }
         }
     }

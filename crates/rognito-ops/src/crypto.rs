@@ -24,6 +24,12 @@ impl fmt::Display for OpenError {
 
 impl std::error::Error for OpenError {}
 
+/// The sealing context of an access key's secret (the access gateway seals and opens them;
+/// the key check opens one to tell whether a master key is the database's).
+pub fn access_key_context(access_key_id: &str) -> String {
+    format!("access-key:{access_key_id}")
+}
+
 /// The 32-byte master key and the two keys derived from it.
 pub struct MasterKey {
     aead: LessSafeKey,

@@ -56,7 +56,7 @@ pub async fn verify_or_record(store: &dyn Store, master: &MasterKey) -> Result<(
             SealedSample::AccessKey {
                 access_key_id,
                 sealed,
-            } => (crate::identities::key_context(access_key_id), sealed),
+            } => (crate::crypto::access_key_context(access_key_id), sealed),
             SealedSample::ClientSecret { client_id, sealed } => {
                 (crate::clients::secret_context(client_id), sealed)
             }

@@ -4,8 +4,7 @@
 
 mod api;
 pub mod auth_failures;
-mod authorize;
-mod cache;
+pub mod cache;
 mod caches;
 mod client_rules;
 mod client_secrets;
@@ -15,13 +14,11 @@ mod config;
 mod crypto;
 mod discovery;
 mod domains;
-pub mod iam;
-mod identities;
-mod ids;
+pub mod ids;
 pub mod key_check;
 mod keys;
 mod pagination;
-pub mod rate_limits;
+pub mod provisioned_limits;
 mod resource_servers;
 mod signing;
 mod tokens;
@@ -33,9 +30,9 @@ use rognito_model::CognitoError;
 use rognito_store::{Store, StoreError};
 
 pub use config::{OpsConfig, Quotas};
-pub use crypto::MasterKey;
-pub use identities::{ALLOW_ALL, IdentityError, NewAccessKey, ROOT_USER, RootKey, user_arn};
+pub use crypto::{MasterKey, access_key_context};
 pub use keys::Jwk;
+pub use provisioned_limits::{RateMeter, Unmetered, throttled};
 pub use rognito_model::{CognitoApi, RequestContext};
 pub use tokens::{IssuedToken, OAuthError, TokenEndpointRequest};
 
@@ -44,37 +41,33 @@ pub struct Cognito {
     store: Arc<dyn Store>,
     config: OpsConfig,
     pages: pagination::PageTokens,
-    master: MasterKey,
+    master: Arc<MasterKey>,
     /// Where the time comes from (the system's; tests set their own).
     clock: Arc<dyn rognito_model::Clock>,
     /// The read caches, which follow the store's change feed.
     caches: Arc<caches::Caches>,
-    rate_limits: Arc<rate_limits::RateLimits>,
+    /// The request-rate limiter (the access gateway's), for what operations charge themselves.
+    meter: Arc<dyn RateMeter>,
     /// Budgets of failed client authentications, per address and per client.
     auth_failures: auth_failures::AuthFailures,
 }
 
 impl Cognito {
-    /// Builds the service: reads (or creates on first start) the key that signs page tokens,
-    /// loads the provisioned rates, and subscribes the caches to the store's change feed.
-    /// `master` seals client secrets and signing keys at rest.
+    /// Builds the service: reads (or creates on first start) the key that signs page tokens and
+    /// subscribes the caches to the store's change feed. `master` seals client secrets and
+    /// signing keys at rest; `meter` is charged by the operations that meter themselves
+    /// (GetClientToken and the token endpoint, once the client authenticated).
+    ///
+    /// Errors: the store cannot be read or followed.
     pub async fn new(
         store: Arc<dyn Store>,
         config: OpsConfig,
-        master: MasterKey,
-        rate_limits: rate_limits::RateLimits,
+        master: Arc<MasterKey>,
+        meter: Arc<dyn RateMeter>,
     ) -> Result<Self, StoreError> {
         let pages = pagination::PageTokens::load(store.as_ref()).await?;
-        let rate_limits = Arc::new(rate_limits);
-        let caches = Arc::new(caches::Caches::new(rate_limits.clone()));
-        // Following the feed first, then reading the stored rates: a rate set in between is
-        // both read and delivered, and the feed's (later) value wins.
+        let caches = Arc::new(caches::Caches::new());
         store.subscribe(caches.clone())?;
-        for (account, category, rate) in store.provisioned_limits().await? {
-            if let Some(category) = rognito_model::ApiCategory::from_name(&category) {
-                rate_limits.set_provisioned(&account, category, rate);
-            }
-        }
         Ok(Cognito {
             store,
             config,
@@ -82,7 +75,7 @@ impl Cognito {
             master,
             clock: Arc::new(rognito_model::SystemClock),
             caches,
-            rate_limits,
+            meter,
             auth_failures: auth_failures::AuthFailures::default(),
         })
     }
@@ -93,13 +86,13 @@ impl Cognito {
         self
     }
 
-    pub fn config(&self) -> &OpsConfig {
-        &self.config
+    /// Where the service reads the time.
+    pub fn clock(&self) -> &Arc<dyn rognito_model::Clock> {
+        &self.clock
     }
 
-    /// For offline tools (seeding) that work in a region other than the default.
-    pub fn set_region(&mut self, region: &str) {
-        self.config.region = region.to_owned();
+    pub fn config(&self) -> &OpsConfig {
+        &self.config
     }
 }
 

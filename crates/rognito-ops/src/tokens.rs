@@ -49,6 +49,8 @@ pub enum OAuthError {
     /// `auth_failures`): HTTP 429 with `Retry-After`, refused before the secret is checked.
     TooManyFailures(Refused),
     ServerError,
+    /// The audit log cannot be written and rognito fails closed: HTTP 503 with `Retry-After`.
+    AuditUnavailable,
 }
 
 impl OAuthError {
@@ -61,7 +63,7 @@ impl OAuthError {
             OAuthError::UnauthorizedClient => "unauthorized_client",
             OAuthError::InvalidScope => "invalid_scope",
             OAuthError::UnsupportedGrantType => "unsupported_grant_type",
-            OAuthError::ServerError => "server_error",
+            OAuthError::ServerError | OAuthError::AuditUnavailable => "server_error",
         }
     }
 
@@ -75,6 +77,9 @@ impl OAuthError {
                  retry in {} s.",
                 refused.retry_after_secs()
             )),
+            OAuthError::AuditUnavailable => {
+                Some("rognito cannot write its audit log and issues no tokens until it can.".into())
+            }
             _ => None,
         }
     }
@@ -253,7 +258,7 @@ impl Cognito {
             .await
             .map_err(|_| CognitoError::internal())?
         {
-            return Err(crate::rate_limits::throttled());
+            return Err(crate::throttled());
         }
         if !client.client_token_auth {
             return Err(CognitoError::invalid_parameter(
@@ -313,8 +318,8 @@ impl Cognito {
             .await
             .map_err(|_| OAuthError::ServerError)?;
         Ok(account.is_none_or(|account| {
-            self.rate_limits
-                .allow_category(&account, rognito_model::ApiCategory::ClientAuthentication)
+            self.meter
+                .charge(&account, rognito_model::ApiCategory::ClientAuthentication)
         }))
     }
 

@@ -15,8 +15,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rognito_model::*;
-use rognito_ops::rate_limits::RateLimits;
-use rognito_ops::{Cognito, MasterKey, OpsConfig, Quotas};
+use rognito_ops::{Cognito, MasterKey, OpsConfig, Quotas, Unmetered};
 use rognito_store::{Durability, StoreConfig};
 
 const ACCOUNT: &str = "000000000000";
@@ -43,8 +42,8 @@ async fn harness_with(clock: Arc<dyn Clock>) -> (Arc<Cognito>, RequestContext, t
             issuer_base: "http://127.0.0.1:1".into(),
             public_url: "http://127.0.0.1:1".into(),
         },
-        MasterKey::random().expect("master key"),
-        RateLimits::disabled(),
+        Arc::new(MasterKey::random().expect("master key")),
+        Arc::new(Unmetered),
     )
     .await
     .expect("ops")

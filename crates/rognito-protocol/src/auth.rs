@@ -10,7 +10,7 @@ use aws_lc_rs::hmac;
 use http::{HeaderMap, Method, Uri};
 use rognito_model::Operation;
 
-use crate::{WireError, sigv4};
+use crate::{Principal, WireError, sigv4};
 
 /// The parts of a request a signature covers, as received.
 pub struct RequestHead<'a> {
@@ -18,16 +18,6 @@ pub struct RequestHead<'a> {
     pub uri: &'a Uri,
     pub headers: &'a HeaderMap,
     pub body: &'a [u8],
-}
-
-/// Who a request acts as, once authenticated.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
-    pub account_id: String,
-    /// `arn:aws:iam::<account>:user/<name>`; None for unauthenticated operations and dev mode.
-    pub arn: Option<String>,
-    /// The identity's name, for policy lookups; None when no identity signed the request.
-    pub user_name: Option<String>,
 }
 
 /// Decides who sent a request. Runs after the operation is known and before the body is decoded

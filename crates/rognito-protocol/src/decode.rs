@@ -1,6 +1,7 @@
 //! Body → typed input, with AWS's (Coral's) SerializationException texts for the common type
-//! mismatches, then model validation.
+//! mismatches. (Model validation is the gateway's, after IAM.)
 
+#[cfg(test)]
 use rognito_model::{CognitoError, Validate};
 use serde::de::DeserializeOwned;
 
@@ -22,9 +23,9 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, WireError> {
     Ok(value)
 }
 
-/// Checks the model's constraints. Failures are InvalidParameterException, as Cognito reports
-/// them (not ValidationException).
-pub fn validate<T: Validate>(input: &T) -> Result<(), WireError> {
+/// Checks the model's constraints as the gateway does: InvalidParameterException.
+#[cfg(test)]
+pub(crate) fn validate<T: Validate>(input: &T) -> Result<(), WireError> {
     input
         .validate()
         .map_err(|v| CognitoError::invalid_parameter(v.message()).into())

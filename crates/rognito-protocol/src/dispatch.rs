@@ -1,78 +1,44 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use rognito_model::{
-    ApiOperation, Authentication, CognitoApi, CognitoError, GetClientTokenRequest, Invoke,
-    Operation, OperationInput, TARGET_PREFIX,
-};
-use rognito_ops::{Cognito, RequestContext};
+use rognito_access::{FrontEnd, Gateway, Refusal, Request};
+use rognito_model::{Operation, TARGET_PREFIX};
+use serde::de::DeserializeOwned;
 
-use crate::audit::{AuditLog, AuditRecord, now_rfc3339};
-use crate::{Authenticator, JsonResponse, Principal, RequestHead, WireError, decode};
+use crate::{Authenticator, JsonResponse, RequestHead, WireError, decode};
 
-/// Serves `POST /` requests of the Cognito API.
+/// Serves `POST /` requests of the Cognito API: frames (`X-Amz-Target` → operation),
+/// authenticates (SigV4) and decodes; the [`Gateway`] guards, runs and audits the call.
 pub struct JsonProtocol {
-    ops: Arc<Cognito>,
+    gateway: Arc<Gateway>,
     authenticator: Arc<dyn Authenticator>,
-    audit: Option<Arc<AuditLog>>,
-    region: String,
 }
 
-/// What the audit record of a request needs, filled in as the request is served.
-#[derive(Default)]
-struct Trail {
-    operation: Option<Operation>,
-    principal: Option<Principal>,
-    resource: Option<String>,
-    /// The operation itself ran (decoding, authorization and validation passed).
-    ran: bool,
-    /// Refused because the audit log cannot be written (failing closed).
-    audit_refused: bool,
-}
-
-/// Whether a request was refused before its caller proved who it is: such refusals are
-/// aggregated in the audit log, not written one by one. A signed operation's caller proved it
-/// when its signature verified; an unsigned operation's (GetClientToken) when its client secret
-/// did, so its refusals before running or for an unknown client, a wrong secret or a used-up
-/// failure budget are anonymous.
-fn refused_anonymously(operation: Operation, trail: &Trail, error: Option<&WireError>) -> bool {
-    let Some(error) = error else {
-        return false;
-    };
-    if trail.principal.is_none() {
-        return true;
+impl Refusal for WireError {
+    fn code(&self) -> &'static str {
+        self.type_name
     }
-    operation.authentication() != Authentication::SigV4
-        && (!trail.ran
-            || matches!(
-                error.type_name,
-                "NotAuthorizedException" | "ResourceNotFoundException" | "TooManyRequestsException"
-            ))
+    fn message(&self) -> Option<&str> {
+        self.message.as_deref()
+    }
 }
 
-/// What a token request or write gets while the audit log cannot be written and rognito is
-/// configured to fail closed.
-fn audit_unavailable() -> WireError {
-    WireError::new(
-        "InternalErrorException",
-        500,
-        "rognito cannot write its audit log and refuses to issue tokens or accept writes until \
-         it can (--audit-failure closed).",
-    )
+/// A JSON 1.1 request body, decoded with AWS's SerializationException texts.
+struct JsonBody<'a>(&'a [u8]);
+
+impl FrontEnd for JsonBody<'_> {
+    type Error = WireError;
+
+    fn decode<T: DeserializeOwned>(&self) -> Result<T, WireError> {
+        decode::parse(self.0)
+    }
 }
 
 impl JsonProtocol {
-    pub fn new(
-        ops: Arc<Cognito>,
-        authenticator: Arc<dyn Authenticator>,
-        audit: Option<Arc<AuditLog>>,
-    ) -> Self {
-        let region = ops.config().region.clone();
+    pub fn new(gateway: Arc<Gateway>, authenticator: Arc<dyn Authenticator>) -> Self {
         JsonProtocol {
-            ops,
+            gateway,
             authenticator,
-            audit,
-            region,
         }
     }
 
@@ -108,10 +74,8 @@ impl JsonProtocol {
             Err(e) => Err((None, e)),
         };
         checked.map_err(|(operation, e)| {
-            if let (Some(audit), Some(operation)) = (&self.audit, operation)
-                && operation.audited()
-            {
-                audit.refused_anonymous(operation.name(), e.type_name, source, None);
+            if let Some(operation) = operation {
+                self.gateway.refused_before_body(operation, &e, source);
             }
             JsonResponse::error(&e)
         })
@@ -125,150 +89,23 @@ impl JsonProtocol {
         source: Option<IpAddr>,
     ) -> JsonResponse {
         let target = crate::header_value(head.headers, &crate::X_AMZ_TARGET);
-        let mut trail = Trail::default();
-        let mut result = self
-            .serve(target.as_deref(), &head, request_id, source, &mut trail)
-            .await;
-        if let (Some(audit), Some(operation)) = (&self.audit, trail.operation)
-            && operation.audited()
+        let operation = match Self::operation(target.as_deref()) {
+            Ok(operation) => operation,
+            Err(e) => return JsonResponse::error(&e),
+        };
+        let caller = self.authenticator.authenticate(operation, &head).await;
+        let request = Request {
+            operation,
+            request_id,
+            source,
+        };
+        match self
+            .gateway
+            .call(request, caller, JsonBody(head.body))
+            .await
         {
-            let error = result.as_ref().err();
-            // Refusals before the caller authenticated, and refusals because the audit log is
-            // down (which must not fill what little it can keep), are counted, not written.
-            if refused_anonymously(operation, &trail, error) || trail.audit_refused {
-                let code = error.map_or("Unknown", |e| e.type_name);
-                // A wrong secret for an existing client names that client (only then is the
-                // id known not to be something else pasted into the field).
-                let client = (code == "NotAuthorizedException"
-                    && operation == Operation::GetClientToken)
-                    .then(|| serde_json::from_slice::<GetClientTokenRequest>(head.body).ok())
-                    .flatten()
-                    .and_then(|input| input.client_id);
-                audit.refused_anonymous(operation.name(), code, source, client.as_deref());
-            } else {
-                let principal = trail.principal.as_ref();
-                let record = AuditRecord {
-                    event_time: now_rfc3339(),
-                    event_source: "cognito-idp.amazonaws.com",
-                    event_name: operation.name(),
-                    aws_region: &self.region,
-                    recipient_account_id: principal.map_or("", |p| p.account_id.as_str()),
-                    user_identity: AuditRecord::identity(principal),
-                    source_ip_address: source,
-                    resource: trail.resource.as_deref(),
-                    request_id,
-                    outcome: if error.is_some() {
-                        "failure"
-                    } else {
-                        "success"
-                    },
-                    error_code: error.map(|e| e.type_name),
-                    error_message: error.and_then(|e| e.message.as_deref()),
-                    scopes: None,
-                };
-                // A token is released only once its line is written, when failing closed.
-                let is_token = operation == Operation::GetClientToken && error.is_none();
-                if is_token && audit.fail_closed() {
-                    if !audit.record_confirmed(&record).await {
-                        result = Err(audit_unavailable());
-                    }
-                } else {
-                    audit.record(&record);
-                }
-            }
-        }
-        match result {
             Ok(body) => JsonResponse::ok(body),
             Err(e) => JsonResponse::error(&e),
         }
-    }
-
-    async fn serve(
-        &self,
-        target: Option<&str>,
-        head: &RequestHead<'_>,
-        request_id: &str,
-        source: Option<IpAddr>,
-        trail: &mut Trail,
-    ) -> Result<Vec<u8>, WireError> {
-        let operation = Self::operation(target)?;
-        trail.operation = Some(operation);
-        let principal = self.authenticator.authenticate(operation, head).await?;
-        trail.principal = Some(principal.clone());
-        let ctx = RequestContext {
-            account_id: principal.account_id,
-            request_id: request_id.to_owned(),
-            user_name: principal.user_name,
-            principal_arn: principal.arn,
-            source_ip: source,
-        };
-        let call = Call {
-            protocol: self,
-            ctx: &ctx,
-            operation,
-            body: head.body,
-            trail,
-        };
-        rognito_model::dispatch(self.ops.as_ref(), operation, call).await
-    }
-}
-
-/// One call of an operation through the JSON protocol, for the generated `dispatch`.
-struct Call<'a> {
-    protocol: &'a JsonProtocol,
-    ctx: &'a RequestContext,
-    operation: Operation,
-    body: &'a [u8],
-    trail: &'a mut Trail,
-}
-
-impl Invoke for Call<'_> {
-    type Output = Result<Vec<u8>, WireError>;
-
-    /// Decode → authorize (IAM, on the resource the input names) → validate → run → encode.
-    /// Authorization comes before validation: AWS's denial names the resource, which needs the
-    /// parsed input, and a caller without permission learns nothing from validation messages.
-    async fn invoke<O: ApiOperation, A: CognitoApi + ?Sized>(self, api: &A) -> Self::Output {
-        let Call {
-            protocol,
-            ctx,
-            operation,
-            body,
-            trail,
-        } = self;
-        let input: O::Input = decode::parse(body)?;
-        let resource = input.resource();
-        let arn = protocol.ops.resource_arn(ctx, resource);
-        trail.resource = Some(arn.clone());
-        if operation.authentication() == Authentication::SigV4 {
-            protocol.ops.authorize(ctx, operation.name(), &arn).await?;
-            // Charged only once IAM allowed the call: a denied identity cannot drain its
-            // account's budget. (Operations without a signature are charged by the operation,
-            // once the caller has authenticated.)
-            if !protocol.ops.rate_limits().allow(
-                &ctx.account_id,
-                operation,
-                resource.user_pool_id(),
-            ) {
-                return Err(rognito_ops::rate_limits::throttled().into());
-            }
-        }
-        decode::validate(&input)?;
-        if operation.audited()
-            && let Some(audit) = &protocol.audit
-            && !audit.accepting()
-        {
-            trail.audit_refused = true;
-            return Err(audit_unavailable());
-        }
-        trail.ran = true;
-        O::call(api, ctx, input).await?.into_body().map_err(|e| {
-            tracing::error!(error = %e, "cannot serialise an output");
-            CognitoError::internal().into()
-        })
-    }
-
-    fn not_implemented(self, operation: Operation) -> Self::Output {
-        Err(CognitoError::not_implemented(operation).into())
     }
 }

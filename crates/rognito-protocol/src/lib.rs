@@ -4,7 +4,6 @@
 //! (→ `InvalidParameterException` with AWS's messages), call the operation, render the output or
 //! the error with AWS's status, `__type` and headers.
 
-pub mod audit;
 mod auth;
 mod decode;
 mod dispatch;
@@ -14,10 +13,10 @@ pub mod sigv4;
 mod wire;
 
 pub use auth::{
-    AuthMode, Authenticator, CredentialSource, Principal, RequestHead, SecretAccessKey,
-    SigV4Authenticator,
+    AuthMode, Authenticator, CredentialSource, RequestHead, SecretAccessKey, SigV4Authenticator,
 };
 pub use dispatch::JsonProtocol;
+pub use rognito_access::Principal;
 pub use rognito_model::Operation;
 pub use wire::{CONTENT_TYPE, JsonResponse, WireError};
 

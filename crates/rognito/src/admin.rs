@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use rognito_ops::{Cognito, OpsConfig, Quotas};
+use rognito_access::{Gateway, RateLimits};
+use rognito_ops::{OpsConfig, Quotas};
 use rognito_store::{Durability, SeedStore, StoreConfig};
 
 use crate::master_key::Caller;
@@ -93,7 +94,8 @@ async fn open(
     data_dir: &std::path::Path,
     master_key_file: Option<PathBuf>,
     caller: crate::master_key::Caller,
-) -> anyhow::Result<(Arc<dyn SeedStore>, Cognito)> {
+    region: &str,
+) -> anyhow::Result<(Arc<dyn SeedStore>, Gateway)> {
     if !data_dir.is_dir() {
         anyhow::bail!(
             "data dir {} does not exist (start the server once, or pass --data-dir)",
@@ -113,27 +115,37 @@ async fn open(
     let master = crate::master_key::load(&key_file, Durability::Fsync, state, caller)?;
     crate::master_key::verify(store.as_ref(), &master, data_dir, caller).await?;
     let master = master.key;
-    let ops = Cognito::new(
+    let gateway = Gateway::open(
         store.clone() as Arc<dyn rognito_store::Store>,
         OpsConfig {
-            region: "us-east-1".into(),
+            region: region.to_owned(),
             quotas: Quotas::default(),
             issuer_base: String::new(),
             public_url: String::new(),
         },
-        master,
-        rognito_ops::rate_limits::RateLimits::disabled(),
+        Arc::new(master),
+        RateLimits::disabled(),
+        None,
     )
     .await?;
-    Ok((store, ops))
+    Ok((store, gateway))
 }
 
 pub async fn identity(command: IdentityCommand) -> anyhow::Result<()> {
     match command {
         IdentityCommand::Create { name, store } => {
             check_account(&store.account_id)?;
-            let (db, ops) = open(&store.data_dir, store.master_key_file, Caller::Cli).await?;
-            let key = ops.create_identity(&store.account_id, &name).await;
+            let (db, ops) = open(
+                &store.data_dir,
+                store.master_key_file,
+                Caller::Cli,
+                &store.region,
+            )
+            .await?;
+            let key = ops
+                .identities()
+                .create_identity(&store.account_id, &name)
+                .await;
             db.close().await;
             let key = key?;
             println!(
@@ -141,7 +153,7 @@ pub async fn identity(command: IdentityCommand) -> anyhow::Result<()> {
                  AWS_ACCESS_KEY_ID={}\n    export AWS_SECRET_ACCESS_KEY={}\n    export \
                  AWS_DEFAULT_REGION={}\n\nIt may do nothing until a policy is attached: rognito \
                  policy attach --identity {name} ...",
-                rognito_ops::user_arn(&store.account_id, &name),
+                rognito_access::user_arn(&store.account_id, &name),
                 key.access_key_id,
                 key.secret_access_key,
                 store.region
@@ -155,13 +167,13 @@ pub async fn identity(command: IdentityCommand) -> anyhow::Result<()> {
             if let Some(account) = &account_id {
                 check_account(account)?;
             }
-            let (db, ops) = open(&data_dir, master_key_file, Caller::Cli).await?;
-            let identities = ops.identities(account_id.as_deref()).await;
+            let (db, ops) = open(&data_dir, master_key_file, Caller::Cli, "us-east-1").await?;
+            let identities = ops.identities().identities(account_id.as_deref()).await;
             db.close().await;
             for (identity, keys, policies) in identities? {
                 println!(
                     "{}\tkeys: {}\tpolicies: {}",
-                    rognito_ops::user_arn(&identity.account_id, &identity.user_name),
+                    rognito_access::user_arn(&identity.account_id, &identity.user_name),
                     keys.join(","),
                     policies.join(",")
                 );
@@ -169,8 +181,17 @@ pub async fn identity(command: IdentityCommand) -> anyhow::Result<()> {
         }
         IdentityCommand::Delete { name, store } => {
             check_account(&store.account_id)?;
-            let (db, ops) = open(&store.data_dir, store.master_key_file, Caller::Cli).await?;
-            let deleted = ops.delete_identity(&store.account_id, &name).await;
+            let (db, ops) = open(
+                &store.data_dir,
+                store.master_key_file,
+                Caller::Cli,
+                &store.region,
+            )
+            .await?;
+            let deleted = ops
+                .identities()
+                .delete_identity(&store.account_id, &name)
+                .await;
             db.close().await;
             deleted?;
             println!("deleted identity {name}");
@@ -194,8 +215,15 @@ pub async fn policy(command: PolicyCommand) -> anyhow::Result<()> {
                 std::fs::read_to_string(&document)
                     .with_context(|| format!("cannot read {}", document.display()))?
             };
-            let (db, ops) = open(&store.data_dir, store.master_key_file, Caller::Cli).await?;
+            let (db, ops) = open(
+                &store.data_dir,
+                store.master_key_file,
+                Caller::Cli,
+                &store.region,
+            )
+            .await?;
             let attached = ops
+                .identities()
                 .attach_policy(&store.account_id, &identity, &name, &text)
                 .await;
             db.close().await;
@@ -212,8 +240,17 @@ pub async fn policy(command: PolicyCommand) -> anyhow::Result<()> {
             store,
         } => {
             check_account(&store.account_id)?;
-            let (db, ops) = open(&store.data_dir, store.master_key_file, Caller::Cli).await?;
-            let detached = ops.detach_policy(&store.account_id, &identity, &name).await;
+            let (db, ops) = open(
+                &store.data_dir,
+                store.master_key_file,
+                Caller::Cli,
+                &store.region,
+            )
+            .await?;
+            let detached = ops
+                .identities()
+                .detach_policy(&store.account_id, &identity, &name)
+                .await;
             db.close().await;
             if !detached? {
                 anyhow::bail!("identity {identity} has no policy {name}");
@@ -248,26 +285,28 @@ pub async fn seed(args: SeedArgs) -> anyhow::Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(&args.store.data_dir)?;
-    let (db, mut ops) = open(
+    let (db, gateway) = open(
         &args.store.data_dir,
         args.store.master_key_file,
         crate::master_key::Caller::Server,
+        &args.store.region,
     )
     .await?;
-    ops.set_region(&args.store.region);
     let started = std::time::Instant::now();
     let batch = 2_000;
     let mut done = 0;
     while done < args.pools {
         let n = batch.min(args.pools - done);
-        ops.seed(
-            db.as_ref(),
-            &args.store.account_id,
-            args.first + done,
-            n,
-            args.resource_servers,
-        )
-        .await?;
+        gateway
+            .ops()
+            .seed(
+                db.as_ref(),
+                &args.store.account_id,
+                args.first + done,
+                n,
+                args.resource_servers,
+            )
+            .await?;
         done += n;
     }
     db.close().await;

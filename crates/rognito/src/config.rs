@@ -385,7 +385,7 @@ impl ServerConfig {
             ),
             (&args.rate_limit, false),
         ] {
-            rognito_ops::rate_limits::RateLimits::new(true, rates)
+            rognito_access::RateLimits::new(true, rates)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", rate_origin(from_file)))?;
         }
         let mut rate_limit_overrides: Vec<(String, u32)> = file.rate_limit.into_iter().collect();
@@ -401,7 +401,7 @@ impl ServerConfig {
             Some((v, _)) if v == "aws" => true,
             Some((other, origin)) => bail!("{origin} {other:?}: use off or aws"),
         };
-        rognito_ops::rate_limits::RateLimits::new(rate_limits_enabled, &rate_limit_overrides)
+        rognito_access::RateLimits::new(rate_limits_enabled, &rate_limit_overrides)
             .map_err(|e| anyhow::anyhow!(e))?;
 
         let (listen, listen_origin) = match at.pick(

@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use async_trait::async_trait;
-use rognito_ops::{Cognito, OpsConfig, RootKey};
-use rognito_protocol::audit::AuditLog;
+use rognito_access::audit::AuditLog;
+use rognito_access::{Gateway, RateLimits, RootKey};
+use rognito_ops::OpsConfig;
 use rognito_protocol::{
     AuthMode, CredentialSource, JsonProtocol, Principal, SecretAccessKey, SigV4Authenticator,
     WireError,
@@ -167,8 +168,8 @@ async fn start(
         .issuer_base
         .clone()
         .unwrap_or_else(|| public_url.clone());
-    let ops = Arc::new(
-        Cognito::new(
+    let gateway = Arc::new(
+        Gateway::open(
             store.clone(),
             OpsConfig {
                 region: config.region.clone(),
@@ -176,12 +177,10 @@ async fn start(
                 issuer_base: issuer_base.trim_end_matches('/').to_owned(),
                 public_url,
             },
-            master.key,
-            rognito_ops::rate_limits::RateLimits::new(
-                config.rate_limits_enabled,
-                &config.rate_limit_overrides,
-            )
-            .map_err(|e| anyhow::anyhow!(e))?,
+            Arc::new(master.key),
+            RateLimits::new(config.rate_limits_enabled, &config.rate_limit_overrides)
+                .map_err(|e| anyhow::anyhow!(e))?,
+            audit,
         )
         .await
         .context("cannot initialise the control plane")?,
@@ -199,7 +198,8 @@ async fn start(
     // In dev mode no key is needed: one is made (and shown) when the server first runs with
     // --auth sigv4.
     if mode == AuthMode::SigV4 || config.root_key.is_some() {
-        let root = ops
+        let root = gateway
+            .identities()
             .ensure_root_identity(&config.account_id, config.root_key.clone())
             .await
             .context("cannot set up the root identity")?;
@@ -209,18 +209,16 @@ async fn start(
         mode,
         config.region.clone(),
         config.account_id.clone(),
-        Arc::new(StoreCredentials(ops.clone())),
+        Arc::new(StoreCredentials(gateway.clone())),
     ));
     store
         .subscribe(Arc::new(AccessKeyFeed(authenticator.clone())))
         .context("cannot follow the change feed")?;
-    let protocol = JsonProtocol::new(ops.clone(), authenticator, audit.clone());
+    let protocol = JsonProtocol::new(gateway.clone(), authenticator);
     Ok(router(
         Arc::new(AppState {
             protocol,
-            ops,
-            audit,
-            region: config.region.clone(),
+            gateway,
             max_body_bytes: config.max_body_bytes,
             trusted_proxies: config.trusted_proxies.clone(),
         }),
@@ -243,7 +241,7 @@ fn announce_root_key(config: &ServerConfig, root: RootKey) {
                 "rognito generated credentials for identity {} of account {}; {lifetime}:\n\n    \
                  export AWS_ACCESS_KEY_ID={}\n    export AWS_SECRET_ACCESS_KEY={}\n    \
                  export AWS_DEFAULT_REGION={}\n",
-                rognito_ops::ROOT_USER,
+                rognito_access::ROOT_USER,
                 config.account_id,
                 key.access_key_id,
                 key.secret_access_key,
@@ -276,8 +274,9 @@ impl rognito_store::ChangeListener for AccessKeyFeed {
     }
 }
 
-/// Access keys come from the store, through the operations layer (which holds the master key).
-struct StoreCredentials(Arc<Cognito>);
+/// Access keys come from the store, through the gateway's identities (which hold the master
+/// key).
+struct StoreCredentials(Arc<Gateway>);
 
 #[async_trait]
 impl CredentialSource for StoreCredentials {
@@ -285,11 +284,11 @@ impl CredentialSource for StoreCredentials {
         &self,
         access_key_id: &str,
     ) -> Result<Option<(Principal, SecretAccessKey)>, WireError> {
-        let found = self.0.access_key_secret(access_key_id).await?;
+        let found = self.0.identities().access_key_secret(access_key_id).await?;
         Ok(found.map(|(account_id, user_name, secret)| {
             (
                 Principal {
-                    arn: Some(rognito_ops::user_arn(&account_id, &user_name)),
+                    arn: Some(rognito_access::user_arn(&account_id, &user_name)),
                     account_id,
                     user_name: Some(user_name),
                 },

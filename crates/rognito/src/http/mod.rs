@@ -12,14 +12,13 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use rognito_ops::Cognito;
+use rognito_access::Gateway;
 use rognito_protocol::JsonProtocol;
 
 pub struct AppState {
     pub protocol: JsonProtocol,
-    pub ops: Arc<Cognito>,
-    pub audit: Option<Arc<rognito_protocol::audit::AuditLog>>,
-    pub region: String,
+    /// The access gateway every front end goes through.
+    pub gateway: Arc<Gateway>,
     /// Largest body of an API request, in bytes (`--max-body-bytes`).
     pub max_body_bytes: usize,
     /// Proxies whose `X-Forwarded-For` names the caller.
@@ -201,7 +200,7 @@ async fn edge(
 /// `degraded` with 503 while it cannot be written and rognito fails closed (it then refuses
 /// tokens and writes, so a load balancer should look elsewhere).
 async fn health(axum::extract::State(state): axum::extract::State<Arc<AppState>>) -> Response {
-    let Some(audit) = state.audit.as_ref().map(|a| a.status()) else {
+    let Some(audit) = state.gateway.audit().map(|a| a.status()) else {
         return json(StatusCode::OK, r#"{"status":"ok"}"#.into());
     };
     if audit.failed_writes == 0 && audit.dropped == 0 {
@@ -215,13 +214,13 @@ async fn health(axum::extract::State(state): axum::extract::State<Arc<AppState>>
 async fn health_audit(
     axum::extract::State(state): axum::extract::State<Arc<AppState>>,
 ) -> Response {
-    match state.audit.as_ref().map(|a| a.status()) {
+    match state.gateway.audit().map(|a| a.status()) {
         Some(audit) => audit_health(audit),
         None => json(StatusCode::OK, r#"{"status":"ok","audit":null}"#.into()),
     }
 }
 
-fn audit_health(audit: rognito_protocol::audit::AuditStatus) -> Response {
+fn audit_health(audit: rognito_access::audit::AuditStatus) -> Response {
     let refusing = audit.fail_closed && !audit.writable;
     let (code, status) = if refusing {
         (StatusCode::SERVICE_UNAVAILABLE, "degraded")

@@ -9,7 +9,6 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use rognito_ops::{OAuthError, TokenEndpointRequest};
-use rognito_protocol::audit::{AuditRecord, now_rfc3339};
 use serde::Serialize;
 
 use super::{AppState, read_body};
@@ -106,92 +105,69 @@ pub async fn token(State(state): State<Arc<AppState>>, request: Request) -> Resp
     let Ok(body) = read_body(&parts.headers, body, limit).await else {
         return too_large(limit);
     };
-    if state.audit.as_ref().is_some_and(|a| !a.accepting()) {
-        return audit_unavailable();
-    }
     let basic = basic_credentials(&parts.headers);
-    let mut client_id = None;
-    let outcome = issue(&state, &parts.headers, &body, basic, &mut client_id, source).await;
-    if let Some(audit) = &state.audit {
-        match &outcome {
-            // Refused before the client proved who it is: counted, not written one by one.
-            Err(e) if !e.after_authentication() => {
-                // Only an existing client's id is recorded: an id of no client could be a
-                // secret sent in the wrong field.
-                let known = match e {
-                    OAuthError::InvalidClientSecret => client_id.as_deref(),
-                    _ => None,
-                };
-                audit.refused_anonymous("Token_POST", e.audit_code(), source, known);
-            }
-            _ => {
-                let error = outcome.as_ref().err().map(OAuthError::audit_code);
-                let record = AuditRecord {
-                    event_time: now_rfc3339(),
-                    event_source: "cognito-idp.amazonaws.com",
-                    event_name: "Token_POST",
-                    aws_region: &state.region,
-                    recipient_account_id: "",
-                    user_identity: None,
-                    source_ip_address: source,
-                    resource: client_id.as_deref(),
-                    request_id: &request_id,
-                    outcome: if error.is_some() {
-                        "failure"
-                    } else {
-                        "success"
-                    },
-                    error_code: error,
-                    error_message: None,
-                    scopes: outcome.as_ref().ok().map(|t| t.scope.as_str()),
-                };
-                // Failing closed, a token is released only once its line is written.
-                if outcome.is_ok() && audit.fail_closed() {
-                    if !audit.record_confirmed(&record).await {
-                        return audit_unavailable();
-                    }
-                } else {
-                    audit.record(&record);
-                }
-            }
-        }
-    }
-    match outcome.map(|t| (t.access_token, t.expires_in)) {
-        Ok((access_token, expires_in)) => oauth_json(
+    let form = token_form(&parts.headers, &body, basic);
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok());
+    let request = form
+        .as_ref()
+        .map_err(Clone::clone)
+        .map(|form| TokenEndpointRequest {
+            host,
+            grant_type: form.grant_type.as_deref(),
+            client_id: &form.client_id,
+            client_secret: &form.client_secret,
+            scope: form.scope.as_deref(),
+            source,
+        });
+    match state.gateway.token(&request_id, request).await {
+        Ok(token) => oauth_json(
             StatusCode::OK,
             &TokenResponse {
-                access_token: &access_token,
-                expires_in,
+                access_token: &token.access_token,
+                expires_in: token.expires_in,
                 token_type: "Bearer",
             },
         ),
-        Err(e) => {
-            tracing::debug!(error = e.code(), "token request refused");
-            // Cognito answers every token-endpoint error with 400, invalid_client included,
-            // and sends no WWW-Authenticate (docs/compatibility.md has the evidence).
-            let status = match &e {
-                OAuthError::TooManyRequests | OAuthError::TooManyFailures(_) => {
-                    StatusCode::TOO_MANY_REQUESTS
-                }
-                OAuthError::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
-                _ => StatusCode::BAD_REQUEST,
-            };
-            let description = e.description();
-            let mut response = oauth_json(
-                status,
-                &ErrorResponse {
-                    error: e.code(),
-                    error_description: description.as_deref(),
-                },
-            );
-            if let OAuthError::TooManyFailures(refused) = &e
-                && let Ok(value) = HeaderValue::from_str(&refused.retry_after_secs().to_string())
-            {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
-            response
-        }
+        Err(e) => oauth_error(&e),
     }
+}
+
+/// An OAuth error response. Cognito answers every token-endpoint error with 400,
+/// invalid_client included, and sends no WWW-Authenticate (docs/compatibility.md has the
+/// evidence); rognito's own refusals are 429 (rates, failure budgets: with `Retry-After`), 500
+/// and 503 (the audit log cannot be written, failing closed: `Retry-After: 1`).
+fn oauth_error(e: &OAuthError) -> Response {
+    tracing::debug!(error = e.code(), "token request refused");
+    let status = match e {
+        OAuthError::TooManyRequests | OAuthError::TooManyFailures(_) => {
+            StatusCode::TOO_MANY_REQUESTS
+        }
+        OAuthError::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        OAuthError::AuditUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let description = e.description();
+    let mut response = oauth_json(
+        status,
+        &ErrorResponse {
+            error: e.code(),
+            error_description: description.as_deref(),
+        },
+    );
+    let retry_after = match e {
+        OAuthError::TooManyFailures(refused) => Some(refused.retry_after_secs()),
+        OAuthError::AuditUnavailable => Some(1),
+        _ => None,
+    };
+    if let Some(secs) = retry_after
+        && let Ok(value) = HeaderValue::from_str(&secs.to_string())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
 }
 
 /// 413 in the token endpoint's error shape.
@@ -206,31 +182,25 @@ pub(crate) fn too_large(limit: usize) -> Response {
     )
 }
 
-/// 503 while the audit log cannot be written and rognito fails closed.
-fn audit_unavailable() -> Response {
-    let mut response = oauth_json(
-        StatusCode::SERVICE_UNAVAILABLE,
-        &ErrorResponse {
-            error: "server_error",
-            error_description: Some(
-                "rognito cannot write its audit log and issues no tokens until it can.",
-            ),
-        },
-    );
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-    response
+/// The client's credentials and the grant's parameters, from the form and the Authorization
+/// header.
+struct TokenCall {
+    grant_type: Option<String>,
+    client_id: String,
+    client_secret: String,
+    scope: Option<String>,
 }
 
-async fn issue(
-    state: &AppState,
+/// Reads a token request: a form body, the client's credentials from Basic authentication or
+/// the form (in both places, they must agree).
+///
+/// Errors: `invalid_request` for a body that is not a form or repeats a parameter;
+/// `invalid_client` for malformed Basic credentials, credentials that disagree, or none.
+fn token_form(
     headers: &HeaderMap,
     body: &[u8],
     basic: Result<Option<(String, String)>, ()>,
-    client: &mut Option<String>,
-    source: Option<std::net::IpAddr>,
-) -> Result<rognito_ops::IssuedToken, OAuthError> {
+) -> Result<TokenCall, OAuthError> {
     let form_encoded = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -255,19 +225,12 @@ async fn issue(
         (None, Some(id), Some(secret)) => (id, secret),
         (None, _, _) => return Err(OAuthError::InvalidClient),
     };
-    *client = Some(client_id.clone());
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    state
-        .ops
-        .token_endpoint(TokenEndpointRequest {
-            host,
-            grant_type: form.grant_type.as_deref(),
-            client_id: &client_id,
-            client_secret: &client_secret,
-            scope: form.scope.as_deref(),
-            source,
-        })
-        .await
+    Ok(TokenCall {
+        grant_type: form.grant_type,
+        client_id,
+        client_secret,
+        scope: form.scope,
+    })
 }
 
 fn oauth_json<T: Serialize>(status: StatusCode, body: &T) -> Response {
@@ -297,7 +260,7 @@ struct Jwks {
 }
 
 pub async fn jwks(State(state): State<Arc<AppState>>, Path(pool_id): Path<String>) -> Response {
-    match state.ops.jwks(&pool_id).await {
+    match state.gateway.ops().jwks(&pool_id).await {
         Ok(Some(keys)) => public_json(&Jwks { keys }),
         Ok(None) => pool_not_found(&pool_id),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
@@ -308,7 +271,7 @@ pub async fn openid_configuration(
     State(state): State<Arc<AppState>>,
     Path(pool_id): Path<String>,
 ) -> Response {
-    match state.ops.openid_configuration(&pool_id).await {
+    match state.gateway.ops().openid_configuration(&pool_id).await {
         Ok(Some(document)) => public_json(&document),
         Ok(None) => pool_not_found(&pool_id),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),

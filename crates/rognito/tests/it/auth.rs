@@ -336,7 +336,7 @@ async fn identities_policies_and_account_isolation() {
         exported(&created, "AWS_SECRET_ACCESS_KEY"),
     );
     let allow_all = dir.path().join("all.json");
-    std::fs::write(&allow_all, rognito_ops::ALLOW_ALL).expect("write");
+    std::fs::write(&allow_all, rognito_access::ALLOW_ALL).expect("write");
     let allow_all = allow_all.to_string_lossy().into_owned();
     cli(
         dir.path(),

@@ -15,7 +15,7 @@ async fn an_access_key_deleted_with_the_cli_stops_working_at_once() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = Server::start_in(dir.path(), &[]);
     let allow_all = dir.path().join("all.json");
-    std::fs::write(&allow_all, rognito_ops::ALLOW_ALL).expect("write");
+    std::fs::write(&allow_all, rognito_access::ALLOW_ALL).expect("write");
     let allow_all = allow_all.to_string_lossy().into_owned();
     let rounds: usize = std::env::var("ROGNITO_FEED_ROUNDS")
         .ok()

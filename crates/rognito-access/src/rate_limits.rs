@@ -1,31 +1,21 @@
 //! Request-rate limits by Cognito's API categories, per account (per node), with Cognito's
-//! per-pool cap of 5 requests per second for any single resource operation, and the
-//! GetProvisionedLimit / UpdateProvisionedLimit operations. Off by default for local use.
-//! Only requests that authenticated are charged (failed client authentications have budgets of
-//! their own, in `auth_failures`), so an outsider cannot spend a tenant's quota.
+//! per-pool cap of 5 requests per second for any single resource operation. Off by default for
+//! local use. Only requests that authenticated are charged (failed client authentications have
+//! budgets of their own, in `rognito_ops::auth_failures`), so an outsider cannot spend a
+//! tenant's quota. Rates provisioned with UpdateProvisionedLimit are stored; the limiter loads
+//! them at start and follows the change feed for new ones.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use rognito_model::{
-    ApiCategory, CognitoError, ErrorCode, GetProvisionedLimitRequest, GetProvisionedLimitResponse,
-    LimitDefinitionType, LimitType, Operation, UpdateProvisionedLimitRequest,
-    UpdateProvisionedLimitResponse,
-};
-
-use crate::{Cognito, RequestContext, required};
+use rognito_model::{ApiCategory, Operation};
+use rognito_ops::RateMeter;
+use rognito_ops::provisioned_limits::category_names;
+use rognito_store::{Change, ChangeListener, Store, StoreError};
 
 /// Cognito allows at most this rate for one resource operation on one user pool.
 const PER_POOL_OPERATION_RPS: u32 = 5;
-
-fn category_names() -> String {
-    ApiCategory::ALL
-        .iter()
-        .map(|c| c.name())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 /// A token bucket holding one second's worth of requests.
 struct Bucket {
@@ -47,6 +37,7 @@ impl Bucket {
     }
 }
 
+/// The limiter: token buckets per (account, category) and per (account, pool, operation).
 pub struct RateLimits {
     enabled: bool,
     /// Category → default rate (AWS's, or the configured override).
@@ -54,10 +45,21 @@ pub struct RateLimits {
     /// (account, category) → rate raised with UpdateProvisionedLimit.
     provisioned: Mutex<HashMap<(String, ApiCategory), u32>>,
     buckets: Mutex<HashMap<String, Bucket>>,
+    /// Where provisioned rates are reloaded from when the change feed loses track.
+    source: Mutex<Option<Reloader>>,
+}
+
+#[derive(Clone)]
+struct Reloader {
+    runtime: tokio::runtime::Handle,
+    store: Weak<dyn Store>,
+    limits: Weak<RateLimits>,
 }
 
 impl RateLimits {
-    /// `overrides` replace AWS's default rate of a category.
+    /// `overrides` replace AWS's default rate of a category (requests per second).
+    ///
+    /// Errors: an unknown category name, or a rate of 0 (the text names both).
     pub fn new(enabled: bool, overrides: &[(String, u32)]) -> Result<Self, String> {
         let mut defaults = Self::aws_defaults();
         for (name, rate) in overrides {
@@ -77,20 +79,68 @@ impl RateLimits {
             defaults,
             provisioned: Mutex::new(HashMap::new()),
             buckets: Mutex::new(HashMap::new()),
+            source: Mutex::new(None),
         })
     }
 
+    /// A limiter that lets everything through (rates still answer GetProvisionedLimit).
     pub fn disabled() -> Self {
         RateLimits {
             enabled: false,
             defaults: Self::aws_defaults(),
             provisioned: Mutex::new(HashMap::new()),
             buckets: Mutex::new(HashMap::new()),
+            source: Mutex::new(None),
         }
     }
 
+    /// Follows `store`'s provisioned rates: subscribes to its change feed, then loads the
+    /// stored rates (a rate set in between is both loaded and delivered; the feed's later value
+    /// wins).
+    ///
+    /// Errors: the store cannot be followed or read.
+    pub async fn follow(self: &Arc<Self>, store: &Arc<dyn Store>) -> Result<(), StoreError> {
+        if let Ok(mut source) = self.source.lock() {
+            *source = Some(Reloader {
+                runtime: tokio::runtime::Handle::current(),
+                store: Arc::downgrade(store),
+                limits: Arc::downgrade(self),
+            });
+        }
+        store.subscribe(self.clone())?;
+        self.load(store.as_ref()).await
+    }
+
+    async fn load(&self, store: &dyn Store) -> Result<(), StoreError> {
+        for (account, category, rate) in store.provisioned_limits().await? {
+            if let Some(category) = ApiCategory::from_name(&category) {
+                self.set_provisioned(&account, category, rate);
+            }
+        }
+        Ok(())
+    }
+
+    /// The feed lost track of what changed: read every stored rate again, in the background.
+    fn reload_needed(&self) {
+        let Some(Reloader {
+            runtime,
+            store,
+            limits,
+        }) = self.source.lock().ok().and_then(|s| s.clone())
+        else {
+            return;
+        };
+        runtime.spawn(async move {
+            if let (Some(store), Some(limits)) = (store.upgrade(), limits.upgrade())
+                && let Err(e) = limits.load(store.as_ref()).await
+            {
+                tracing::error!(error = %e, "cannot reload the provisioned rates");
+            }
+        });
+    }
+
     /// Sets an account's provisioned rate for a category (from the store, or the change feed).
-    pub(crate) fn set_provisioned(&self, account: &str, category: ApiCategory, rate: u32) {
+    fn set_provisioned(&self, account: &str, category: ApiCategory, rate: u32) {
         if let Ok(mut provisioned) = self.provisioned.lock() {
             provisioned.insert((account.to_owned(), category), rate);
         }
@@ -161,88 +211,38 @@ impl RateLimits {
     }
 }
 
-pub fn throttled() -> CognitoError {
-    CognitoError::new(ErrorCode::TooManyRequestsException, "Rate exceeded")
-}
-
-fn category_of_definition(
-    definition: Option<&LimitDefinitionType>,
-) -> Result<ApiCategory, CognitoError> {
-    let definition = required(definition, "LimitDefinition")?;
-    let name = definition
-        .attributes
-        .as_ref()
-        .and_then(|a| a.get("Category"))
-        .map(String::as_str)
-        .unwrap_or_default();
-    ApiCategory::from_name(name).ok_or_else(|| {
-        CognitoError::invalid_parameter(format!(
-            "Attributes must name a Category rognito limits: {}.",
-            category_names()
-        ))
-    })
-}
-
-impl Cognito {
-    fn limit_of(&self, account: &str, category: ApiCategory) -> LimitType {
-        let limits = &self.rate_limits;
-        LimitType {
-            limit_definition: Some(LimitDefinitionType {
-                limit_class: Some("API_CATEGORY".into()),
-                attributes: Some([("Category".to_owned(), category.name().to_owned())].into()),
-            }),
-            provisioned_limit_value: i32::try_from(limits.rate(account, category)).ok(),
-            free_limit_value: limits
-                .defaults
-                .get(&category)
-                .and_then(|v| i32::try_from(*v).ok()),
-        }
+impl RateMeter for RateLimits {
+    fn charge(&self, account: &str, category: ApiCategory) -> bool {
+        self.allow_category(account, category)
     }
-
-    pub(crate) async fn get_provisioned_limit(
-        &self,
-        ctx: &RequestContext,
-        input: GetProvisionedLimitRequest,
-    ) -> Result<GetProvisionedLimitResponse, CognitoError> {
-        let category = category_of_definition(input.limit_definition.as_ref())?;
-        Ok(GetProvisionedLimitResponse {
-            limit: Some(self.limit_of(&ctx.account_id, category)),
-        })
+    fn rate(&self, account: &str, category: ApiCategory) -> u32 {
+        RateLimits::rate(self, account, category)
     }
-
-    pub(crate) async fn update_provisioned_limit(
-        &self,
-        ctx: &RequestContext,
-        input: UpdateProvisionedLimitRequest,
-    ) -> Result<UpdateProvisionedLimitResponse, CognitoError> {
-        let category = category_of_definition(input.limit_definition.as_ref())?;
-        let requested = u32::try_from(input.requested_limit_value.unwrap_or(0)).unwrap_or(0);
-        let free = self
-            .rate_limits
-            .defaults
+    fn default_rate(&self, category: ApiCategory) -> u32 {
+        self.defaults
             .get(&category)
             .copied()
-            .unwrap_or(1);
-        // As on AWS, a provisioned limit is a raise: between the default and the maximum.
-        if requested < free {
-            return Err(CognitoError::invalid_parameter(format!(
-                "RequestedLimitValue must be at least the default limit of {free} for {}.",
-                category.name()
-            )));
-        }
-        // Stored, so it survives restarts and reaches every process; the change feed sets it
-        // here before this returns.
-        self.store
-            .put_provisioned_limit(&ctx.account_id, category.name(), requested)
-            .await
-            .map_err(crate::internal)?;
-        Ok(UpdateProvisionedLimitResponse {
-            limit: Some(self.limit_of(&ctx.account_id, category)),
-        })
+            .unwrap_or_else(|| category.default_rate())
     }
+}
 
-    pub fn rate_limits(&self) -> &RateLimits {
-        &self.rate_limits
+impl ChangeListener for RateLimits {
+    fn apply(&self, changes: &[Change]) {
+        for change in changes {
+            match change {
+                Change::ProvisionedLimit {
+                    account_id,
+                    category,
+                    value,
+                } => {
+                    if let Some(category) = ApiCategory::from_name(category) {
+                        self.set_provisioned(account_id, category, *value);
+                    }
+                }
+                Change::Everything => self.reload_needed(),
+                _ => {}
+            }
+        }
     }
 }
 

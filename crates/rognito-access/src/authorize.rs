@@ -5,27 +5,57 @@
 
 use std::sync::Arc;
 
-use rognito_model::{CognitoError, ErrorCode, Resource};
+use rognito_model::{CognitoError, ErrorCode, RequestContext, Resource};
+use rognito_ops::cache::Cache;
+use rognito_store::{Change, ChangeListener, Store, StoreError};
 
 use crate::iam::{Decision, Policy, evaluate};
-use crate::{Cognito, RequestContext, internal};
 
-impl Cognito {
+/// Identities' policies at most cached.
+const CACHED_IDENTITIES: usize = 10_000;
+
+/// Evaluates identity policies; the cache follows the store's change feed.
+pub struct Authorizer {
+    store: Arc<dyn Store>,
+    region: String,
+    /// Each identity's parsed policies, by (account, user name).
+    policies: Cache<(String, String), Vec<Policy>>,
+}
+
+impl Authorizer {
+    /// An authorizer for requests to `region`, subscribed to `store`'s change feed.
+    ///
+    /// Errors: the store's feed cannot be followed.
+    pub fn new(store: Arc<dyn Store>, region: &str) -> Result<Arc<Self>, StoreError> {
+        let authorizer = Arc::new(Authorizer {
+            store: store.clone(),
+            region: region.to_owned(),
+            policies: Cache::new(CACHED_IDENTITIES),
+        });
+        store.subscribe(authorizer.clone())?;
+        Ok(authorizer)
+    }
+
     /// The IAM resource of an operation: the pool's ARN when the input names a pool, the ARN
     /// an input gives, else `*` (CreateUserPool, ListUserPools, DescribeUserPoolDomain).
     pub fn resource_arn(&self, ctx: &RequestContext, resource: Resource<'_>) -> String {
         match resource {
             Resource::UserPool(id) => format!(
                 "arn:aws:cognito-idp:{}:{}:userpool/{id}",
-                self.config.region, ctx.account_id
+                self.region, ctx.account_id
             ),
             Resource::Arn(arn) => arn.to_owned(),
             Resource::Any => "*".to_owned(),
         }
     }
 
-    /// Allows or refuses `operation` for the signing identity. Requests without an identity
-    /// (unauthenticated operations, `--auth dev`) are not evaluated.
+    /// Allows or refuses `operation` on `resource` (an ARN or `*`) for the signing identity.
+    /// Requests without an identity (unauthenticated operations, `--auth dev`) are not
+    /// evaluated.
+    ///
+    /// Errors: AccessDeniedException with AWS's text (naming the user, the action, the
+    /// resource and whether a deny or the lack of an allow refused it); InternalErrorException
+    /// when the policies cannot be read.
     pub async fn authorize(
         &self,
         ctx: &RequestContext,
@@ -62,14 +92,12 @@ impl Cognito {
     ) -> Result<Arc<Vec<Policy>>, CognitoError> {
         let key = (account.to_owned(), user.to_owned());
         let loaded = self
-            .caches
             .policies
             .get_or_load(&key, || async {
-                let records = self
-                    .store
-                    .policies_of(account, user)
-                    .await
-                    .map_err(internal)?;
+                let records = self.store.policies_of(account, user).await.map_err(|e| {
+                    tracing::error!(error = %e, "cannot read identity policies");
+                    CognitoError::internal()
+                })?;
                 let policies: Vec<Policy> = records
                     .iter()
                     .filter_map(|r| match Policy::parse(&r.document) {
@@ -85,5 +113,27 @@ impl Cognito {
             })
             .await?;
         Ok(loaded.unwrap_or_default())
+    }
+}
+
+impl ChangeListener for Authorizer {
+    fn apply(&self, changes: &[Change]) {
+        for change in changes {
+            match change {
+                Change::Identity {
+                    account_id,
+                    user_name,
+                    ..
+                }
+                | Change::Policy {
+                    account_id,
+                    user_name,
+                } => self
+                    .policies
+                    .invalidate(&(account_id.clone(), user_name.clone())),
+                Change::Everything => self.policies.invalidate_all(),
+                _ => {}
+            }
+        }
     }
 }

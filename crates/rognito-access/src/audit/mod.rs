@@ -24,8 +24,6 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::Principal;
-
 mod noise;
 mod writer;
 
@@ -88,18 +86,6 @@ pub struct AuditRecord<'a> {
     /// Token events: the scopes granted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scopes: Option<&'a str>,
-}
-
-impl AuditRecord<'_> {
-    pub fn identity(principal: Option<&Principal>) -> Option<UserIdentity<'_>> {
-        let principal = principal?;
-        Some(UserIdentity {
-            kind: "IAMUser",
-            arn: principal.arn.as_deref()?,
-            account_id: &principal.account_id,
-            user_name: principal.user_name.as_deref()?,
-        })
-    }
 }
 
 /// `text` cut to at most `max` bytes (on a character boundary), with a marker saying how much
@@ -340,16 +326,8 @@ pub fn now_rfc3339() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
-    let stamp = crate::sigv4::format_amz_date(secs);
-    format!(
-        "{}-{}-{}T{}:{}:{}Z",
-        &stamp[0..4],
-        &stamp[4..6],
-        &stamp[6..8],
-        &stamp[9..11],
-        &stamp[11..13],
-        &stamp[13..15]
-    )
+    let (year, month, day, hour, minute, second) = rognito_ops::clock::utc_fields(secs);
+    format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z")
 }
 
 #[cfg(test)]

@@ -4,11 +4,12 @@
 //! when given, else generated on first start and shown once.
 
 use std::fmt;
+use std::sync::Arc;
 
-use rognito_model::CognitoError;
-use rognito_store::{AccessKeyRecord, IdentityRecord, PolicyRecord, StoreError};
-
-use crate::Cognito;
+use rognito_model::{Clock, CognitoError};
+use rognito_ops::ids::random_string;
+use rognito_ops::{MasterKey, access_key_context};
+use rognito_store::{AccessKeyRecord, IdentityRecord, PolicyRecord, Store, StoreError};
 
 /// The identity rognito makes when it starts without any.
 pub const ROOT_USER: &str = "admin";
@@ -33,7 +34,7 @@ impl fmt::Debug for NewAccessKey {
     }
 }
 
-/// What [`Cognito::ensure_root_identity`] did.
+/// What [`Identities::ensure_root_identity`] did.
 #[derive(Debug)]
 pub enum RootKey {
     /// The root identity already had the key it should have.
@@ -45,6 +46,7 @@ pub enum RootKey {
     Replaced { previous: Vec<String> },
 }
 
+/// Why an identity or policy change was refused; the texts are for the operator's terminal.
 #[derive(Debug, thiserror::Error)]
 pub enum IdentityError {
     #[error("identity {0} already exists in account {1}")]
@@ -61,10 +63,7 @@ pub enum IdentityError {
     Sealed,
 }
 
-pub(crate) fn key_context(access_key_id: &str) -> String {
-    format!("access-key:{access_key_id}")
-}
-
+/// `arn:aws:iam::<account>:user/<name>`, as IAM names a user.
 pub fn user_arn(account_id: &str, user_name: &str) -> String {
     format!("arn:aws:iam::{account_id}:user/{user_name}")
 }
@@ -85,7 +84,24 @@ fn check_user_name(name: &str) -> Result<(), IdentityError> {
     }
 }
 
-impl Cognito {
+/// The identities that sign requests, their access keys (secrets sealed under the master key)
+/// and their policies, in the store.
+pub struct Identities {
+    store: Arc<dyn Store>,
+    master: Arc<MasterKey>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Identities {
+    /// Identities in `store`, their secrets sealed with `master`, dated by `clock`.
+    pub fn new(store: Arc<dyn Store>, master: Arc<MasterKey>, clock: Arc<dyn Clock>) -> Self {
+        Identities {
+            store,
+            master,
+            clock,
+        }
+    }
+
     /// Makes sure the server has a root identity. With `configured` credentials, that key is
     /// (re)bound to `admin` of `account_id`, replacing the root identity's key when it differs
     /// (the way back in when the root credentials are lost); without, a key is generated when
@@ -155,8 +171,8 @@ impl Cognito {
         user_name: &str,
     ) -> Result<NewAccessKey, IdentityError> {
         check_user_name(user_name)?;
-        let access_key_id = format!("AKIA{}", crate::ids::random_string(KEY_ID_ALPHABET, 16));
-        let secret = crate::ids::random_string(SECRET_ALPHABET, 40);
+        let access_key_id = format!("AKIA{}", random_string(KEY_ID_ALPHABET, 16));
+        let secret = random_string(SECRET_ALPHABET, 40);
         self.create_identity_with_key(account_id, user_name, &access_key_id, &secret)
             .await?;
         Ok(NewAccessKey {
@@ -184,7 +200,7 @@ impl Cognito {
             user_name: user_name.to_owned(),
             secret: self
                 .master
-                .seal(&key_context(access_key_id), secret.as_bytes()),
+                .seal(&access_key_context(access_key_id), secret.as_bytes()),
             created_ms: now,
         };
         match self.store.create_identity(&identity, &key).await {
@@ -280,23 +296,25 @@ impl Cognito {
     fn open_secret(&self, record: &AccessKeyRecord) -> Result<String, IdentityError> {
         let plain = self
             .master
-            .open(&key_context(&record.access_key_id), &record.secret)
+            .open(&access_key_context(&record.access_key_id), &record.secret)
             .map_err(|_| IdentityError::Sealed)?;
         String::from_utf8(plain).map_err(|_| IdentityError::Sealed)
     }
 }
 
-impl Cognito {
-    /// The owner and secret of an access key, for signature verification.
+impl Identities {
+    /// The owner and secret of an access key, for signature verification: (account id, user
+    /// name, secret); None for an unknown key.
+    ///
+    /// Errors: InternalErrorException when the store cannot be read or the secret opened.
     pub async fn access_key_secret(
         &self,
         access_key_id: &str,
     ) -> Result<Option<(String, String, String)>, CognitoError> {
-        let Some(record) = self
-            .store
-            .access_key(access_key_id)
-            .await
-            .map_err(crate::internal)?
+        let Some(record) = self.store.access_key(access_key_id).await.map_err(|e| {
+            tracing::error!(error = %e, "cannot read an access key");
+            CognitoError::internal()
+        })?
         else {
             return Ok(None);
         };
