@@ -1,31 +1,72 @@
 //! `rognito identity ...` and `rognito policy ...`: manage who may call the API, on the same
-//! data dir a server uses (a running server sees changes within a few seconds).
+//! data dir a server uses (a running server sees changes within a few seconds). They read the
+//! same configuration as `serve` (`--config`, flags, `ROGNITO_*`), the parts they use.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use rognito_ops::{Cognito, OpsConfig, Quotas};
-use rognito_store::{Durability, SeedStore, StoreConfig};
+use rognito_ops::{Cognito, OpsConfig};
+use rognito_store::SeedStore;
 
+use crate::config::{AccountFlags, Config, ConfigArg, DurabilityArg, SourceOf, StoreFlags};
 use crate::master_key::Caller;
 
+/// `--config` and the store's settings: `identity list`'s (its `--account-id` only filters).
+#[derive(Debug, Args)]
+pub struct DataDirArgs {
+    #[command(flatten)]
+    pub file: ConfigArg,
+    #[command(flatten)]
+    pub store: StoreFlags,
+}
+
+impl DataDirArgs {
+    /// The file with these flags and variables (and `account`'s) laid over it, checked.
+    fn resolve(
+        self,
+        account: Option<AccountFlags>,
+        source_of: SourceOf<'_>,
+    ) -> anyhow::Result<Config> {
+        let mut config = self.file.load()?;
+        self.store.apply(&mut config, source_of);
+        if let Some(account) = account {
+            account.apply(&mut config, source_of);
+        }
+        checked(config)
+    }
+}
+
+/// The settings of a command that works in one account of the data dir: the store's, the
+/// region and the account, from the same configuration `serve` reads.
 #[derive(Debug, Args)]
 pub struct StoreArgs {
-    /// The server's data directory.
-    #[arg(long, env = "ROGNITO_DATA_DIR", default_value = "rognito-data")]
-    pub data_dir: PathBuf,
-    /// The master key file [default: <data-dir>/master.key]; ROGNITO_MASTER_KEY overrides.
-    #[arg(long, env = "ROGNITO_MASTER_KEY_FILE")]
-    pub master_key_file: Option<PathBuf>,
-    /// The account to work in.
-    #[arg(long, env = "ROGNITO_ACCOUNT_ID", default_value = "000000000000")]
-    pub account_id: String,
-    /// The server's region (`seed`: the pools' region; `identity create`: the
-    /// `AWS_DEFAULT_REGION` line printed with a new key).
-    #[arg(long, env = "ROGNITO_REGION", default_value = "us-east-1")]
-    pub region: String,
+    #[command(flatten)]
+    pub data_dir: DataDirArgs,
+    #[command(flatten)]
+    pub account: AccountFlags,
+}
+
+impl StoreArgs {
+    fn resolve(self, source_of: SourceOf<'_>) -> anyhow::Result<Config> {
+        self.data_dir.resolve(Some(self.account), source_of)
+    }
+}
+
+/// Refuses what `serve` would refuse in the sections read (the file's other values are
+/// checked alike, so a bad file fails the same way everywhere), and a store with nothing on
+/// disk to work on.
+fn checked(config: Config) -> anyhow::Result<Config> {
+    config.check()?;
+    if config.store.durability == DurabilityArg::Memory {
+        anyhow::bail!(
+            "{} memory keeps nothing on disk, so there is nothing here to work on: use fsync \
+             or os, as the server does",
+            config.origin("store.durability")
+        );
+    }
+    Ok(config)
 }
 
 #[derive(Debug, Subcommand)]
@@ -39,12 +80,10 @@ pub enum IdentityCommand {
     },
     /// List identities (all accounts unless --account-id is given) with their keys and policies.
     List {
-        #[arg(long, env = "ROGNITO_DATA_DIR", default_value = "rognito-data")]
-        data_dir: PathBuf,
-        #[arg(long, env = "ROGNITO_MASTER_KEY_FILE")]
-        master_key_file: Option<PathBuf>,
         #[arg(long)]
         account_id: Option<String>,
+        #[command(flatten)]
+        store: DataDirArgs,
     },
     /// Delete an identity, its keys and policies.
     Delete {
@@ -86,38 +125,41 @@ fn check_account(account_id: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Opens the data dir's store with the server's master key. Only `seed`, which prepares a data
-/// dir for a server, may make a key (on a database that holds nothing sealed); the other
-/// commands refuse to run without the server's key.
+/// Opens the data dir's store (as `config` names it) with the server's master key. Only `seed`,
+/// which prepares a data dir for a server, may make a key (on a database that holds nothing
+/// sealed); the other commands refuse to run without the server's key.
 async fn open(
-    data_dir: &std::path::Path,
-    master_key_file: Option<PathBuf>,
+    config: &Config,
     caller: crate::master_key::Caller,
 ) -> anyhow::Result<(Arc<dyn SeedStore>, Cognito)> {
+    let settings = config.store_settings();
+    let data_dir = &settings.data_dir;
     if !data_dir.is_dir() {
         anyhow::bail!(
-            "data dir {} does not exist (start the server once, or pass --data-dir)",
-            data_dir.display()
+            "data dir {} ({}) does not exist (start the server once, or pass --data-dir)",
+            data_dir.display(),
+            config.origin("store.data_dir")
         );
     }
-    let store = rognito_store::open_for_seeding(&StoreConfig::Sqlite {
-        data_dir: data_dir.to_owned(),
-        durability: Durability::Fsync,
-    })
-    .await
-    .with_context(|| format!("cannot open the database in {}", data_dir.display()))?;
-    let key_file = master_key_file.unwrap_or_else(|| data_dir.join("master.key"));
+    let store = rognito_store::open_for_seeding(&settings.engine())
+        .await
+        .with_context(|| format!("cannot open the database in {}", data_dir.display()))?;
     let state = rognito_ops::key_check::key_state(store.as_ref())
         .await
         .context("cannot read the database")?;
-    let master = crate::master_key::load(&key_file, Durability::Fsync, state, caller)?;
+    let master = crate::master_key::load(
+        &settings.master_key_file,
+        settings.durability,
+        state,
+        caller,
+    )?;
     crate::master_key::verify(store.as_ref(), &master, data_dir, caller).await?;
     let master = master.key;
     let ops = Cognito::new(
         store.clone() as Arc<dyn rognito_store::Store>,
         OpsConfig {
-            region: "us-east-1".into(),
-            quotas: Quotas::default(),
+            region: config.server.region.clone(),
+            quotas: (&config.quotas).into(),
             issuer_base: String::new(),
             public_url: String::new(),
         },
@@ -128,12 +170,13 @@ async fn open(
     Ok((store, ops))
 }
 
-pub async fn identity(command: IdentityCommand) -> anyhow::Result<()> {
+pub async fn identity(command: IdentityCommand, source_of: SourceOf<'_>) -> anyhow::Result<()> {
     match command {
         IdentityCommand::Create { name, store } => {
-            check_account(&store.account_id)?;
-            let (db, ops) = open(&store.data_dir, store.master_key_file, Caller::Cli).await?;
-            let key = ops.create_identity(&store.account_id, &name).await;
+            let config = store.resolve(source_of)?;
+            let account = &config.server;
+            let (db, ops) = open(&config, Caller::Cli).await?;
+            let key = ops.create_identity(&account.account_id, &name).await;
             db.close().await;
             let key = key?;
             println!(
@@ -141,21 +184,18 @@ pub async fn identity(command: IdentityCommand) -> anyhow::Result<()> {
                  AWS_ACCESS_KEY_ID={}\n    export AWS_SECRET_ACCESS_KEY={}\n    export \
                  AWS_DEFAULT_REGION={}\n\nIt may do nothing until a policy is attached: rognito \
                  policy attach --identity {name} ...",
-                rognito_ops::user_arn(&store.account_id, &name),
+                rognito_ops::user_arn(&account.account_id, &name),
                 key.access_key_id,
                 key.secret_access_key,
-                store.region
+                account.region
             );
         }
-        IdentityCommand::List {
-            data_dir,
-            master_key_file,
-            account_id,
-        } => {
+        IdentityCommand::List { account_id, store } => {
+            let config = store.resolve(None, source_of)?;
             if let Some(account) = &account_id {
                 check_account(account)?;
             }
-            let (db, ops) = open(&data_dir, master_key_file, Caller::Cli).await?;
+            let (db, ops) = open(&config, Caller::Cli).await?;
             let identities = ops.identities(account_id.as_deref()).await;
             db.close().await;
             for (identity, keys, policies) in identities? {
@@ -168,9 +208,10 @@ pub async fn identity(command: IdentityCommand) -> anyhow::Result<()> {
             }
         }
         IdentityCommand::Delete { name, store } => {
-            check_account(&store.account_id)?;
-            let (db, ops) = open(&store.data_dir, store.master_key_file, Caller::Cli).await?;
-            let deleted = ops.delete_identity(&store.account_id, &name).await;
+            let config = store.resolve(source_of)?;
+            let account = &config.server;
+            let (db, ops) = open(&config, Caller::Cli).await?;
+            let deleted = ops.delete_identity(&account.account_id, &name).await;
             db.close().await;
             deleted?;
             println!("deleted identity {name}");
@@ -179,7 +220,7 @@ pub async fn identity(command: IdentityCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn policy(command: PolicyCommand) -> anyhow::Result<()> {
+pub async fn policy(command: PolicyCommand, source_of: SourceOf<'_>) -> anyhow::Result<()> {
     match command {
         PolicyCommand::Attach {
             identity,
@@ -187,16 +228,17 @@ pub async fn policy(command: PolicyCommand) -> anyhow::Result<()> {
             document,
             store,
         } => {
-            check_account(&store.account_id)?;
+            let config = store.resolve(source_of)?;
+            let account = &config.server;
             let text = if document.as_os_str() == "-" {
                 std::io::read_to_string(std::io::stdin())?
             } else {
                 std::fs::read_to_string(&document)
                     .with_context(|| format!("cannot read {}", document.display()))?
             };
-            let (db, ops) = open(&store.data_dir, store.master_key_file, Caller::Cli).await?;
+            let (db, ops) = open(&config, Caller::Cli).await?;
             let attached = ops
-                .attach_policy(&store.account_id, &identity, &name, &text)
+                .attach_policy(&account.account_id, &identity, &name, &text)
                 .await;
             db.close().await;
             for action in attached? {
@@ -211,9 +253,12 @@ pub async fn policy(command: PolicyCommand) -> anyhow::Result<()> {
             name,
             store,
         } => {
-            check_account(&store.account_id)?;
-            let (db, ops) = open(&store.data_dir, store.master_key_file, Caller::Cli).await?;
-            let detached = ops.detach_policy(&store.account_id, &identity, &name).await;
+            let config = store.resolve(source_of)?;
+            let account = &config.server;
+            let (db, ops) = open(&config, Caller::Cli).await?;
+            let detached = ops
+                .detach_policy(&account.account_id, &identity, &name)
+                .await;
             db.close().await;
             if !detached? {
                 anyhow::bail!("identity {identity} has no policy {name}");
@@ -240,21 +285,17 @@ pub struct SeedArgs {
     pub store: StoreArgs,
 }
 
-pub async fn seed(args: SeedArgs) -> anyhow::Result<()> {
-    check_account(&args.store.account_id)?;
+pub async fn seed(args: SeedArgs, source_of: SourceOf<'_>) -> anyhow::Result<()> {
+    let config = args.store.resolve(source_of)?;
+    let account = &config.server;
     // As the server makes it: readable by its owner only.
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(&args.store.data_dir)?;
-    let (db, mut ops) = open(
-        &args.store.data_dir,
-        args.store.master_key_file,
-        crate::master_key::Caller::Server,
-    )
-    .await?;
-    ops.set_region(&args.store.region);
+    builder.create(&config.store.data_dir)?;
+    let (db, mut ops) = open(&config, crate::master_key::Caller::Server).await?;
+    ops.set_region(&account.region);
     let started = std::time::Instant::now();
     let batch = 2_000;
     let mut done = 0;
@@ -262,7 +303,7 @@ pub async fn seed(args: SeedArgs) -> anyhow::Result<()> {
         let n = batch.min(args.pools - done);
         ops.seed(
             db.as_ref(),
-            &args.store.account_id,
+            &account.account_id,
             args.first + done,
             n,
             args.resource_servers,
