@@ -80,6 +80,8 @@ pub enum IdentityCommand {
     },
     /// List identities (all accounts unless --account-id is given) with their keys and policies.
     List {
+        /// Only this account's identities (a filter: not taken from the config or the
+        /// environment) [default: every account's].
         #[arg(long)]
         account_id: Option<String>,
         #[command(flatten)]

@@ -219,7 +219,8 @@ pub struct ServeArgs {
     #[arg(long = "rate-limit", value_parser = parse_rate)]
     pub rate_limit: Vec<(String, u32)>,
     /// The root identity's secret access key: from the environment or the file only, never a
-    /// flag (it would show in process listings).
+    /// flag (it would show in process listings). Set here, it stands in for
+    /// ROGNITO_SECRET_ACCESS_KEY (which wins over it), for callers that build `ServeArgs`.
     #[arg(skip)]
     pub secret_access_key: Option<String>,
 }

@@ -195,8 +195,11 @@ impl Default for StoreSection {
 /// The store as every command opens it: `[store]` with its derived defaults filled in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreSettings {
+    /// The database's directory.
     pub data_dir: PathBuf,
+    /// What an acknowledged write survives.
     pub durability: Durability,
+    /// The master key's file (`<data_dir>/master.key` unless configured).
     pub master_key_file: PathBuf,
 }
 

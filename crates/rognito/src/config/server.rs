@@ -110,7 +110,8 @@ impl ServerConfig {
             Some(mode) => mode == RateLimitMode::Aws,
         };
         let listen_origin = config.origin("server.listen");
-        let listen = parse_listen_named(&server.listen, &listen_origin)?;
+        let listen =
+            super::parse_listen(&server.listen).with_context(|| format!("{listen_origin}"))?;
         let auth_origin = config.origin("server.auth");
         if server.auth == AuthArg::Dev && !listen.ip().is_loopback() {
             bail!(
@@ -147,8 +148,4 @@ impl ServerConfig {
             quotas: (&config.quotas).into(),
         })
     }
-}
-
-fn parse_listen_named(text: &str, origin: &super::Origin) -> anyhow::Result<SocketAddr> {
-    super::parse_listen(text).with_context(|| format!("{origin}"))
 }

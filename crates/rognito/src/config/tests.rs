@@ -144,24 +144,25 @@ fn every_section_takes_flags_over_the_file_over_defaults() {
     );
     assert!(!from_flags.audit_fail_closed);
 
-    let mut config = serve_args(&argv)
+    let from_env = serve_args(&argv)
         .config(&|_| Some(ValueSource::EnvVariable))
         .expect("config");
     assert_eq!(
-        config.origin("store.data_dir"),
+        from_env.origin("store.data_dir"),
         Origin::Env("ROGNITO_DATA_DIR")
     );
     assert_eq!(
-        config.origin("store.durability"),
+        from_env.origin("store.durability"),
         Origin::File("store.durability".into(), path.clone())
     );
-    assert_eq!(config.origin("tls.cert"), Origin::Env("ROGNITO_TLS_CERT"));
-    config = serve_args(&argv)
+    assert_eq!(from_env.origin("tls.cert"), Origin::Env("ROGNITO_TLS_CERT"));
+    let from_flags = serve_args(&argv)
         .config(&|_| Some(ValueSource::CommandLine))
         .expect("config");
-    assert_eq!(config.origin("quotas.scopes_per_resource_server"), {
+    assert_eq!(
+        from_flags.origin("quotas.scopes_per_resource_server"),
         Origin::Flag("max-scopes-per-resource-server")
-    });
+    );
 }
 
 /// A file in the flat form rognito read before the sections says where each key went.
