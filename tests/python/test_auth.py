@@ -273,10 +273,14 @@ def test_aws_cli_with_wrong_credentials(server, tmp_path):
 # --- identities and policies ---------------------------------------------------------------------
 
 
-def rognito(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Runs the rognito binary (not `serve`), free of ROGNITO_* settings from the outside."""
+def rognito(*args: str, check: bool = True,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Runs the rognito binary (not a lasting `serve`), free of ROGNITO_* settings from the
+    outside but for those in `env`."""
+    extra = env or {}
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROGNITO_")}
     env["NO_COLOR"] = "1"
+    env.update(extra)
     proc = subprocess.run([str(BINARY), *args], env=env, capture_output=True, text=True,
                           timeout=CLI_TIMEOUT)
     if check:
@@ -615,6 +619,121 @@ def test_identity_cli_refuses_invalid_account_id(iam, account):
     # (Only the first line of stdout: the rest is the new secret.)
     assert proc.returncode != 0, proc.stdout.splitlines()[:1]
     assert f"user/{name}\t" not in iam.list_output()
+
+
+def test_admin_commands_take_the_config_file(iam, tmp_path):
+    """Every command takes `--config`: `identity` and `policy` work on the data dir and in the
+    account that only the server's config file names."""
+    config = tmp_path / "rognito.toml"
+    config.write_text(f"[store]\ndata_dir = {json.dumps(iam.data_dir)}\n"
+                      f"[server]\naccount_id = \"{OTHER_ACCOUNT}\"\n")
+    name = unique("fromfile")
+    arn = f"arn:aws:iam::{OTHER_ACCOUNT}:user/{name}"
+    created = rognito("identity", "create", "--config", str(config), "--name", name).stdout
+    assert f"created identity {name} ({arn})" in created
+    document = tmp_path / "policy.json"
+    document.write_text(json.dumps(ALLOW_ALL))
+    rognito("policy", "attach", "--config", str(config), "--identity", name, "--name", "all",
+            "--document", str(document))
+    listed = rognito("identity", "list", "--config", str(config)).stdout
+    assert any(line.startswith(f"{arn}\t") and line.endswith("policies: all")
+               for line in listed.splitlines()), listed
+    rognito("policy", "detach", "--identity", name, "--name", "all",
+            env={"ROGNITO_CONFIG": str(config)})
+    rognito("identity", "delete", "--config", str(config), "--name", name)
+    assert f"{arn}\t" not in iam.list_output()
+
+
+def test_admin_changes_are_audited(iam):
+    """The CLI goes through the gateway: every identity and policy change (and a refused one)
+    gets a line in the data dir's audit log, as IAM's CloudTrail events name them, naming the
+    operating-system user who ran it; reads (identity list) get none."""
+    log = Path(iam.data_dir) / "audit.log"
+    name = unique("audited")
+    arn = f"arn:aws:iam::{ACCOUNT}:user/{name}"
+    before = len(log.read_text().splitlines())
+    iam.create_identity(name)
+    iam.attach(name, "all", ALLOW_ALL)
+    iam.list_output()
+    rognito("policy", "detach", "--identity", name, "--name", "all", "--data-dir", iam.data_dir)
+    refused = rognito("policy", "detach", "--identity", name, "--name", "all",
+                      "--data-dir", iam.data_dir, check=False)
+    assert refused.returncode != 0 and f"identity {name} has no policy all" in refused.stderr
+    rognito("identity", "delete", "--name", name, "--data-dir", iam.data_dir)
+    lines = [json.loads(line) for line in log.read_text().splitlines()[before:]]
+    events = [(r["eventSource"], r["eventName"], r.get("errorCode")) for r in lines
+              if r.get("resource") == arn]
+    assert events == [
+        ("iam.amazonaws.com", "CreateUser", None),
+        ("iam.amazonaws.com", "PutUserPolicy", None),
+        ("iam.amazonaws.com", "DeleteUserPolicy", None),
+        ("iam.amazonaws.com", "DeleteUserPolicy", "OperatorError"),
+        ("iam.amazonaws.com", "DeleteUser", None),
+    ], lines
+    mine = [r for r in lines if r.get("resource") == arn]
+    assert all(r["userIdentity"]["type"] == "LocalOperator" for r in mine)
+    assert all(r["userIdentity"]["userName"] == (os.environ.get("USER") or
+                                                 os.environ.get("LOGNAME") or "unknown")
+               for r in mine)
+    assert all(r["recipientAccountId"] == ACCOUNT for r in mine)
+    # Secrets never reach the log.
+    assert iam.keys[(ACCOUNT, name)][1] not in log.read_text()
+
+
+def test_admin_settings_take_flags_over_environment_over_file(tmp_path):
+    """The data dir an admin command opens (named in its error when missing) comes from the
+    flag, else the variable, else the config file, else the default."""
+    config = tmp_path / "rognito.toml"
+    config.write_text(f"[store]\ndata_dir = {json.dumps(str(tmp_path / 'file'))}\n")
+
+    def refused(*args: str, env: dict[str, str] | None = None) -> str:
+        proc = rognito("identity", "list", *args, env=env, check=False)
+        assert proc.returncode != 0, proc
+        return proc.stderr
+
+    assert f"data dir {tmp_path / 'file'} (`store.data_dir` in {config}) does not exist" in (
+        refused("--config", str(config)))
+    env = {"ROGNITO_DATA_DIR": str(tmp_path / "env")}
+    assert f"data dir {tmp_path / 'env'} (ROGNITO_DATA_DIR) does not exist" in (
+        refused("--config", str(config), env=env))
+    assert f"data dir {tmp_path / 'flag'} (--data-dir) does not exist" in (
+        refused("--config", str(config), "--data-dir", str(tmp_path / "flag"), env=env))
+    config.write_text('[server]\naccount_id = "12"\n')
+    assert f'`server.account_id` in {config} "12" must be 12 digits' in refused(
+        "--config", str(config))
+
+
+def test_serve_settings_take_flags_over_environment_over_file(tmp_path):
+    """A bad value is refused under the name of the place that won: flag, then variable, then
+    file (a setting of [server] and one of [quotas])."""
+    config = tmp_path / "rognito.toml"
+    config.write_text('[server]\nregion = "moon"\n[quotas]\nclients_per_user_pool = 0\n')
+
+    def refused(*args: str, env: dict[str, str] | None = None) -> str:
+        proc = rognito("serve", "--config", str(config), "--listen", "127.0.0.1:0",
+                       "--durability", "memory", *args, env=env, check=False)
+        assert proc.returncode == 2, proc
+        return proc.stderr
+
+    assert f'`server.region` in {config} "moon" is not an AWS region name' in refused()
+    env = {"ROGNITO_REGION": "mars"}
+    assert 'ROGNITO_REGION "mars" is not an AWS region name' in refused(env=env)
+    assert '--region "venus" is not an AWS region name' in refused("--region", "venus", env=env)
+    region = ("--region", "eu-west-1")
+    assert f"`quotas.clients_per_user_pool` in {config} must be at least 1" in refused(*region)
+    env = {"ROGNITO_MAX_CLIENTS_PER_USER_POOL": "0"}
+    assert "ROGNITO_MAX_CLIENTS_PER_USER_POOL must be at least 1" in refused(*region, env=env)
+    assert "--max-clients-per-user-pool must be at least 1" in refused(
+        *region, "--max-clients-per-user-pool", "0", env=env)
+
+
+def test_a_flat_config_file_says_where_its_keys_went(tmp_path):
+    config = tmp_path / "rognito.toml"
+    config.write_text('region = "eu-west-1"\n')
+    for command in (["serve"], ["identity", "list"], ["seed", "--pools", "1"]):
+        proc = rognito(*command, "--config", str(config), check=False)
+        assert proc.returncode != 0, proc
+        assert f"`region` in {config}: moved to `region` under `[server]`" in proc.stderr
 
 
 def all_pool_ids(client) -> set[str]:

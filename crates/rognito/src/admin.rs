@@ -1,32 +1,77 @@
 //! `rognito identity ...` and `rognito policy ...`: manage who may call the API, on the same
-//! data dir a server uses (a running server sees changes within a few seconds).
+//! data dir a server uses (a running server sees changes through the change feed, within
+//! milliseconds). They read the same configuration as `serve` (`--config`, flags,
+//! `ROGNITO_*`), the parts they use, and go through the same gateway: every change is recorded
+//! in the audit log (IAM's event names: CreateUser, DeleteUser, PutUserPolicy,
+//! DeleteUserPolicy), with the operating-system user who ran the command.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use rognito_access::{Gateway, RateLimits};
-use rognito_ops::{OpsConfig, Quotas};
-use rognito_store::{Durability, SeedStore, StoreConfig};
+use rognito_access::audit::AuditLog;
+use rognito_access::{Gateway, Operator, RateLimits};
+use rognito_ops::OpsConfig;
+use rognito_store::SeedStore;
 
+use crate::config::{AccountFlags, Config, ConfigArg, DurabilityArg, SourceOf, StoreFlags};
 use crate::master_key::Caller;
 
+/// `--config` and the store's settings: `identity list`'s (its `--account-id` only filters).
+#[derive(Debug, Args)]
+pub struct DataDirArgs {
+    #[command(flatten)]
+    pub file: ConfigArg,
+    #[command(flatten)]
+    pub store: StoreFlags,
+}
+
+impl DataDirArgs {
+    /// The file with these flags and variables (and `account`'s) laid over it, checked.
+    fn resolve(
+        self,
+        account: Option<AccountFlags>,
+        source_of: SourceOf<'_>,
+    ) -> anyhow::Result<Config> {
+        let mut config = self.file.load()?;
+        self.store.apply(&mut config, source_of);
+        if let Some(account) = account {
+            account.apply(&mut config, source_of);
+        }
+        checked(config)
+    }
+}
+
+/// The settings of a command that works in one account of the data dir: the store's, the
+/// region and the account, from the same configuration `serve` reads.
 #[derive(Debug, Args)]
 pub struct StoreArgs {
-    /// The server's data directory.
-    #[arg(long, env = "ROGNITO_DATA_DIR", default_value = "rognito-data")]
-    pub data_dir: PathBuf,
-    /// The master key file [default: <data-dir>/master.key]; ROGNITO_MASTER_KEY overrides.
-    #[arg(long, env = "ROGNITO_MASTER_KEY_FILE")]
-    pub master_key_file: Option<PathBuf>,
-    /// The account to work in.
-    #[arg(long, env = "ROGNITO_ACCOUNT_ID", default_value = "000000000000")]
-    pub account_id: String,
-    /// The server's region (`seed`: the pools' region; `identity create`: the
-    /// `AWS_DEFAULT_REGION` line printed with a new key).
-    #[arg(long, env = "ROGNITO_REGION", default_value = "us-east-1")]
-    pub region: String,
+    #[command(flatten)]
+    pub data_dir: DataDirArgs,
+    #[command(flatten)]
+    pub account: AccountFlags,
+}
+
+impl StoreArgs {
+    fn resolve(self, source_of: SourceOf<'_>) -> anyhow::Result<Config> {
+        self.data_dir.resolve(Some(self.account), source_of)
+    }
+}
+
+/// Refuses what `serve` would refuse in the sections read (the file's other values are
+/// checked alike, so a bad file fails the same way everywhere), and a store with nothing on
+/// disk to work on.
+fn checked(config: Config) -> anyhow::Result<Config> {
+    config.check()?;
+    if config.store.durability == DurabilityArg::Memory {
+        anyhow::bail!(
+            "{} memory keeps nothing on disk, so there is nothing here to work on: use fsync \
+             or os, as the server does",
+            config.origin("store.durability")
+        );
+    }
+    Ok(config)
 }
 
 #[derive(Debug, Subcommand)]
@@ -40,12 +85,12 @@ pub enum IdentityCommand {
     },
     /// List identities (all accounts unless --account-id is given) with their keys and policies.
     List {
-        #[arg(long, env = "ROGNITO_DATA_DIR", default_value = "rognito-data")]
-        data_dir: PathBuf,
-        #[arg(long, env = "ROGNITO_MASTER_KEY_FILE")]
-        master_key_file: Option<PathBuf>,
+        /// Only this account's identities (a filter: not taken from the config or the
+        /// environment) [default: every account's].
         #[arg(long)]
         account_id: Option<String>,
+        #[command(flatten)]
+        store: DataDirArgs,
     },
     /// Delete an identity, its keys and policies.
     Delete {
@@ -87,65 +132,105 @@ fn check_account(account_id: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Opens the data dir's store with the server's master key. Only `seed`, which prepares a data
-/// dir for a server, may make a key (on a database that holds nothing sealed); the other
-/// commands refuse to run without the server's key.
+/// Opens the data dir's store (as `config` names it) with the server's master key. Only `seed`,
+/// which prepares a data dir for a server, may make a key (on a database that holds nothing
+/// sealed); the other commands refuse to run without the server's key.
 async fn open(
-    data_dir: &std::path::Path,
-    master_key_file: Option<PathBuf>,
+    config: &Config,
     caller: crate::master_key::Caller,
-    region: &str,
 ) -> anyhow::Result<(Arc<dyn SeedStore>, Gateway)> {
+    let settings = config.store_settings();
+    let data_dir = &settings.data_dir;
     if !data_dir.is_dir() {
         anyhow::bail!(
-            "data dir {} does not exist (start the server once, or pass --data-dir)",
-            data_dir.display()
+            "data dir {} ({}) does not exist (start the server once, or pass --data-dir)",
+            data_dir.display(),
+            config.origin("store.data_dir")
         );
     }
-    let store = rognito_store::open_for_seeding(&StoreConfig::Sqlite {
-        data_dir: data_dir.to_owned(),
-        durability: Durability::Fsync,
-    })
-    .await
-    .with_context(|| format!("cannot open the database in {}", data_dir.display()))?;
-    let key_file = master_key_file.unwrap_or_else(|| data_dir.join("master.key"));
+    let store = rognito_store::open_for_seeding(&settings.engine())
+        .await
+        .with_context(|| format!("cannot open the database in {}", data_dir.display()))?;
     let state = rognito_ops::key_check::key_state(store.as_ref())
         .await
         .context("cannot read the database")?;
-    let master = crate::master_key::load(&key_file, Durability::Fsync, state, caller)?;
+    let master = crate::master_key::load(
+        &settings.master_key_file,
+        settings.durability,
+        state,
+        caller,
+    )?;
     crate::master_key::verify(store.as_ref(), &master, data_dir, caller).await?;
-    let master = master.key;
+    // Only the commands that change who may call write to the audit log (not `seed`).
+    let audit = match config.audit_log() {
+        Some(path) if caller == Caller::Cli => Some(Arc::new(
+            AuditLog::open(&path, &config.server.region, false)
+                .with_context(|| format!("cannot open the audit log {}", path.display()))?,
+        )),
+        _ => None,
+    };
     let gateway = Gateway::open(
         store.clone() as Arc<dyn rognito_store::Store>,
         OpsConfig {
-            region: region.to_owned(),
-            quotas: Quotas::default(),
+            region: config.server.region.clone(),
+            quotas: (&config.quotas).into(),
             issuer_base: String::new(),
             public_url: String::new(),
         },
-        Arc::new(master),
+        Arc::new(master.key),
         RateLimits::disabled(),
-        None,
+        audit,
     )
     .await?;
     Ok((store, gateway))
 }
 
-pub async fn identity(command: IdentityCommand) -> anyhow::Result<()> {
+/// The operator of a command in `account_id`: the operating-system user running it.
+fn operator(account_id: &str) -> Operator {
+    let user_name = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".to_owned());
+    Operator {
+        account_id: account_id.to_owned(),
+        user_name,
+    }
+}
+
+/// Records a command's change (or its failure) in the audit log, then returns its outcome.
+/// A change whose line cannot be written is reported as an error: it was made, but unrecorded.
+async fn audited<T, E: std::fmt::Display>(
+    gateway: &Gateway,
+    operator: &Operator,
+    event_name: &'static str,
+    user_name: &str,
+    outcome: Result<T, E>,
+) -> anyhow::Result<T> {
+    let arn = rognito_access::user_arn(&operator.account_id, user_name);
+    let error = outcome.as_ref().err().map(ToString::to_string);
+    let written = gateway
+        .record_operator_change(operator, event_name, &arn, error.as_deref())
+        .await;
+    let value = outcome.map_err(|e| anyhow::anyhow!("{e}"))?;
+    if !written {
+        anyhow::bail!(
+            "{event_name} of {arn} was made, but its audit line could not be written; check the              audit log's file"
+        );
+    }
+    Ok(value)
+}
+
+pub async fn identity(command: IdentityCommand, source_of: SourceOf<'_>) -> anyhow::Result<()> {
     match command {
         IdentityCommand::Create { name, store } => {
-            check_account(&store.account_id)?;
-            let (db, ops) = open(
-                &store.data_dir,
-                store.master_key_file,
-                Caller::Cli,
-                &store.region,
-            )
-            .await?;
-            let key = ops
+            let config = store.resolve(source_of)?;
+            let account = &config.server;
+            let (db, gateway) = open(&config, Caller::Cli).await?;
+            let key = gateway
                 .identities()
-                .create_identity(&store.account_id, &name)
+                .create_identity(&account.account_id, &name)
                 .await;
+            let who = operator(&account.account_id);
+            let key = audited(&gateway, &who, "CreateUser", &name, key).await;
             db.close().await;
             let key = key?;
             println!(
@@ -153,22 +238,19 @@ pub async fn identity(command: IdentityCommand) -> anyhow::Result<()> {
                  AWS_ACCESS_KEY_ID={}\n    export AWS_SECRET_ACCESS_KEY={}\n    export \
                  AWS_DEFAULT_REGION={}\n\nIt may do nothing until a policy is attached: rognito \
                  policy attach --identity {name} ...",
-                rognito_access::user_arn(&store.account_id, &name),
+                rognito_access::user_arn(&account.account_id, &name),
                 key.access_key_id,
                 key.secret_access_key,
-                store.region
+                account.region
             );
         }
-        IdentityCommand::List {
-            data_dir,
-            master_key_file,
-            account_id,
-        } => {
+        IdentityCommand::List { account_id, store } => {
+            let config = store.resolve(None, source_of)?;
             if let Some(account) = &account_id {
                 check_account(account)?;
             }
-            let (db, ops) = open(&data_dir, master_key_file, Caller::Cli, "us-east-1").await?;
-            let identities = ops.identities().identities(account_id.as_deref()).await;
+            let (db, gateway) = open(&config, Caller::Cli).await?;
+            let identities = gateway.identities().identities(account_id.as_deref()).await;
             db.close().await;
             for (identity, keys, policies) in identities? {
                 println!(
@@ -180,18 +262,15 @@ pub async fn identity(command: IdentityCommand) -> anyhow::Result<()> {
             }
         }
         IdentityCommand::Delete { name, store } => {
-            check_account(&store.account_id)?;
-            let (db, ops) = open(
-                &store.data_dir,
-                store.master_key_file,
-                Caller::Cli,
-                &store.region,
-            )
-            .await?;
-            let deleted = ops
+            let config = store.resolve(source_of)?;
+            let account = &config.server;
+            let (db, gateway) = open(&config, Caller::Cli).await?;
+            let deleted = gateway
                 .identities()
-                .delete_identity(&store.account_id, &name)
+                .delete_identity(&account.account_id, &name)
                 .await;
+            let who = operator(&account.account_id);
+            let deleted = audited(&gateway, &who, "DeleteUser", &name, deleted).await;
             db.close().await;
             deleted?;
             println!("deleted identity {name}");
@@ -200,7 +279,7 @@ pub async fn identity(command: IdentityCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn policy(command: PolicyCommand) -> anyhow::Result<()> {
+pub async fn policy(command: PolicyCommand, source_of: SourceOf<'_>) -> anyhow::Result<()> {
     match command {
         PolicyCommand::Attach {
             identity,
@@ -208,24 +287,21 @@ pub async fn policy(command: PolicyCommand) -> anyhow::Result<()> {
             document,
             store,
         } => {
-            check_account(&store.account_id)?;
+            let config = store.resolve(source_of)?;
+            let account = &config.server;
             let text = if document.as_os_str() == "-" {
                 std::io::read_to_string(std::io::stdin())?
             } else {
                 std::fs::read_to_string(&document)
                     .with_context(|| format!("cannot read {}", document.display()))?
             };
-            let (db, ops) = open(
-                &store.data_dir,
-                store.master_key_file,
-                Caller::Cli,
-                &store.region,
-            )
-            .await?;
-            let attached = ops
+            let (db, gateway) = open(&config, Caller::Cli).await?;
+            let attached = gateway
                 .identities()
-                .attach_policy(&store.account_id, &identity, &name, &text)
+                .attach_policy(&account.account_id, &identity, &name, &text)
                 .await;
+            let who = operator(&account.account_id);
+            let attached = audited(&gateway, &who, "PutUserPolicy", &identity, attached).await;
             db.close().await;
             for action in attached? {
                 eprintln!(
@@ -239,22 +315,23 @@ pub async fn policy(command: PolicyCommand) -> anyhow::Result<()> {
             name,
             store,
         } => {
-            check_account(&store.account_id)?;
-            let (db, ops) = open(
-                &store.data_dir,
-                store.master_key_file,
-                Caller::Cli,
-                &store.region,
-            )
-            .await?;
-            let detached = ops
+            let config = store.resolve(source_of)?;
+            let account = &config.server;
+            let (db, gateway) = open(&config, Caller::Cli).await?;
+            let detached = gateway
                 .identities()
-                .detach_policy(&store.account_id, &identity, &name)
-                .await;
+                .detach_policy(&account.account_id, &identity, &name)
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|found| {
+                    found
+                        .then_some(())
+                        .ok_or_else(|| format!("identity {identity} has no policy {name}"))
+                });
+            let who = operator(&account.account_id);
+            let detached = audited(&gateway, &who, "DeleteUserPolicy", &identity, detached).await;
             db.close().await;
-            if !detached? {
-                anyhow::bail!("identity {identity} has no policy {name}");
-            }
+            detached?;
             println!("detached policy {name} from {identity}");
         }
     }
@@ -277,21 +354,16 @@ pub struct SeedArgs {
     pub store: StoreArgs,
 }
 
-pub async fn seed(args: SeedArgs) -> anyhow::Result<()> {
-    check_account(&args.store.account_id)?;
+pub async fn seed(args: SeedArgs, source_of: SourceOf<'_>) -> anyhow::Result<()> {
+    let config = args.store.resolve(source_of)?;
+    let account = &config.server;
     // As the server makes it: readable by its owner only.
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(&args.store.data_dir)?;
-    let (db, gateway) = open(
-        &args.store.data_dir,
-        args.store.master_key_file,
-        crate::master_key::Caller::Server,
-        &args.store.region,
-    )
-    .await?;
+    builder.create(&config.store.data_dir)?;
+    let (db, gateway) = open(&config, crate::master_key::Caller::Server).await?;
     let started = std::time::Instant::now();
     let batch = 2_000;
     let mut done = 0;
@@ -301,7 +373,7 @@ pub async fn seed(args: SeedArgs) -> anyhow::Result<()> {
             .ops()
             .seed(
                 db.as_ref(),
-                &args.store.account_id,
+                &account.account_id,
                 args.first + done,
                 n,
                 args.resource_servers,

@@ -31,15 +31,17 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
+    // The (innermost) subcommand's arguments say whether each came from a flag or a variable.
+    let mut leaf = &matches;
+    while let Some((_, sub)) = leaf.subcommand() {
+        leaf = sub;
+    }
+    let source_of = |id: &str| leaf.value_source(id);
     match cli.command {
-        Command::Serve(args) => {
-            let serve_matches = matches.subcommand_matches("serve");
-            let source_of = |id: &str| serve_matches.and_then(|m| m.value_source(id));
-            serve(*args, &source_of)
-        }
-        Command::Identity(command) => admin(rognito::admin::identity(command)),
-        Command::Policy(command) => admin(rognito::admin::policy(command)),
-        Command::Seed(args) => admin(rognito::admin::seed(args)),
+        Command::Serve(args) => serve(*args, &source_of),
+        Command::Identity(command) => admin(rognito::admin::identity(command, &source_of)),
+        Command::Policy(command) => admin(rognito::admin::policy(command, &source_of)),
+        Command::Seed(args) => admin(rognito::admin::seed(args, &source_of)),
     }
 }
 

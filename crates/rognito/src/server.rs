@@ -12,7 +12,7 @@ use rognito_protocol::{
     AuthMode, CredentialSource, JsonProtocol, Principal, SecretAccessKey, SigV4Authenticator,
     WireError,
 };
-use rognito_store::{Durability, StoreConfig};
+use rognito_store::Durability;
 use tokio::net::TcpListener;
 
 use crate::config::{AuthArg, ServerConfig};
@@ -47,9 +47,9 @@ pub async fn run(
     let scheme = if tls.is_some() { "https" } else { "http" };
     // Whatever this start creates is removed again if it fails (before the lock is released).
     let mut startup = Startup::default();
-    let memory = config.durability == Durability::Memory;
+    let memory = config.store.durability == Durability::Memory;
     if !memory {
-        startup.data_dir = Some(DataDir::open(&config.data_dir, &mut startup.created)?);
+        startup.data_dir = Some(DataDir::open(&config.store.data_dir, &mut startup.created)?);
     }
     let created = &mut startup.created;
     let audit = match &config.audit_log {
@@ -65,7 +65,7 @@ pub async fn run(
         None => None,
     };
     if !memory {
-        let database = config.data_dir.join(rognito_store::DATABASE_FILE);
+        let database = config.store.data_dir.join(rognito_store::DATABASE_FILE);
         if !database.exists() {
             for suffix in ["", "-wal", "-shm"] {
                 let mut name = database.clone().into_os_string();
@@ -74,17 +74,14 @@ pub async fn run(
             }
         }
     }
-    let store = rognito_store::open(&StoreConfig::Sqlite {
-        data_dir: config.data_dir.clone(),
-        durability: config.durability,
-    })
-    .await
-    .with_context(|| {
-        format!(
-            "cannot open the database in data dir {}",
-            config.data_dir.display()
-        )
-    })?;
+    let store = rognito_store::open(&config.store.engine())
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the database in data dir {}",
+                config.store.data_dir.display()
+            )
+        })?;
     let started = start(&config, store.clone(), created, addr, scheme, audit.clone()).await;
     let app = match started {
         Ok(app) => app,
@@ -101,8 +98,8 @@ pub async fn run(
         );
     } else {
         tracing::info!(
-            durability = ?config.durability,
-            data_dir = %config.data_dir.display(),
+            durability = ?config.store.durability,
+            data_dir = %config.store.data_dir.display(),
             "rognito listening on {scheme}://{addr}"
         );
     }
@@ -145,8 +142,8 @@ async fn start(
         .await
         .context("cannot read the database")?;
     let master = crate::master_key::load(
-        &config.master_key_file,
-        config.durability,
+        &config.store.master_key_file,
+        config.store.durability,
         state,
         crate::master_key::Caller::Server,
     )?;
@@ -156,7 +153,7 @@ async fn start(
     crate::master_key::verify(
         store.as_ref(),
         &master,
-        &config.data_dir,
+        &config.store.data_dir,
         crate::master_key::Caller::Server,
     )
     .await?;
@@ -232,7 +229,7 @@ fn announce_root_key(config: &ServerConfig, root: RootKey) {
     match root {
         RootKey::Unchanged => {}
         RootKey::Generated(key) => {
-            let lifetime = if config.durability == Durability::Memory {
+            let lifetime = if config.store.durability == Durability::Memory {
                 "they last as long as this process (memory durability)"
             } else {
                 "they are shown only now"
