@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use async_trait::async_trait;
 use rognito_access::audit::AuditLog;
-use rognito_access::{Gateway, RateLimits, RootKey};
+use rognito_access::{Gateway, Identities, RateLimits, RootKey};
 use rognito_ops::OpsConfig;
 use rognito_protocol::{
     AuthMode, CredentialSource, JsonProtocol, Principal, SecretAccessKey, SigV4Authenticator,
@@ -165,23 +165,6 @@ async fn start(
         .issuer_base
         .clone()
         .unwrap_or_else(|| public_url.clone());
-    let gateway = Arc::new(
-        Gateway::open(
-            store.clone(),
-            OpsConfig {
-                region: config.region.clone(),
-                quotas: config.quotas.clone(),
-                issuer_base: issuer_base.trim_end_matches('/').to_owned(),
-                public_url,
-            },
-            Arc::new(master.key),
-            RateLimits::new(config.rate_limits_enabled, &config.rate_limit_overrides)
-                .map_err(|e| anyhow::anyhow!(e))?,
-            audit,
-        )
-        .await
-        .context("cannot initialise the control plane")?,
-    );
     let mode = match config.auth {
         AuthArg::Sigv4 => AuthMode::SigV4,
         AuthArg::Dev => {
@@ -192,6 +175,40 @@ async fn start(
             AuthMode::Dev
         }
     };
+    let master = Arc::new(master.key);
+    // The signatures' key cache follows the change feed before the gateway's caches do: a
+    // deleted key is forgotten before its identity's policies, so it is refused as unknown
+    // (UnrecognizedClientException) rather than, for a moment, as denied.
+    let authenticator = Arc::new(SigV4Authenticator::new(
+        mode,
+        config.region.clone(),
+        config.account_id.clone(),
+        Arc::new(StoreCredentials(Identities::new(
+            store.clone(),
+            master.clone(),
+            Arc::new(rognito_model::SystemClock),
+        ))),
+    ));
+    store
+        .subscribe(Arc::new(AccessKeyFeed(authenticator.clone())))
+        .context("cannot follow the change feed")?;
+    let gateway = Arc::new(
+        Gateway::open(
+            store.clone(),
+            OpsConfig {
+                region: config.region.clone(),
+                quotas: config.quotas.clone(),
+                issuer_base: issuer_base.trim_end_matches('/').to_owned(),
+                public_url,
+            },
+            master,
+            RateLimits::new(config.rate_limits_enabled, &config.rate_limit_overrides)
+                .map_err(|e| anyhow::anyhow!(e))?,
+            audit,
+        )
+        .await
+        .context("cannot initialise the control plane")?,
+    );
     // In dev mode no key is needed: one is made (and shown) when the server first runs with
     // --auth sigv4.
     if mode == AuthMode::SigV4 || config.root_key.is_some() {
@@ -202,15 +219,6 @@ async fn start(
             .context("cannot set up the root identity")?;
         announce_root_key(config, root);
     }
-    let authenticator = Arc::new(SigV4Authenticator::new(
-        mode,
-        config.region.clone(),
-        config.account_id.clone(),
-        Arc::new(StoreCredentials(gateway.clone())),
-    ));
-    store
-        .subscribe(Arc::new(AccessKeyFeed(authenticator.clone())))
-        .context("cannot follow the change feed")?;
     let protocol = JsonProtocol::new(gateway.clone(), authenticator);
     Ok(router(
         Arc::new(AppState {
@@ -271,9 +279,8 @@ impl rognito_store::ChangeListener for AccessKeyFeed {
     }
 }
 
-/// Access keys come from the store, through the gateway's identities (which hold the master
-/// key).
-struct StoreCredentials(Arc<Gateway>);
+/// Access keys come from the store, through the identities (which hold the master key).
+struct StoreCredentials(Identities);
 
 #[async_trait]
 impl CredentialSource for StoreCredentials {
@@ -281,7 +288,7 @@ impl CredentialSource for StoreCredentials {
         &self,
         access_key_id: &str,
     ) -> Result<Option<(Principal, SecretAccessKey)>, WireError> {
-        let found = self.0.identities().access_key_secret(access_key_id).await?;
+        let found = self.0.access_key_secret(access_key_id).await?;
         Ok(found.map(|(account_id, user_name, secret)| {
             (
                 Principal {

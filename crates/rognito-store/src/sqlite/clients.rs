@@ -1,5 +1,6 @@
 //! App clients and their secrets.
 
+use super::Cached as _;
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -30,7 +31,7 @@ fn secret_record(row: &Row<'_>) -> rusqlite::Result<ClientSecretRecord> {
 }
 
 fn insert_secret(c: &Connection, secret: &ClientSecretRecord) -> rusqlite::Result<usize> {
-    c.execute(
+    c.run(
         "INSERT INTO client_secrets (secret_id, client_id, ciphertext, digest, created_ms) \
          VALUES (?1, ?2, ?3, ?4, ?5)",
         params![
@@ -44,7 +45,7 @@ fn insert_secret(c: &Connection, secret: &ClientSecretRecord) -> rusqlite::Resul
 }
 
 fn secret_count(c: &Connection, client_id: &str) -> rusqlite::Result<i64> {
-    c.query_row(
+    c.row(
         "SELECT COUNT(*) FROM client_secrets WHERE client_id = ?1",
         [client_id],
         |r| r.get(0),
@@ -62,7 +63,7 @@ impl ClientStore for SqliteStore {
         let client = client.clone();
         let secret = secret.cloned();
         self.write(move |c| {
-            let counted = c.execute(
+            let counted = c.run(
                 "UPDATE user_pools SET client_count = client_count + 1 \
                  WHERE id = ?1 AND client_count < ?2",
                 params![client.user_pool_id, quota(max_per_pool)],
@@ -75,7 +76,7 @@ impl ClientStore for SqliteStore {
                     StoreError::NotFound
                 });
             }
-            let inserted = c.execute(
+            let inserted = c.run(
                 &format!(
                     "INSERT INTO user_pool_clients ({CLIENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
                 ),
@@ -107,7 +108,7 @@ impl ClientStore for SqliteStore {
     async fn client(&self, client_id: &str) -> Result<Option<ClientRecord>, StoreError> {
         let client_id = client_id.to_owned();
         self.read(move |c| {
-            Ok(c.query_row(
+            Ok(c.row(
                 &format!("SELECT {CLIENT_COLUMNS} FROM user_pool_clients WHERE client_id = ?1"),
                 [&client_id],
                 client_record,
@@ -145,7 +146,7 @@ impl ClientStore for SqliteStore {
         let client = client.clone();
         self.write(move |c| {
             let replaced = c
-                .query_row(
+                .row(
                     &format!(
                         "UPDATE user_pool_clients SET client_name = ?3, doc = ?4, modified_ms = ?5 \
                      WHERE client_id = ?1 AND user_pool_id = ?2 RETURNING {CLIENT_COLUMNS}"
@@ -174,14 +175,14 @@ impl ClientStore for SqliteStore {
     async fn delete_client(&self, user_pool_id: &str, client_id: &str) -> Result<bool, StoreError> {
         let (pool, client_id) = (user_pool_id.to_owned(), client_id.to_owned());
         self.write(move |c| {
-            let deleted = c.execute(
+            let deleted = c.run(
                 "DELETE FROM user_pool_clients WHERE user_pool_id = ?1 AND client_id = ?2",
                 params![pool, client_id],
             )?;
             if deleted == 0 {
                 return Ok(false);
             }
-            c.execute(
+            c.run(
                 "UPDATE user_pools SET client_count = client_count - 1 WHERE id = ?1",
                 [&pool],
             )?;
@@ -256,7 +257,7 @@ impl ClientStore for SqliteStore {
             if secret_count(c, &client_id)? <= 1 {
                 return Err(StoreError::Conflict);
             }
-            c.execute(
+            c.run(
                 "DELETE FROM client_secrets WHERE client_id = ?1 AND secret_id = ?2",
                 params![client_id, secret_id],
             )?;

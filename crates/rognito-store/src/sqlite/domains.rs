@@ -1,5 +1,6 @@
 //! User pool domains.
 
+use super::Cached as _;
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, Row, params};
 
@@ -37,7 +38,7 @@ impl DomainStore for SqliteStore {
             )? {
                 return Err(StoreError::AlreadyExists);
             }
-            let inserted = c.execute(
+            let inserted = c.run(
                 &format!(
                     "INSERT INTO user_pool_domains ({DOMAIN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"
                 ),
@@ -66,7 +67,7 @@ impl DomainStore for SqliteStore {
     async fn domain(&self, domain: &str) -> Result<Option<DomainRecord>, StoreError> {
         let domain = domain.to_owned();
         self.read(move |c| {
-            Ok(c.query_row(
+            Ok(c.row(
                 &format!("SELECT {DOMAIN_COLUMNS} FROM user_pool_domains WHERE domain = ?1"),
                 [&domain],
                 domain_record,
@@ -79,7 +80,7 @@ impl DomainStore for SqliteStore {
     async fn domain_of_pool(&self, user_pool_id: &str) -> Result<Option<DomainRecord>, StoreError> {
         let pool = user_pool_id.to_owned();
         self.read(move |c| {
-            Ok(c.query_row(
+            Ok(c.row(
                 &format!("SELECT {DOMAIN_COLUMNS} FROM user_pool_domains WHERE user_pool_id = ?1"),
                 [&pool],
                 domain_record,
@@ -96,7 +97,7 @@ impl DomainStore for SqliteStore {
         let domain = domain.clone();
         self.write(move |c| {
             let replaced = c
-                .query_row(
+                .row(
                     &format!(
                         "UPDATE user_pool_domains SET doc = ?3, modified_ms = ?4 \
                      WHERE domain = ?1 AND user_pool_id = ?2 RETURNING {DOMAIN_COLUMNS}"
@@ -124,7 +125,7 @@ impl DomainStore for SqliteStore {
     async fn delete_domain(&self, user_pool_id: &str, domain: &str) -> Result<bool, StoreError> {
         let (pool, domain) = (user_pool_id.to_owned(), domain.to_owned());
         self.write(move |c| {
-            let deleted = c.execute(
+            let deleted = c.run(
                 "DELETE FROM user_pool_domains WHERE domain = ?1 AND user_pool_id = ?2",
                 params![domain, pool],
             )? > 0;

@@ -46,8 +46,13 @@ impl Deref for Tx<'_> {
     }
 }
 
+/// The origin of outbox rows every process's tail reads, the writer's own included: rows with a
+/// provisioned rate, which carries a value (applying every process's rates in commit order
+/// leaves the newest one in force). No process has this number (see `origin_number`).
+pub(crate) const EVERY_PROCESS: i64 = 0;
+
 /// Writes `changes` to the outbox as one row (a JSON array: a group commit's changes), in the
-/// transaction that made them.
+/// transaction that made them, under `origin` (or [`EVERY_PROCESS`] when they set a rate).
 pub(crate) fn record(
     connection: &Connection,
     origin: i64,
@@ -56,6 +61,14 @@ pub(crate) fn record(
     if changes.is_empty() {
         return Ok(());
     }
+    let origin = if changes
+        .iter()
+        .any(|c| matches!(c, Change::ProvisionedLimit { .. }))
+    {
+        EVERY_PROCESS
+    } else {
+        origin
+    };
     let text = serde_json::to_string(changes).map_err(|e| StoreError::Backend(Box::new(e)))?;
     connection
         .prepare_cached("INSERT INTO changes (at_ms, origin, change) VALUES (?1, ?2, ?3)")?
@@ -135,17 +148,14 @@ fn others_after(
     let after = i64::try_from(after).unwrap_or(i64::MAX);
     // One read transaction: the newest number and the rows up to it are one snapshot.
     let tx = connection.unchecked_transaction()?;
-    let (oldest, newest): (i64, i64) = tx.query_row(
-        "SELECT COALESCE(MIN(seq), 0), COALESCE(MAX(seq), 0) FROM changes",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
-    // This process's own rows are skipped (it applied them when it committed), except the one
-    // kind that carries a value: applying rates in commit order, this process's among the
-    // others', leaves the newest one in force.
+    let (oldest, newest): (i64, i64) = tx
+        .prepare_cached("SELECT COALESCE(MIN(seq), 0), COALESCE(MAX(seq), 0) FROM changes")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    // This process's own rows are skipped (it applied them when it committed), by their origin
+    // alone: their changes are never read. Rows that set a rate have no process's origin
+    // ([`EVERY_PROCESS`]), so every tail reads them.
     let mut select = tx.prepare_cached(
-        "SELECT seq, change FROM changes WHERE seq > ?1 AND seq <= ?2 \
-         AND (origin <> ?3 OR change LIKE '%\"kind\":\"ProvisionedLimit\"%') \
+        "SELECT seq, change FROM changes WHERE seq > ?1 AND seq <= ?2 AND origin <> ?3 \
          ORDER BY seq LIMIT ?4",
     )?;
     let rows = select
@@ -176,6 +186,15 @@ fn others_after(
             .flat_map(|(seq, text)| decode(u64::try_from(seq).unwrap_or(0), &text)),
     );
     Ok((u64::try_from(reached).unwrap_or(0), changes))
+}
+
+/// SQLite's `data_version`: it changes when another connection commits to the database.
+/// None when it cannot be read (the tail then reads the outbox anyway).
+fn data_version(connection: &Connection) -> Option<i64> {
+    connection
+        .prepare_cached("PRAGMA data_version")
+        .and_then(|mut s| s.query_row([], |r| r.get(0)))
+        .ok()
 }
 
 /// The changes of one outbox row (a group commit's, as a JSON array). A row this version cannot
@@ -215,8 +234,16 @@ impl Tail {
             .name("rognito-sqlite-tail".into())
             .spawn(move || {
                 let mut last = u64::try_from(newest).unwrap_or(0);
+                let mut seen_version = None;
                 while !stopping.load(Ordering::Acquire) {
                     std::thread::sleep(TAIL_INTERVAL);
+                    // Nothing was committed since the last look (by any connection): nothing
+                    // to read. One cached statement, so an idle server's tail costs ~nothing.
+                    let version = data_version(&connection);
+                    if version.is_some() && version == seen_version {
+                        continue;
+                    }
+                    seen_version = version;
                     match others_after(&connection, last, origin) {
                         Ok((newest, theirs)) => {
                             last = newest;

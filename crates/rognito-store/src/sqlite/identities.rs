@@ -1,5 +1,6 @@
 //! Identities, their access keys and policies.
 
+use super::Cached as _;
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, Row, params};
 
@@ -27,7 +28,7 @@ impl IdentityStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let (identity, key) = (identity.clone(), key.clone());
         self.write(move |c| {
-            let inserted = c.execute(
+            let inserted = c.run(
                 "INSERT INTO iam_users (account_id, user_name, created_ms) VALUES (?1, ?2, ?3)",
                 params![identity.account_id, identity.user_name, identity.created_ms],
             );
@@ -35,7 +36,7 @@ impl IdentityStore for SqliteStore {
                 Err(e) if is_unique_violation(&e) => return Err(StoreError::AlreadyExists),
                 other => other?,
             };
-            match c.execute(
+            match c.run(
                 &format!("INSERT INTO access_keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"),
                 params![
                     key.access_key_id,
@@ -92,7 +93,7 @@ impl IdentityStore for SqliteStore {
                 )?
                 .query_map(params![account, user], |r| r.get::<_, String>(0))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            let deleted = c.execute(
+            let deleted = c.run(
                 "DELETE FROM iam_users WHERE account_id = ?1 AND user_name = ?2",
                 params![account, user],
             )? > 0;
@@ -111,7 +112,7 @@ impl IdentityStore for SqliteStore {
     async fn access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>, StoreError> {
         let id = access_key_id.to_owned();
         self.read(move |c| {
-            Ok(c.query_row(
+            Ok(c.row(
                 &format!("SELECT {KEY_COLUMNS} FROM access_keys WHERE access_key_id = ?1"),
                 [&id],
                 key_record,
@@ -154,7 +155,7 @@ impl IdentityStore for SqliteStore {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_millis() as i64)
                 .unwrap_or(0);
-            c.execute(
+            c.run(
                 "INSERT INTO user_policies (account_id, user_name, policy_name, document, created_ms) \
                  VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (account_id, user_name, policy_name) \
                  DO UPDATE SET document = excluded.document",
@@ -187,7 +188,7 @@ impl IdentityStore for SqliteStore {
             policy_name.to_owned(),
         );
         self.write(move |c| {
-            let deleted = c.execute(
+            let deleted = c.run(
                 "DELETE FROM user_policies WHERE account_id = ?1 AND user_name = ?2 \
                  AND policy_name = ?3",
                 params![account, user, name],

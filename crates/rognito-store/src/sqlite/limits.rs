@@ -1,5 +1,6 @@
 //! Provisioned request rates.
 
+use super::Cached as _;
 use async_trait::async_trait;
 use rusqlite::params;
 
@@ -41,7 +42,7 @@ impl LimitStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let (account_id, category) = (account_id.to_owned(), category.to_owned());
         self.write(move |c| {
-            c.execute(
+            c.run(
                 "INSERT INTO provisioned_limits (account_id, category, rate) VALUES (?1, ?2, ?3) \
                  ON CONFLICT (account_id, category) DO UPDATE SET rate = excluded.rate",
                 params![account_id, category, rate],

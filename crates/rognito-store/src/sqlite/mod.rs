@@ -71,7 +71,8 @@ fn origin_number() -> i64 {
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
     hasher.write_u128(nanos);
     hasher.write_u32(std::process::id());
-    i64::try_from(hasher.finish() >> 1).unwrap_or(0)
+    // Never 0, the origin of rows every process reads (`feed::EVERY_PROCESS`).
+    i64::try_from(hasher.finish() >> 1).unwrap_or(1).max(1)
 }
 
 /// A fixed set of read-only connections; a read waits for an idle one rather than opening more.
@@ -114,6 +115,7 @@ impl From<rusqlite::Error> for StoreError {
 
 fn configure(connection: &Connection, durability: Durability) -> rusqlite::Result<()> {
     connection.busy_timeout(Duration::from_secs(10))?;
+    connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     connection.pragma_update(None, "foreign_keys", "ON")?;
     if durability != Durability::Memory {
         let _: String = connection.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
@@ -154,6 +156,7 @@ impl SqliteStore {
                     reader
                         .busy_timeout(Duration::from_secs(10))
                         .map_err(open_error)?;
+                    reader.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
                     idle.push(reader);
                 }
                 Some(Arc::new(Readers {
@@ -293,6 +296,37 @@ pub(crate) fn quota(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
+/// Statements through the connection's statement cache: their SQL is parsed once per
+/// connection rather than on every call (for a small write the parse costs more than running
+/// it). Connections keep [`STATEMENT_CACHE`] statements.
+pub(crate) trait Cached {
+    /// `Connection::execute`, cached.
+    fn run<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
+    /// `Connection::query_row`, cached.
+    fn row<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+    where
+        P: rusqlite::Params,
+        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>;
+}
+
+impl Cached for Connection {
+    fn run<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+
+    fn row<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+    where
+        P: rusqlite::Params,
+        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    {
+        self.prepare_cached(sql)?.query_row(params, f)
+    }
+}
+
+/// Statements each connection keeps prepared (more than every statement rognito runs, so none
+/// is ever parsed twice).
+pub(crate) const STATEMENT_CACHE: usize = 256;
+
 /// Whether a row matches (for existence checks).
 pub(crate) fn exists(
     connection: &Connection,
@@ -300,7 +334,7 @@ pub(crate) fn exists(
     params: impl rusqlite::Params,
 ) -> Result<bool, StoreError> {
     Ok(connection
-        .query_row(sql, params, |_| Ok(()))
+        .row(sql, params, |_| Ok(()))
         .optional()?
         .is_some())
 }
@@ -315,11 +349,11 @@ impl ServerStore for SqliteStore {
         let name = name.to_owned();
         let fresh = init();
         self.write(move |c| {
-            c.execute(
+            c.run(
                 "INSERT INTO server_settings (name, value) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
                 rusqlite::params![name, fresh],
             )?;
-            Ok(c.query_row(
+            Ok(c.row(
                 "SELECT value FROM server_settings WHERE name = ?1",
                 [&name],
                 |r| r.get(0),
@@ -331,7 +365,7 @@ impl ServerStore for SqliteStore {
     async fn setting(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let name = name.to_owned();
         self.read(move |c| {
-            Ok(c.query_row(
+            Ok(c.row(
                 "SELECT value FROM server_settings WHERE name = ?1",
                 [&name],
                 |r| r.get(0),
@@ -344,8 +378,7 @@ impl ServerStore for SqliteStore {
     async fn sealed_sample(&self) -> Result<Option<SealedSample>, StoreError> {
         self.read(|c| {
             let first = |sql: &str| -> Result<Option<(String, Vec<u8>)>, StoreError> {
-                Ok(c.query_row(sql, [], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .optional()?)
+                Ok(c.row(sql, [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?)
             };
             if let Some((access_key_id, sealed)) =
                 first("SELECT access_key_id, secret FROM access_keys LIMIT 1")?

@@ -1,5 +1,6 @@
 //! User pools and their signing keys.
 
+use super::Cached as _;
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, Row, params};
 
@@ -52,11 +53,11 @@ impl UserPoolStore for SqliteStore {
         let pool = pool.clone();
         let keys = keys.to_vec();
         self.write(move |c| {
-            c.execute(
+            c.run(
                 "INSERT INTO accounts (account_id) VALUES (?1) ON CONFLICT DO NOTHING",
                 [&pool.account_id],
             )?;
-            let counted = c.execute(
+            let counted = c.run(
                 "UPDATE accounts SET user_pool_count = user_pool_count + 1 \
                  WHERE account_id = ?1 AND user_pool_count < ?2",
                 params![pool.account_id, quota(max_pools_per_account)],
@@ -64,7 +65,7 @@ impl UserPoolStore for SqliteStore {
             if counted == 0 {
                 return Err(StoreError::LimitExceeded);
             }
-            let inserted = c.execute(
+            let inserted = c.run(
                 &format!(
                     "INSERT INTO user_pools ({POOL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)"
                 ),
@@ -82,7 +83,7 @@ impl UserPoolStore for SqliteStore {
                 other => other?,
             };
             for key in &keys {
-                c.execute(
+                c.run(
                     "INSERT INTO signing_keys \
                      (kid, user_pool_id, purpose, private_key, public_jwk, created_ms) \
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -107,7 +108,7 @@ impl UserPoolStore for SqliteStore {
     async fn user_pool(&self, id: &str) -> Result<Option<UserPoolRecord>, StoreError> {
         let id = id.to_owned();
         self.read(move |c| {
-            Ok(c.query_row(
+            Ok(c.row(
                 &format!("SELECT {POOL_COLUMNS} FROM user_pools WHERE id = ?1"),
                 [&id],
                 pool_record,
@@ -120,7 +121,7 @@ impl UserPoolStore for SqliteStore {
     async fn user_pool_account(&self, id: &str) -> Result<Option<String>, StoreError> {
         let id = id.to_owned();
         self.read(move |c| {
-            Ok(c.query_row(
+            Ok(c.row(
                 "SELECT account_id FROM user_pools WHERE id = ?1",
                 [&id],
                 |r| r.get(0),
@@ -161,7 +162,7 @@ impl UserPoolStore for SqliteStore {
         let pool = pool.clone();
         self.write(move |c| {
             let replaced = c
-                .query_row(
+                .row(
                     &format!(
                         "UPDATE user_pools SET name = ?3, doc = ?4, modified_ms = ?5, \
                          version = version + 1 WHERE id = ?1 AND version = ?2 \
@@ -192,7 +193,7 @@ impl UserPoolStore for SqliteStore {
             // Name what the cascade removes, for the caches, before it is gone.
             let removed = cascade_of(c, &id)?;
             let account: Option<String> = c
-                .query_row(
+                .row(
                     "DELETE FROM user_pools WHERE id = ?1 AND version = ?2 RETURNING account_id",
                     params![id, version],
                     |r| r.get(0),
@@ -206,7 +207,7 @@ impl UserPoolStore for SqliteStore {
                 };
             };
             c.changed(removed);
-            c.execute(
+            c.run(
                 "UPDATE accounts SET user_pool_count = user_pool_count - 1 WHERE account_id = ?1",
                 [&account_id],
             )?;
@@ -250,7 +251,7 @@ impl UserPoolStore for SqliteStore {
                 )? {
                     return Err(StoreError::NotFound);
                 }
-                c.execute(
+                c.run(
                     "INSERT INTO signing_keys \
                      (kid, user_pool_id, purpose, private_key, public_jwk, created_ms) \
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -298,7 +299,7 @@ impl SeedStore for SqliteStore {
             }
             // Accounts first: pools reference them.
             for (account, n) in &per_account {
-                c.execute(
+                c.run(
                     "INSERT INTO accounts (account_id, user_pool_count) VALUES (?1, ?2) \
                      ON CONFLICT (account_id) DO UPDATE SET user_pool_count = user_pool_count + ?2",
                     params![account, n],

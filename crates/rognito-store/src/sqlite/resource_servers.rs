@@ -1,5 +1,6 @@
 //! Resource servers.
 
+use super::Cached as _;
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, Row, params};
 
@@ -28,7 +29,7 @@ impl ResourceServerStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let server = server.clone();
         self.write(move |c| {
-            let counted = c.execute(
+            let counted = c.run(
                 "UPDATE user_pools SET resource_server_count = resource_server_count + 1 \
                  WHERE id = ?1 AND resource_server_count < ?2",
                 params![server.user_pool_id, quota(max_per_pool)],
@@ -49,7 +50,7 @@ impl ResourceServerStore for SqliteStore {
                     StoreError::LimitExceeded
                 });
             }
-            let inserted = c.execute(
+            let inserted = c.run(
                 &format!(
                     "INSERT INTO resource_servers ({SERVER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
                 ),
@@ -83,7 +84,7 @@ impl ResourceServerStore for SqliteStore {
     ) -> Result<Option<ResourceServerRecord>, StoreError> {
         let (pool, identifier) = (user_pool_id.to_owned(), identifier.to_owned());
         self.read(move |c| {
-            Ok(c.query_row(
+            Ok(c.row(
                 &format!(
                     "SELECT {SERVER_COLUMNS} FROM resource_servers \
                      WHERE user_pool_id = ?1 AND identifier = ?2"
@@ -127,7 +128,7 @@ impl ResourceServerStore for SqliteStore {
         // update racing a delete cannot resurrect it.
         self.write(move |c| {
             let replaced = c
-                .query_row(
+                .row(
                     &format!(
                         "UPDATE resource_servers SET name = ?3, scopes = ?4, modified_ms = ?5 \
                      WHERE user_pool_id = ?1 AND identifier = ?2 RETURNING {SERVER_COLUMNS}"
@@ -160,14 +161,14 @@ impl ResourceServerStore for SqliteStore {
     ) -> Result<bool, StoreError> {
         let (pool, identifier) = (user_pool_id.to_owned(), identifier.to_owned());
         self.write(move |c| {
-            let deleted = c.execute(
+            let deleted = c.run(
                 "DELETE FROM resource_servers WHERE user_pool_id = ?1 AND identifier = ?2",
                 params![pool, identifier],
             )?;
             if deleted == 0 {
                 return Ok(false);
             }
-            c.execute(
+            c.run(
                 "UPDATE user_pools SET resource_server_count = resource_server_count - 1 \
                  WHERE id = ?1",
                 [&pool],
