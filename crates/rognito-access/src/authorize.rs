@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use rognito_model::{CognitoError, ErrorCode, RequestContext, Resource};
+use rognito_model::{AccountId, CognitoError, ErrorCode, RequestContext, Resource};
 use rognito_ops::cache::Cache;
 use rognito_store::{Change, ChangeListener, Store, StoreError};
 
@@ -19,7 +19,7 @@ pub struct Authorizer {
     store: Arc<dyn Store>,
     region: String,
     /// Each identity's parsed policies, by (account, user name).
-    policies: Cache<(String, String), Vec<Policy>>,
+    policies: Cache<(AccountId, String), Vec<Policy>>,
 }
 
 impl Authorizer {
@@ -87,10 +87,10 @@ impl Authorizer {
     /// The identity's parsed policies, cached until the change feed says they changed.
     async fn policies_of(
         &self,
-        account: &str,
+        account: &AccountId,
         user: &str,
     ) -> Result<Arc<Vec<Policy>>, CognitoError> {
-        let key = (account.to_owned(), user.to_owned());
+        let key = (account.clone(), user.to_owned());
         let loaded = self
             .policies
             .get_or_load(&key, || async {

@@ -6,7 +6,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use rognito_model::{Clock, CognitoError};
+use rognito_model::{AccountId, Clock, CognitoError};
 use rognito_ops::ids::random_string;
 use rognito_ops::{MasterKey, access_key_context};
 use rognito_store::{AccessKeyRecord, IdentityRecord, PolicyRecord, Store, StoreError};
@@ -190,13 +190,13 @@ impl Identities {
     ) -> Result<(), IdentityError> {
         let now = self.clock.now_ms();
         let identity = IdentityRecord {
-            account_id: account_id.to_owned(),
+            account_id: account_id.into(),
             user_name: user_name.to_owned(),
             created_ms: now,
         };
         let key = AccessKeyRecord {
             access_key_id: access_key_id.to_owned(),
-            account_id: account_id.to_owned(),
+            account_id: account_id.into(),
             user_name: user_name.to_owned(),
             secret: self
                 .master
@@ -264,7 +264,7 @@ impl Identities {
     ) -> Result<Vec<String>, IdentityError> {
         let policy = crate::iam::Policy::parse(document).map_err(IdentityError::InvalidPolicy)?;
         let record = PolicyRecord {
-            account_id: account_id.to_owned(),
+            account_id: account_id.into(),
             user_name: user_name.to_owned(),
             policy_name: policy_name.to_owned(),
             document: document.to_owned(),
@@ -310,7 +310,7 @@ impl Identities {
     pub async fn access_key_secret(
         &self,
         access_key_id: &str,
-    ) -> Result<Option<(String, String, String)>, CognitoError> {
+    ) -> Result<Option<(AccountId, String, String)>, CognitoError> {
         let Some(record) = self.store.access_key(access_key_id).await.map_err(|e| {
             tracing::error!(error = %e, "cannot read an access key");
             CognitoError::internal()

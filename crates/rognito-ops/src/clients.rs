@@ -3,11 +3,11 @@
 //! validity within Cognito's ranges).
 
 use rognito_model::{
-    CognitoError, CreateUserPoolClientRequest, CreateUserPoolClientResponse,
+    ClientId, CognitoError, CreateUserPoolClientRequest, CreateUserPoolClientResponse,
     DeleteUserPoolClientRequest, DescribeUserPoolClientRequest, DescribeUserPoolClientResponse,
     EmptyOutput, ErrorCode, ListUserPoolClientsRequest, ListUserPoolClientsResponse,
     TokenValidityUnitsType, UpdateUserPoolClientRequest, UpdateUserPoolClientResponse,
-    UserPoolClientDescription, UserPoolClientType,
+    UserPoolClientDescription, UserPoolClientType, UserPoolId,
 };
 use rognito_store::{ClientRecord, ClientSecretRecord, StoreError};
 use serde_json::Value;
@@ -62,8 +62,9 @@ impl Cognito {
         let now = self.clock.now_ms();
         let quota = self.config.quotas.clients_per_user_pool;
         for _ in 0..5 {
-            let client_id = crate::ids::random_string(CLIENT_ID_ALPHABET, CLIENT_ID_LEN);
-            client.client_id = Some(client_id.clone());
+            let client_id =
+                ClientId::from(crate::ids::random_string(CLIENT_ID_ALPHABET, CLIENT_ID_LEN));
+            client.client_id = Some(client_id.as_str().to_owned());
             let record = client_record(&client, now, now)?;
             let secret_record = secret
                 .as_deref()
@@ -96,9 +97,9 @@ impl Cognito {
         ctx: &RequestContext,
         input: DescribeUserPoolClientRequest,
     ) -> Result<DescribeUserPoolClientResponse, CognitoError> {
-        let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
-        let client_id = required(input.client_id.as_deref(), "ClientId")?;
-        let record = self.owned_client(ctx, pool_id, client_id).await?;
+        let (pool_id, client_id) =
+            named_client(input.user_pool_id.as_deref(), input.client_id.as_deref())?;
+        let record = self.owned_client(ctx, &pool_id, &client_id).await?;
         Ok(DescribeUserPoolClientResponse {
             user_pool_client: Some(self.client_type(&record).await?),
         })
@@ -109,8 +110,8 @@ impl Cognito {
         ctx: &RequestContext,
         input: UpdateUserPoolClientRequest,
     ) -> Result<UpdateUserPoolClientResponse, CognitoError> {
-        let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?.to_owned();
-        let client_id = required(input.client_id.as_deref(), "ClientId")?.to_owned();
+        let (pool_id, client_id) =
+            named_client(input.user_pool_id.as_deref(), input.client_id.as_deref())?;
         let existing = self.owned_client(ctx, &pool_id, &client_id).await?;
         // Cognito's Update* replace: every omitted member goes back to its default. Only the
         // id, the secret and the creation date survive (and the name, which cannot be empty).
@@ -170,8 +171,8 @@ impl Cognito {
             .items
             .into_iter()
             .map(|r| UserPoolClientDescription {
-                client_id: Some(r.client_id),
-                user_pool_id: Some(r.user_pool_id),
+                client_id: Some(r.client_id.into_string()),
+                user_pool_id: Some(r.user_pool_id.into_string()),
                 client_name: Some(r.client_name),
             })
             .collect();
@@ -186,16 +187,16 @@ impl Cognito {
         ctx: &RequestContext,
         input: DeleteUserPoolClientRequest,
     ) -> Result<EmptyOutput, CognitoError> {
-        let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
-        let client_id = required(input.client_id.as_deref(), "ClientId")?;
-        self.owned_client(ctx, pool_id, client_id).await?;
+        let (pool_id, client_id) =
+            named_client(input.user_pool_id.as_deref(), input.client_id.as_deref())?;
+        let record = self.owned_client(ctx, &pool_id, &client_id).await?;
         let deleted = self
             .store
-            .delete_client(pool_id, client_id)
+            .delete_client(&record.user_pool_id, &record.client_id)
             .await
             .map_err(internal)?;
         if !deleted {
-            return Err(client_not_found(client_id));
+            return Err(client_not_found(&client_id));
         }
         Ok(EmptyOutput {})
     }
@@ -204,12 +205,12 @@ impl Cognito {
     pub(crate) async fn owned_client(
         &self,
         ctx: &RequestContext,
-        pool_id: &str,
-        client_id: &str,
+        pool_id: &UserPoolId,
+        client_id: &ClientId,
     ) -> Result<ClientRecord, CognitoError> {
         self.check_pool(ctx, pool_id).await?;
         match self.store.client(client_id).await.map_err(internal)? {
-            Some(record) if record.user_pool_id == pool_id => Ok(record),
+            Some(record) if record.user_pool_id == *pool_id => Ok(record),
             _ => Err(client_not_found(client_id)),
         }
     }
@@ -234,13 +235,13 @@ impl Cognito {
 
     pub(crate) fn secret_record(
         &self,
-        client_id: &str,
+        client_id: &ClientId,
         secret: &str,
         now: i64,
     ) -> ClientSecretRecord {
         ClientSecretRecord {
             secret_id: format!("{client_id}--{now}"),
-            client_id: client_id.to_owned(),
+            client_id: client_id.clone(),
             ciphertext: self
                 .master
                 .seal(&secret_context(client_id), secret.as_bytes()),
@@ -357,6 +358,17 @@ impl Cognito {
             .cloned()
             .unwrap_or_default())
     }
+}
+
+/// The pool and app client a request names (both required), typed so they cannot be swapped.
+pub(crate) fn named_client(
+    pool_id: Option<&str>,
+    client_id: Option<&str>,
+) -> Result<(UserPoolId, ClientId), CognitoError> {
+    Ok((
+        required(pool_id, "UserPoolId")?.into(),
+        required(client_id, "ClientId")?.into(),
+    ))
 }
 
 pub(crate) fn secret_context(client_id: &str) -> String {
@@ -476,8 +488,8 @@ fn client_record(
     stored.creation_date = None;
     stored.last_modified_date = None;
     Ok(ClientRecord {
-        client_id: client.client_id.clone().unwrap_or_default(),
-        user_pool_id: client.user_pool_id.clone().unwrap_or_default(),
+        client_id: client.client_id.clone().unwrap_or_default().into(),
+        user_pool_id: client.user_pool_id.clone().unwrap_or_default().into(),
         client_name: client.client_name.clone().unwrap_or_default(),
         doc: serde_json::to_string(&stored).map_err(|_| CognitoError::internal())?,
         created_ms,

@@ -86,7 +86,7 @@ struct CachedKey {
 pub struct SigV4Authenticator {
     mode: AuthMode,
     region: String,
-    default_account: String,
+    default_account: rognito_model::AccountId,
     credentials: Arc<dyn CredentialSource>,
     keys: Mutex<HashMap<String, Arc<CachedKey>>>,
     /// Bumped by every forget: a lookup that started before one does not cache its result.
@@ -99,7 +99,7 @@ impl SigV4Authenticator {
     pub fn new(
         mode: AuthMode,
         region: String,
-        default_account: String,
+        default_account: rognito_model::AccountId,
         credentials: Arc<dyn CredentialSource>,
     ) -> Self {
         SigV4Authenticator {

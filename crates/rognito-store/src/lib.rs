@@ -14,6 +14,7 @@ mod records;
 mod sqlite;
 
 use async_trait::async_trait;
+use rognito_model::{AccountId, ClientId, UserPoolId};
 
 pub use changes::{Change, ChangeListener, OUTBOX_RETENTION, TAIL_INTERVAL};
 pub use error::StoreError;
@@ -114,7 +115,7 @@ pub trait UserPoolStore: Send + Sync + 'static {
     async fn user_pool(&self, id: &str) -> Result<Option<UserPoolRecord>, StoreError>;
 
     /// The account a pool belongs to (without reading its document).
-    async fn user_pool_account(&self, id: &str) -> Result<Option<String>, StoreError>;
+    async fn user_pool_account(&self, id: &str) -> Result<Option<AccountId>, StoreError>;
 
     /// Pools of an account in id order, starting after `after`.
     async fn list_user_pools(
@@ -211,7 +212,11 @@ pub trait ClientStore: Send + Sync + 'static {
         client: &ClientRecord,
     ) -> Result<Option<ClientRecord>, StoreError>;
 
-    async fn delete_client(&self, user_pool_id: &str, client_id: &str) -> Result<bool, StoreError>;
+    async fn delete_client(
+        &self,
+        user_pool_id: &UserPoolId,
+        client_id: &ClientId,
+    ) -> Result<bool, StoreError>;
 
     /// The client's secrets, oldest first.
     async fn client_secrets(&self, client_id: &str) -> Result<Vec<ClientSecretRecord>, StoreError>;
@@ -309,7 +314,7 @@ pub trait SeedStore: Store {
 #[async_trait]
 pub trait LimitStore: Send + Sync + 'static {
     /// Every provisioned rate: (account, API category name, requests per second).
-    async fn provisioned_limits(&self) -> Result<Vec<(String, String, u32)>, StoreError>;
+    async fn provisioned_limits(&self) -> Result<Vec<(AccountId, String, u32)>, StoreError>;
 
     /// Sets an account's rate for a category (replacing any earlier one).
     async fn put_provisioned_limit(

@@ -208,7 +208,7 @@ async fn start(
     let authenticator = Arc::new(SigV4Authenticator::new(
         mode,
         config.region.clone(),
-        config.account_id.clone(),
+        config.account_id.as_str().into(),
         Arc::new(StoreCredentials(gateway.clone())),
     ));
     store

@@ -293,6 +293,14 @@ pub(crate) fn quota(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
+/// An id column as its model type (the model's ids cannot implement rusqlite's `FromSql`).
+pub(crate) fn id_at<T: From<String>>(
+    row: &rusqlite::Row<'_>,
+    column: usize,
+) -> rusqlite::Result<T> {
+    row.get::<_, String>(column).map(T::from)
+}
+
 /// Whether a row matches (for existence checks).
 pub(crate) fn exists(
     connection: &Connection,
