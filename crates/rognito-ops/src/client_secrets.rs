@@ -7,6 +7,7 @@ use rognito_model::{
     ListUserPoolClientSecretsRequest, ListUserPoolClientSecretsResponse,
 };
 use rognito_store::StoreError;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::clients::{client_not_found, named_client};
 use crate::clock::epoch_seconds;
@@ -28,9 +29,9 @@ impl Cognito {
         let (pool_id, client_id) =
             named_client(input.user_pool_id.as_deref(), input.client_id.as_deref())?;
         self.owned_client(ctx, &pool_id, &client_id).await?;
-        let secret = input.client_secret.clone().unwrap_or_else(|| {
+        let secret = SecretString::from(input.client_secret.clone().unwrap_or_else(|| {
             crate::ids::random_string(GENERATED_SECRET_ALPHABET, GENERATED_SECRET_LEN)
-        });
+        }));
         // Secret ids are `<client id>--<creation time in ms>` (Cognito's form). Two adds in one
         // millisecond, or two concurrent adds that read the same newest secret, would make the
         // same id: the store refuses the second (AlreadyExists) and it takes the next
@@ -69,7 +70,7 @@ impl Cognito {
         Ok(AddUserPoolClientSecretResponse {
             client_secret_descriptor: Some(ClientSecretDescriptorType {
                 client_secret_id: Some(record.secret_id),
-                client_secret_value: generated.then_some(secret),
+                client_secret_value: generated.then(|| secret.expose_secret().to_owned()),
                 client_secret_create_date: Some(epoch_seconds(record.created_ms)),
             }),
         })

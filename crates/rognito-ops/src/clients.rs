@@ -10,6 +10,7 @@ use rognito_model::{
     UserPoolClientDescription, UserPoolClientType, UserPoolId,
 };
 use rognito_store::{ClientRecord, ClientSecretRecord, StoreError};
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 use crate::client_rules;
@@ -49,11 +50,11 @@ impl Cognito {
                     "GenerateSecret and ClientSecret cannot both be specified.",
                 ));
             }
-            (Some(given), _) => Some(given.clone()),
-            (None, Some(true)) => Some(crate::ids::random_string(
+            (Some(given), _) => Some(SecretString::from(given.as_str())),
+            (None, Some(true)) => Some(SecretString::from(crate::ids::random_string(
                 CLIENT_ID_ALPHABET,
                 GENERATED_SECRET_LEN,
-            )),
+            ))),
             (None, _) => None,
         };
         let mut client = client_document(&input)?;
@@ -67,7 +68,7 @@ impl Cognito {
             client.client_id = Some(client_id.as_str().to_owned());
             let record = client_record(&client, now, now)?;
             let secret_record = secret
-                .as_deref()
+                .as_ref()
                 .map(|s| self.secret_record(&client_id, s, now));
             match self
                 .store
@@ -76,7 +77,11 @@ impl Cognito {
             {
                 Ok(()) => {
                     return Ok(CreateUserPoolClientResponse {
-                        user_pool_client: Some(with_secret_and_dates(client, secret, &record)),
+                        user_pool_client: Some(with_secret_and_dates(
+                            client,
+                            secret.as_ref(),
+                            &record,
+                        )),
                     });
                 }
                 Err(StoreError::AlreadyExists) => continue,
@@ -230,15 +235,16 @@ impl Cognito {
             Some(s) => Some(self.reveal_secret(s)?),
             None => None,
         };
-        Ok(with_secret_and_dates(client, secret, record))
+        Ok(with_secret_and_dates(client, secret.as_ref(), record))
     }
 
     pub(crate) fn secret_record(
         &self,
         client_id: &ClientId,
-        secret: &str,
+        secret: &SecretString,
         now: i64,
     ) -> ClientSecretRecord {
+        let secret = secret.expose_secret();
         ClientSecretRecord {
             secret_id: format!("{client_id}--{now}"),
             client_id: client_id.clone(),
@@ -253,7 +259,7 @@ impl Cognito {
     pub(crate) fn reveal_secret(
         &self,
         record: &ClientSecretRecord,
-    ) -> Result<String, CognitoError> {
+    ) -> Result<SecretString, CognitoError> {
         let plain = self
             .master
             .open(&secret_context(&record.client_id), &record.ciphertext)
@@ -261,7 +267,8 @@ impl Cognito {
                 tracing::error!(secret = %record.secret_id, error = %e, "cannot decrypt a client secret: is the master key the one it was sealed with?");
                 CognitoError::internal()
             })?;
-        String::from_utf8(plain).map_err(|_| CognitoError::internal())
+        let plain = String::from_utf8(plain).map_err(|_| CognitoError::internal())?;
+        Ok(SecretString::from(plain))
     }
 
     /// Cognito's rules for a client's OAuth and token settings; fills in defaults on the way.
@@ -497,13 +504,59 @@ fn client_record(
     })
 }
 
+/// The client as the wire shows it: the secret leaves its redacting holder only here.
 fn with_secret_and_dates(
     mut client: UserPoolClientType,
-    secret: Option<String>,
+    secret: Option<&SecretString>,
     record: &ClientRecord,
 ) -> UserPoolClientType {
-    client.client_secret = secret;
+    client.client_secret = secret.map(|s| s.expose_secret().to_owned());
     client.creation_date = Some(epoch_seconds(record.created_ms));
     client.last_modified_date = Some(epoch_seconds(record.modified_ms));
     client
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use rognito_store::{Durability, StoreConfig};
+
+    use super::*;
+    use crate::{MasterKey, OpsConfig, Quotas, Unmetered};
+
+    #[tokio::test]
+    async fn plaintext_client_secrets_redact_themselves() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = rognito_store::open(&StoreConfig::Sqlite {
+            data_dir: dir.path().to_owned(),
+            durability: Durability::Memory,
+        })
+        .await
+        .expect("store");
+        let ops = Cognito::new(
+            store,
+            OpsConfig {
+                region: "us-east-1".into(),
+                quotas: Quotas::default(),
+                issuer_base: "http://127.0.0.1:1".into(),
+                public_url: "http://127.0.0.1:1".into(),
+            },
+            Arc::new(MasterKey::random().expect("master key")),
+            Arc::new(Unmetered),
+        )
+        .await
+        .expect("ops");
+        let secret = SecretString::from("s3cr3t-client-secret");
+        let record = ops.secret_record(&ClientId::from("client"), &secret, 1);
+        let revealed = ops.reveal_secret(&record).expect("reveal");
+        assert_eq!(revealed.expose_secret(), "s3cr3t-client-secret");
+        for shown in [
+            format!("{secret:?}"),
+            format!("{revealed:?}"),
+            format!("{record:?}"),
+        ] {
+            assert!(!shown.contains("s3cr3t"), "{shown}");
+        }
+    }
 }

@@ -155,7 +155,7 @@ pub async fn identity(command: IdentityCommand) -> anyhow::Result<()> {
                  policy attach --identity {name} ...",
                 rognito_access::user_arn(&store.account_id, &name),
                 key.access_key_id,
-                key.secret_access_key,
+                secrecy::ExposeSecret::expose_secret(&key.secret_access_key),
                 store.region
             );
         }
