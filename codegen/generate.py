@@ -48,8 +48,10 @@ OUT_DIR = os.path.join(ROOT, "crates", "rognito-model", "src", "generated")
 FILES = ["mod.rs", "operation.rs", "shapes.rs", "rules.rs", "api.rs"]
 
 # Errors of the JSON protocol itself, which the model does not list as shapes but an operation
-# can answer with: an operation rognito does not implement answers UnknownOperationException.
-PROTOCOL_ERRORS = {"UnknownOperationException": 400}
+# can answer with: an operation rognito does not implement answers UnknownOperationException; a
+# request signed with a key whose identity was deleted while the request was being served
+# answers UnrecognizedClientException, as a key unknown at authentication does.
+PROTOCOL_ERRORS = {"UnknownOperationException": 400, "UnrecognizedClientException": 400}
 
 # Enum values Cognito accepts that the model does not list yet. GetClientToken's documentation
 # requires ALLOW_CLIENT_TOKEN_AUTH in a client's ExplicitAuthFlows, but ExplicitAuthFlowsType lacks it.

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use rognito_model::{CognitoError, ErrorCode, RequestContext, Resource};
+use rognito_model::{AccountId, CognitoError, ErrorCode, RequestContext, Resource};
 use rognito_ops::cache::Cache;
 use rognito_store::{Change, ChangeListener, Store, StoreError};
 
@@ -19,7 +19,7 @@ pub struct Authorizer {
     store: Arc<dyn Store>,
     region: String,
     /// Each identity's parsed policies, by (account, user name).
-    policies: Cache<(String, String), Vec<Policy>>,
+    policies: Cache<(AccountId, String), Vec<Policy>>,
 }
 
 impl Authorizer {
@@ -65,7 +65,14 @@ impl Authorizer {
         let (Some(user), Some(arn)) = (&ctx.user_name, &ctx.principal_arn) else {
             return Ok(());
         };
-        let policies = self.policies_of(&ctx.account_id, user).await?;
+        // An identity deleted after this request authenticated (its key was still cached) is
+        // refused as its key now would be, not as denied.
+        let Some(policies) = self.policies_of(&ctx.account_id, user).await? else {
+            return Err(CognitoError::new(
+                ErrorCode::UnrecognizedClientException,
+                "The security token included in the request is invalid.",
+            ));
+        };
         let action = format!("cognito-idp:{operation}");
         let reason = match evaluate(&policies, &action, resource) {
             Decision::Allow => return Ok(()),
@@ -84,20 +91,37 @@ impl Authorizer {
         ))
     }
 
-    /// The identity's parsed policies, cached until the change feed says they changed.
+    /// The identity's parsed policies, cached until the change feed says they changed; None
+    /// when the identity has no access key any more (it was deleted).
     async fn policies_of(
         &self,
-        account: &str,
+        account: &AccountId,
         user: &str,
-    ) -> Result<Arc<Vec<Policy>>, CognitoError> {
-        let key = (account.to_owned(), user.to_owned());
+    ) -> Result<Option<Arc<Vec<Policy>>>, CognitoError> {
+        let key = (account.clone(), user.to_owned());
         let loaded = self
             .policies
             .get_or_load(&key, || async {
-                let records = self.store.policies_of(account, user).await.map_err(|e| {
+                let unreadable = |e: rognito_store::StoreError| {
                     tracing::error!(error = %e, "cannot read identity policies");
                     CognitoError::internal()
-                })?;
+                };
+                // Read after the keys: a policy attached in between is kept, and an identity
+                // deleted in between has neither.
+                if self
+                    .store
+                    .access_keys_of(account, user)
+                    .await
+                    .map_err(unreadable)?
+                    .is_empty()
+                {
+                    return Ok(None);
+                }
+                let records = self
+                    .store
+                    .policies_of(account, user)
+                    .await
+                    .map_err(unreadable)?;
                 let policies: Vec<Policy> = records
                     .iter()
                     .filter_map(|r| match Policy::parse(&r.document) {
@@ -112,7 +136,7 @@ impl Authorizer {
                 Ok::<_, CognitoError>(Some(policies))
             })
             .await?;
-        Ok(loaded.unwrap_or_default())
+        Ok(loaded)
     }
 }
 
@@ -135,5 +159,73 @@ impl ChangeListener for Authorizer {
                 _ => {}
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rognito_store::{AccessKeyRecord, IdentityRecord, PolicyRecord};
+
+    use super::*;
+
+    fn ctx(account: &str, user: &str) -> RequestContext {
+        RequestContext {
+            account_id: account.into(),
+            request_id: "r".into(),
+            user_name: Some(user.into()),
+            principal_arn: Some(format!("arn:aws:iam::{account}:user/{user}")),
+            source_ip: None,
+        }
+    }
+
+    /// A request that authenticated with a key its identity then lost (deleted from another
+    /// process while the request was in flight) is refused as an unknown key, never allowed on
+    /// cached policies and never answered AccessDenied.
+    #[tokio::test]
+    async fn a_deleted_identity_is_refused_as_an_unknown_key() {
+        let store = rognito_store::open_in_memory().await.expect("store");
+        let account = "000000000000";
+        store
+            .create_identity(
+                &IdentityRecord {
+                    account_id: account.into(),
+                    user_name: "ci".into(),
+                    created_ms: 0,
+                },
+                &AccessKeyRecord {
+                    access_key_id: "AKIAEXAMPLE".into(),
+                    account_id: account.into(),
+                    user_name: "ci".into(),
+                    secret: vec![1],
+                    created_ms: 0,
+                },
+            )
+            .await
+            .expect("identity");
+        store
+            .put_policy(&PolicyRecord {
+                account_id: account.into(),
+                user_name: "ci".into(),
+                policy_name: "all".into(),
+                document: crate::ALLOW_ALL.into(),
+            })
+            .await
+            .expect("policy");
+        let authorizer = Authorizer::new(store.clone(), "us-east-1").expect("authorizer");
+        let caller = ctx(account, "ci");
+        authorizer
+            .authorize(&caller, "ListUserPools", "*")
+            .await
+            .expect("allowed while the identity exists");
+        assert!(store.delete_identity(account, "ci").await.expect("delete"));
+        let refused = authorizer
+            .authorize(&caller, "ListUserPools", "*")
+            .await
+            .expect_err("refused once deleted");
+        assert_eq!(refused.code, ErrorCode::UnrecognizedClientException);
+        assert_eq!(
+            refused.message,
+            "The security token included in the request is invalid."
+        );
     }
 }

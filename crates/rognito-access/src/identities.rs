@@ -3,13 +3,13 @@
 //! allowed everything in its account: from `ROGNITO_ACCESS_KEY_ID`/`ROGNITO_SECRET_ACCESS_KEY`
 //! when given, else generated on first start and shown once.
 
-use std::fmt;
 use std::sync::Arc;
 
-use rognito_model::{Clock, CognitoError};
+use rognito_model::{AccountId, Clock, CognitoError};
 use rognito_ops::ids::random_string;
 use rognito_ops::{MasterKey, access_key_context};
 use rognito_store::{AccessKeyRecord, IdentityRecord, PolicyRecord, Store, StoreError};
+use secrecy::{ExposeSecret, SecretString};
 
 /// The identity rognito makes when it starts without any.
 pub const ROOT_USER: &str = "admin";
@@ -21,17 +21,10 @@ const KEY_ID_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 const SECRET_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// A new access key: shown to its owner once, stored only sealed.
+#[derive(Debug)]
 pub struct NewAccessKey {
     pub access_key_id: String,
-    pub secret_access_key: String,
-}
-
-impl fmt::Debug for NewAccessKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NewAccessKey")
-            .field("access_key_id", &self.access_key_id)
-            .finish_non_exhaustive()
-    }
+    pub secret_access_key: SecretString,
 }
 
 /// What [`Identities::ensure_root_identity`] did.
@@ -109,7 +102,7 @@ impl Identities {
     pub async fn ensure_root_identity(
         &self,
         account_id: &str,
-        configured: Option<(String, String)>,
+        configured: Option<(String, SecretString)>,
     ) -> Result<RootKey, IdentityError> {
         let Some((access_key_id, secret)) = configured else {
             if !self.store.identities(None).await?.is_empty() {
@@ -139,26 +132,27 @@ impl Identities {
             }
             None => None,
         };
-        let outcome = if current.as_deref() == Some(secret.as_str()) {
-            RootKey::Unchanged
-        } else {
-            let previous: Vec<String> = self
-                .store
-                .access_keys_of(account_id, ROOT_USER)
-                .await?
-                .into_iter()
-                .map(|k| k.access_key_id)
-                .collect();
-            // The configured key is the root identity's only key.
-            self.store.delete_identity(account_id, ROOT_USER).await?;
-            self.create_identity_with_key(account_id, ROOT_USER, &access_key_id, &secret)
-                .await?;
-            if previous.is_empty() {
+        let outcome =
+            if current.as_ref().map(ExposeSecret::expose_secret) == Some(secret.expose_secret()) {
                 RootKey::Unchanged
             } else {
-                RootKey::Replaced { previous }
-            }
-        };
+                let previous: Vec<String> = self
+                    .store
+                    .access_keys_of(account_id, ROOT_USER)
+                    .await?
+                    .into_iter()
+                    .map(|k| k.access_key_id)
+                    .collect();
+                // The configured key is the root identity's only key.
+                self.store.delete_identity(account_id, ROOT_USER).await?;
+                self.create_identity_with_key(account_id, ROOT_USER, &access_key_id, &secret)
+                    .await?;
+                if previous.is_empty() {
+                    RootKey::Unchanged
+                } else {
+                    RootKey::Replaced { previous }
+                }
+            };
         self.attach_policy(account_id, ROOT_USER, "AllowAll", ALLOW_ALL)
             .await?;
         Ok(outcome)
@@ -172,7 +166,7 @@ impl Identities {
     ) -> Result<NewAccessKey, IdentityError> {
         check_user_name(user_name)?;
         let access_key_id = format!("AKIA{}", random_string(KEY_ID_ALPHABET, 16));
-        let secret = random_string(SECRET_ALPHABET, 40);
+        let secret = SecretString::from(random_string(SECRET_ALPHABET, 40));
         self.create_identity_with_key(account_id, user_name, &access_key_id, &secret)
             .await?;
         Ok(NewAccessKey {
@@ -186,21 +180,22 @@ impl Identities {
         account_id: &str,
         user_name: &str,
         access_key_id: &str,
-        secret: &str,
+        secret: &SecretString,
     ) -> Result<(), IdentityError> {
         let now = self.clock.now_ms();
         let identity = IdentityRecord {
-            account_id: account_id.to_owned(),
+            account_id: account_id.into(),
             user_name: user_name.to_owned(),
             created_ms: now,
         };
         let key = AccessKeyRecord {
             access_key_id: access_key_id.to_owned(),
-            account_id: account_id.to_owned(),
+            account_id: account_id.into(),
             user_name: user_name.to_owned(),
-            secret: self
-                .master
-                .seal(&access_key_context(access_key_id), secret.as_bytes()),
+            secret: self.master.seal(
+                &access_key_context(access_key_id),
+                secret.expose_secret().as_bytes(),
+            ),
             created_ms: now,
         };
         match self.store.create_identity(&identity, &key).await {
@@ -264,7 +259,7 @@ impl Identities {
     ) -> Result<Vec<String>, IdentityError> {
         let policy = crate::iam::Policy::parse(document).map_err(IdentityError::InvalidPolicy)?;
         let record = PolicyRecord {
-            account_id: account_id.to_owned(),
+            account_id: account_id.into(),
             user_name: user_name.to_owned(),
             policy_name: policy_name.to_owned(),
             document: document.to_owned(),
@@ -293,12 +288,13 @@ impl Identities {
             .await?)
     }
 
-    fn open_secret(&self, record: &AccessKeyRecord) -> Result<String, IdentityError> {
+    fn open_secret(&self, record: &AccessKeyRecord) -> Result<SecretString, IdentityError> {
         let plain = self
             .master
             .open(&access_key_context(&record.access_key_id), &record.secret)
             .map_err(|_| IdentityError::Sealed)?;
-        String::from_utf8(plain).map_err(|_| IdentityError::Sealed)
+        let plain = String::from_utf8(plain).map_err(|_| IdentityError::Sealed)?;
+        Ok(SecretString::from(plain))
     }
 }
 
@@ -310,7 +306,7 @@ impl Identities {
     pub async fn access_key_secret(
         &self,
         access_key_id: &str,
-    ) -> Result<Option<(String, String, String)>, CognitoError> {
+    ) -> Result<Option<(AccountId, String, SecretString)>, CognitoError> {
         let Some(record) = self.store.access_key(access_key_id).await.map_err(|e| {
             tracing::error!(error = %e, "cannot read an access key");
             CognitoError::internal()
@@ -323,5 +319,45 @@ impl Identities {
             CognitoError::internal()
         })?;
         Ok(Some((record.account_id, record.user_name, secret)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rognito_model::SystemClock;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn access_key_secrets_redact_themselves() {
+        let store = rognito_store::open_in_memory().await.expect("store");
+        let identities = Identities::new(
+            store,
+            Arc::new(MasterKey::random().expect("master key")),
+            Arc::new(SystemClock),
+        );
+        let key = identities
+            .create_identity("000000000000", "alice")
+            .await
+            .expect("identity");
+        let secret = key.secret_access_key.expose_secret().to_owned();
+        let found = identities
+            .access_key_secret(&key.access_key_id)
+            .await
+            .expect("read")
+            .expect("key");
+        assert_eq!(found.2.expose_secret(), secret);
+        let access_key_id = key.access_key_id.clone();
+        for shown in [
+            format!("{key:?}"),
+            format!("{:?}", RootKey::Generated(key)),
+            format!("{found:?}"),
+        ] {
+            assert!(
+                shown.contains(&access_key_id) || shown.contains("alice"),
+                "{shown}"
+            );
+            assert!(!shown.contains(&secret), "{shown}");
+        }
     }
 }

@@ -20,7 +20,7 @@ pub use rate_limits::RateLimits;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     /// The 12-digit account the request acts in.
-    pub account_id: String,
+    pub account_id: rognito_model::AccountId,
     /// `arn:aws:iam::<account>:user/<name>`; None for unauthenticated operations and dev mode.
     pub arn: Option<String>,
     /// The identity's name, for policy lookups; None when no identity signed the request.

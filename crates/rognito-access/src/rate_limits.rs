@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use rognito_model::{ApiCategory, Operation};
+use rognito_model::{AccountId, ApiCategory, Operation};
 use rognito_ops::RateMeter;
 use rognito_ops::provisioned_limits::category_names;
 use rognito_store::{Change, ChangeListener, Store, StoreError};
@@ -42,8 +42,9 @@ pub struct RateLimits {
     enabled: bool,
     /// Category → default rate (AWS's, or the configured override).
     defaults: HashMap<ApiCategory, u32>,
-    /// (account, category) → rate raised with UpdateProvisionedLimit.
-    provisioned: Mutex<HashMap<(String, ApiCategory), u32>>,
+    /// Account → category → rate raised with UpdateProvisionedLimit (by account first, so a
+    /// request's `&str` account looks it up without allocating).
+    provisioned: Mutex<HashMap<AccountId, HashMap<ApiCategory, u32>>>,
     buckets: Mutex<HashMap<String, Bucket>>,
     /// Where provisioned rates are reloaded from when the change feed loses track.
     source: Mutex<Option<Reloader>>,
@@ -140,9 +141,12 @@ impl RateLimits {
     }
 
     /// Sets an account's provisioned rate for a category (from the store, or the change feed).
-    fn set_provisioned(&self, account: &str, category: ApiCategory, rate: u32) {
+    fn set_provisioned(&self, account: &AccountId, category: ApiCategory, rate: u32) {
         if let Ok(mut provisioned) = self.provisioned.lock() {
-            provisioned.insert((account.to_owned(), category), rate);
+            provisioned
+                .entry(account.clone())
+                .or_default()
+                .insert(category, rate);
         }
     }
 
@@ -157,7 +161,7 @@ impl RateLimits {
         self.provisioned
             .lock()
             .ok()
-            .and_then(|p| p.get(&(account.to_owned(), category)).copied())
+            .and_then(|p| p.get(account)?.get(&category).copied())
             .unwrap_or_else(|| self.defaults.get(&category).copied().unwrap_or(u32::MAX))
     }
 

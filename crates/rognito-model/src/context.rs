@@ -3,11 +3,13 @@
 
 use std::net::IpAddr;
 
+use crate::AccountId;
+
 /// Who is calling: operations only ever see the caller's own account's resources.
 #[derive(Debug, Clone)]
 pub struct RequestContext {
     /// The caller's 12-digit AWS account id.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// The request id the response carries (`x-amzn-RequestId`).
     pub request_id: String,
     /// The signing identity (`None` for unsigned operations and `--auth dev`).

@@ -20,6 +20,8 @@ use std::net::IpAddr;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use rognito_model::ClientId;
+
 /// Failures a source address may have in a burst. Generous enough for a test suite that checks
 /// its wrong-secret handling against a local rognito; guessing is held to the refill rate.
 pub const SOURCE_BURST: f64 = 100.0;
@@ -89,7 +91,7 @@ struct Sources {
 #[derive(Debug, Default)]
 pub struct AuthFailures {
     sources: Mutex<Sources>,
-    clients: Mutex<HashMap<String, ClientFailures>>,
+    clients: Mutex<HashMap<ClientId, ClientFailures>>,
 }
 
 /// An attempt refused by a budget: retry after this long.
@@ -115,7 +117,7 @@ pub struct Attempt<'a> {
     source: Option<IpAddr>,
     /// The source bucket actually charged (the address's own, or the shared overflow one).
     charged_source: Option<IpAddr>,
-    client: Option<String>,
+    client: Option<ClientId>,
     /// The client's bucket was charged (not when the attempt passed it as a fresh address).
     charged_client: bool,
     succeeded: bool,
@@ -211,7 +213,7 @@ impl Attempt<'_> {
             });
         };
         entry.bucket.refill(CLIENT_BURST, CLIENT_REFILL, now);
-        self.client = Some(client_id.to_owned());
+        self.client = Some(client_id.into());
         if entry.bucket.tokens >= 1.0 {
             entry.bucket.tokens -= 1.0;
             self.charged_client = true;
@@ -288,13 +290,13 @@ impl Drop for Attempt<'_> {
 /// only existing clients (callers look the client up first), so it is bounded by them. (None
 /// only if the map lost an entry it was just given, which cannot happen.)
 fn client_entry<'m>(
-    clients: &'m mut HashMap<String, ClientFailures>,
+    clients: &'m mut HashMap<ClientId, ClientFailures>,
     client_id: &str,
     now: Instant,
 ) -> Option<&'m mut ClientFailures> {
     if !clients.contains_key(client_id) {
         clients.insert(
-            client_id.to_owned(),
+            client_id.into(),
             ClientFailures {
                 bucket: Bucket::full(CLIENT_BURST, now),
                 failed: HashMap::new(),

@@ -37,11 +37,12 @@ impl<K: Eq + Hash + Clone, V> Cache<K, V> {
     }
 
     /// The cached value, or `load()`'s, which is cached unless an invalidation raced it.
-    /// `Ok(None)` (nothing to load) is not cached.
+    /// `Ok(None)` (nothing to load) is not cached. `key` may be borrowed (`&str` for an id key):
+    /// it is owned only to store a loaded value.
     pub async fn get_or_load<Q, E, F, Fut>(&self, key: &Q, load: F) -> Result<Option<Arc<V>>, E>
     where
-        K: Borrow<Q>,
-        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+        K: Borrow<Q> + From<Q::Owned>,
+        Q: Hash + Eq + ToOwned + ?Sized,
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Option<V>, E>>,
     {
@@ -66,7 +67,7 @@ impl<K: Eq + Hash + Clone, V> Cache<K, V> {
                     entries.remove::<K>(victim);
                 }
             }
-            entries.insert(key.to_owned(), value.clone());
+            entries.insert(K::from(key.to_owned()), value.clone());
         }
         Ok(Some(value))
     }

@@ -3,6 +3,7 @@
 //! the store tails them) drop exactly the entries they name. No operation invalidates anything
 //! itself.
 
+use rognito_model::{AccountId, ClientId, UserPoolId};
 use rognito_store::{Change, ChangeListener};
 
 use crate::cache::Cache;
@@ -10,19 +11,19 @@ use crate::{resource_servers, signing, tokens};
 
 pub(crate) struct Caches {
     /// Each pool's signing keys, decrypted and parsed once.
-    pub(crate) pool_keys: Cache<String, signing::PoolKeys>,
+    pub(crate) pool_keys: Cache<UserPoolId, signing::PoolKeys>,
     /// What token issuing needs of each client (secret digests, flows, scopes).
-    pub(crate) client_views: Cache<String, tokens::ClientView>,
+    pub(crate) client_views: Cache<ClientId, tokens::ClientView>,
     /// Each pool's account (every pool-scoped operation checks it).
-    pub(crate) pool_accounts: Cache<String, String>,
+    pub(crate) pool_accounts: Cache<UserPoolId, AccountId>,
     /// Each pool's resource servers and the `identifier/scope` strings they define.
-    pub(crate) pool_servers: Cache<String, resource_servers::PoolServers>,
+    pub(crate) pool_servers: Cache<UserPoolId, resource_servers::PoolServers>,
     /// Single resource servers as Describe returns them, by (pool, identifier): a Describe
     /// that misses reads one row, not the whole pool.
-    pub(crate) server_json: Cache<(String, String), Box<serde_json::value::RawValue>>,
+    pub(crate) server_json: Cache<(UserPoolId, String), Box<serde_json::value::RawValue>>,
     /// Pool id → its domain, and domain → its pool.
-    pub(crate) pool_domains: Cache<String, Option<String>>,
-    pub(crate) domain_pools: Cache<String, Option<String>>,
+    pub(crate) pool_domains: Cache<UserPoolId, Option<String>>,
+    pub(crate) domain_pools: Cache<String, Option<UserPoolId>>,
 }
 
 impl Caches {

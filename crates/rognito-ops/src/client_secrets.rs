@@ -7,8 +7,9 @@ use rognito_model::{
     ListUserPoolClientSecretsRequest, ListUserPoolClientSecretsResponse,
 };
 use rognito_store::StoreError;
+use secrecy::{ExposeSecret, SecretString};
 
-use crate::clients::client_not_found;
+use crate::clients::{client_not_found, named_client};
 use crate::clock::epoch_seconds;
 use crate::{Cognito, RequestContext, internal, required};
 
@@ -25,12 +26,12 @@ impl Cognito {
         ctx: &RequestContext,
         input: AddUserPoolClientSecretRequest,
     ) -> Result<AddUserPoolClientSecretResponse, CognitoError> {
-        let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
-        let client_id = required(input.client_id.as_deref(), "ClientId")?;
-        self.owned_client(ctx, pool_id, client_id).await?;
-        let secret = input.client_secret.clone().unwrap_or_else(|| {
+        let (pool_id, client_id) =
+            named_client(input.user_pool_id.as_deref(), input.client_id.as_deref())?;
+        self.owned_client(ctx, &pool_id, &client_id).await?;
+        let secret = SecretString::from(input.client_secret.clone().unwrap_or_else(|| {
             crate::ids::random_string(GENERATED_SECRET_ALPHABET, GENERATED_SECRET_LEN)
-        });
+        }));
         // Secret ids are `<client id>--<creation time in ms>` (Cognito's form). Two adds in one
         // millisecond, or two concurrent adds that read the same newest secret, would make the
         // same id: the store refuses the second (AlreadyExists) and it takes the next
@@ -38,7 +39,7 @@ impl Cognito {
         let mut now = self.clock.now_ms();
         let existing = self
             .store
-            .client_secrets(client_id)
+            .client_secrets(&client_id)
             .await
             .map_err(internal)?;
         if let Some(last) = existing.last() {
@@ -46,14 +47,14 @@ impl Cognito {
         }
         let mut attempts = 0;
         let record = loop {
-            let record = self.secret_record(client_id, &secret, now);
+            let record = self.secret_record(&client_id, &secret, now);
             match self.store.add_client_secret(&record, MAX_SECRETS).await {
                 Ok(()) => break record,
                 Err(StoreError::AlreadyExists) if attempts < MAX_ID_ATTEMPTS => {
                     attempts += 1;
                     now += 1;
                 }
-                Err(StoreError::NotFound) => return Err(client_not_found(client_id)),
+                Err(StoreError::NotFound) => return Err(client_not_found(&client_id)),
                 Err(StoreError::LimitExceeded) => {
                     return Err(CognitoError::limit_exceeded(format!(
                         "App client {client_id} already has {MAX_SECRETS} client secrets; \
@@ -69,7 +70,7 @@ impl Cognito {
         Ok(AddUserPoolClientSecretResponse {
             client_secret_descriptor: Some(ClientSecretDescriptorType {
                 client_secret_id: Some(record.secret_id),
-                client_secret_value: generated.then_some(secret),
+                client_secret_value: generated.then(|| secret.expose_secret().to_owned()),
                 client_secret_create_date: Some(epoch_seconds(record.created_ms)),
             }),
         })
@@ -80,12 +81,12 @@ impl Cognito {
         ctx: &RequestContext,
         input: ListUserPoolClientSecretsRequest,
     ) -> Result<ListUserPoolClientSecretsResponse, CognitoError> {
-        let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
-        let client_id = required(input.client_id.as_deref(), "ClientId")?;
-        self.owned_client(ctx, pool_id, client_id).await?;
+        let (pool_id, client_id) =
+            named_client(input.user_pool_id.as_deref(), input.client_id.as_deref())?;
+        self.owned_client(ctx, &pool_id, &client_id).await?;
         let secrets = self
             .store
-            .client_secrets(client_id)
+            .client_secrets(&client_id)
             .await
             .map_err(internal)?;
         Ok(ListUserPoolClientSecretsResponse {
@@ -109,11 +110,11 @@ impl Cognito {
         ctx: &RequestContext,
         input: DeleteUserPoolClientSecretRequest,
     ) -> Result<DeleteUserPoolClientSecretResponse, CognitoError> {
-        let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
-        let client_id = required(input.client_id.as_deref(), "ClientId")?;
+        let (pool_id, client_id) =
+            named_client(input.user_pool_id.as_deref(), input.client_id.as_deref())?;
         let secret_id = required(input.client_secret_id.as_deref(), "ClientSecretId")?;
-        self.owned_client(ctx, pool_id, client_id).await?;
-        let deleted = match self.store.delete_client_secret(client_id, secret_id).await {
+        self.owned_client(ctx, &pool_id, &client_id).await?;
+        let deleted = match self.store.delete_client_secret(&client_id, secret_id).await {
             Ok(deleted) => deleted,
             Err(StoreError::Conflict) => {
                 return Err(CognitoError::invalid_parameter(format!(

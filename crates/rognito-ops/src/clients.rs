@@ -3,13 +3,14 @@
 //! validity within Cognito's ranges).
 
 use rognito_model::{
-    CognitoError, CreateUserPoolClientRequest, CreateUserPoolClientResponse,
+    ClientId, CognitoError, CreateUserPoolClientRequest, CreateUserPoolClientResponse,
     DeleteUserPoolClientRequest, DescribeUserPoolClientRequest, DescribeUserPoolClientResponse,
     EmptyOutput, ErrorCode, ListUserPoolClientsRequest, ListUserPoolClientsResponse,
     TokenValidityUnitsType, UpdateUserPoolClientRequest, UpdateUserPoolClientResponse,
-    UserPoolClientDescription, UserPoolClientType,
+    UserPoolClientDescription, UserPoolClientType, UserPoolId,
 };
 use rognito_store::{ClientRecord, ClientSecretRecord, StoreError};
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 use crate::client_rules;
@@ -49,11 +50,11 @@ impl Cognito {
                     "GenerateSecret and ClientSecret cannot both be specified.",
                 ));
             }
-            (Some(given), _) => Some(given.clone()),
-            (None, Some(true)) => Some(crate::ids::random_string(
+            (Some(given), _) => Some(SecretString::from(given.as_str())),
+            (None, Some(true)) => Some(SecretString::from(crate::ids::random_string(
                 CLIENT_ID_ALPHABET,
                 GENERATED_SECRET_LEN,
-            )),
+            ))),
             (None, _) => None,
         };
         let mut client = client_document(&input)?;
@@ -62,11 +63,12 @@ impl Cognito {
         let now = self.clock.now_ms();
         let quota = self.config.quotas.clients_per_user_pool;
         for _ in 0..5 {
-            let client_id = crate::ids::random_string(CLIENT_ID_ALPHABET, CLIENT_ID_LEN);
-            client.client_id = Some(client_id.clone());
+            let client_id =
+                ClientId::from(crate::ids::random_string(CLIENT_ID_ALPHABET, CLIENT_ID_LEN));
+            client.client_id = Some(client_id.as_str().to_owned());
             let record = client_record(&client, now, now)?;
             let secret_record = secret
-                .as_deref()
+                .as_ref()
                 .map(|s| self.secret_record(&client_id, s, now));
             match self
                 .store
@@ -75,7 +77,11 @@ impl Cognito {
             {
                 Ok(()) => {
                     return Ok(CreateUserPoolClientResponse {
-                        user_pool_client: Some(with_secret_and_dates(client, secret, &record)),
+                        user_pool_client: Some(with_secret_and_dates(
+                            client,
+                            secret.as_ref(),
+                            &record,
+                        )),
                     });
                 }
                 Err(StoreError::AlreadyExists) => continue,
@@ -96,9 +102,9 @@ impl Cognito {
         ctx: &RequestContext,
         input: DescribeUserPoolClientRequest,
     ) -> Result<DescribeUserPoolClientResponse, CognitoError> {
-        let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
-        let client_id = required(input.client_id.as_deref(), "ClientId")?;
-        let record = self.owned_client(ctx, pool_id, client_id).await?;
+        let (pool_id, client_id) =
+            named_client(input.user_pool_id.as_deref(), input.client_id.as_deref())?;
+        let record = self.owned_client(ctx, &pool_id, &client_id).await?;
         Ok(DescribeUserPoolClientResponse {
             user_pool_client: Some(self.client_type(&record).await?),
         })
@@ -109,8 +115,8 @@ impl Cognito {
         ctx: &RequestContext,
         input: UpdateUserPoolClientRequest,
     ) -> Result<UpdateUserPoolClientResponse, CognitoError> {
-        let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?.to_owned();
-        let client_id = required(input.client_id.as_deref(), "ClientId")?.to_owned();
+        let (pool_id, client_id) =
+            named_client(input.user_pool_id.as_deref(), input.client_id.as_deref())?;
         let existing = self.owned_client(ctx, &pool_id, &client_id).await?;
         // Cognito's Update* replace: every omitted member goes back to its default. Only the
         // id, the secret and the creation date survive (and the name, which cannot be empty).
@@ -170,8 +176,8 @@ impl Cognito {
             .items
             .into_iter()
             .map(|r| UserPoolClientDescription {
-                client_id: Some(r.client_id),
-                user_pool_id: Some(r.user_pool_id),
+                client_id: Some(r.client_id.into_string()),
+                user_pool_id: Some(r.user_pool_id.into_string()),
                 client_name: Some(r.client_name),
             })
             .collect();
@@ -186,16 +192,16 @@ impl Cognito {
         ctx: &RequestContext,
         input: DeleteUserPoolClientRequest,
     ) -> Result<EmptyOutput, CognitoError> {
-        let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
-        let client_id = required(input.client_id.as_deref(), "ClientId")?;
-        self.owned_client(ctx, pool_id, client_id).await?;
+        let (pool_id, client_id) =
+            named_client(input.user_pool_id.as_deref(), input.client_id.as_deref())?;
+        let record = self.owned_client(ctx, &pool_id, &client_id).await?;
         let deleted = self
             .store
-            .delete_client(pool_id, client_id)
+            .delete_client(&record.user_pool_id, &record.client_id)
             .await
             .map_err(internal)?;
         if !deleted {
-            return Err(client_not_found(client_id));
+            return Err(client_not_found(&client_id));
         }
         Ok(EmptyOutput {})
     }
@@ -204,12 +210,12 @@ impl Cognito {
     pub(crate) async fn owned_client(
         &self,
         ctx: &RequestContext,
-        pool_id: &str,
-        client_id: &str,
+        pool_id: &UserPoolId,
+        client_id: &ClientId,
     ) -> Result<ClientRecord, CognitoError> {
         self.check_pool(ctx, pool_id).await?;
         match self.store.client(client_id).await.map_err(internal)? {
-            Some(record) if record.user_pool_id == pool_id => Ok(record),
+            Some(record) if record.user_pool_id == *pool_id => Ok(record),
             _ => Err(client_not_found(client_id)),
         }
     }
@@ -229,18 +235,19 @@ impl Cognito {
             Some(s) => Some(self.reveal_secret(s)?),
             None => None,
         };
-        Ok(with_secret_and_dates(client, secret, record))
+        Ok(with_secret_and_dates(client, secret.as_ref(), record))
     }
 
     pub(crate) fn secret_record(
         &self,
-        client_id: &str,
-        secret: &str,
+        client_id: &ClientId,
+        secret: &SecretString,
         now: i64,
     ) -> ClientSecretRecord {
+        let secret = secret.expose_secret();
         ClientSecretRecord {
             secret_id: format!("{client_id}--{now}"),
-            client_id: client_id.to_owned(),
+            client_id: client_id.clone(),
             ciphertext: self
                 .master
                 .seal(&secret_context(client_id), secret.as_bytes()),
@@ -252,7 +259,7 @@ impl Cognito {
     pub(crate) fn reveal_secret(
         &self,
         record: &ClientSecretRecord,
-    ) -> Result<String, CognitoError> {
+    ) -> Result<SecretString, CognitoError> {
         let plain = self
             .master
             .open(&secret_context(&record.client_id), &record.ciphertext)
@@ -260,7 +267,8 @@ impl Cognito {
                 tracing::error!(secret = %record.secret_id, error = %e, "cannot decrypt a client secret: is the master key the one it was sealed with?");
                 CognitoError::internal()
             })?;
-        String::from_utf8(plain).map_err(|_| CognitoError::internal())
+        let plain = String::from_utf8(plain).map_err(|_| CognitoError::internal())?;
+        Ok(SecretString::from(plain))
     }
 
     /// Cognito's rules for a client's OAuth and token settings; fills in defaults on the way.
@@ -357,6 +365,17 @@ impl Cognito {
             .cloned()
             .unwrap_or_default())
     }
+}
+
+/// The pool and app client a request names (both required), typed so they cannot be swapped.
+pub(crate) fn named_client(
+    pool_id: Option<&str>,
+    client_id: Option<&str>,
+) -> Result<(UserPoolId, ClientId), CognitoError> {
+    Ok((
+        required(pool_id, "UserPoolId")?.into(),
+        required(client_id, "ClientId")?.into(),
+    ))
 }
 
 pub(crate) fn secret_context(client_id: &str) -> String {
@@ -476,8 +495,8 @@ fn client_record(
     stored.creation_date = None;
     stored.last_modified_date = None;
     Ok(ClientRecord {
-        client_id: client.client_id.clone().unwrap_or_default(),
-        user_pool_id: client.user_pool_id.clone().unwrap_or_default(),
+        client_id: client.client_id.clone().unwrap_or_default().into(),
+        user_pool_id: client.user_pool_id.clone().unwrap_or_default().into(),
         client_name: client.client_name.clone().unwrap_or_default(),
         doc: serde_json::to_string(&stored).map_err(|_| CognitoError::internal())?,
         created_ms,
@@ -485,13 +504,35 @@ fn client_record(
     })
 }
 
+/// The client as the wire shows it: the secret leaves its redacting holder only here.
 fn with_secret_and_dates(
     mut client: UserPoolClientType,
-    secret: Option<String>,
+    secret: Option<&SecretString>,
     record: &ClientRecord,
 ) -> UserPoolClientType {
-    client.client_secret = secret;
+    client.client_secret = secret.map(|s| s.expose_secret().to_owned());
     client.creation_date = Some(epoch_seconds(record.created_ms));
     client.last_modified_date = Some(epoch_seconds(record.modified_ms));
     client
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn plaintext_client_secrets_redact_themselves() {
+        let ops = Cognito::in_memory().await.expect("ops");
+        let secret = SecretString::from("s3cr3t-client-secret");
+        let record = ops.secret_record(&ClientId::from("client"), &secret, 1);
+        let revealed = ops.reveal_secret(&record).expect("reveal");
+        assert_eq!(revealed.expose_secret(), "s3cr3t-client-secret");
+        for shown in [
+            format!("{secret:?}"),
+            format!("{revealed:?}"),
+            format!("{record:?}"),
+        ] {
+            assert!(!shown.contains("s3cr3t"), "{shown}");
+        }
+    }
 }

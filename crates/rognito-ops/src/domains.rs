@@ -5,7 +5,7 @@ use rognito_model::{
     CognitoError, CreateUserPoolDomainRequest, CreateUserPoolDomainResponse,
     DeleteUserPoolDomainRequest, DeleteUserPoolDomainResponse, DescribeUserPoolDomainRequest,
     DescribeUserPoolDomainResponse, DomainDescriptionType, UpdateUserPoolDomainRequest,
-    UpdateUserPoolDomainResponse,
+    UpdateUserPoolDomainResponse, UserPoolId,
 };
 use rognito_store::{DomainRecord, StoreError};
 use serde::{Deserialize, Serialize};
@@ -51,7 +51,7 @@ impl Cognito {
         let now = self.clock.now_ms();
         let record = DomainRecord {
             domain: domain.to_owned(),
-            user_pool_id: pool_id.to_owned(),
+            user_pool_id: pool_id.into(),
             doc: serde_json::to_string(&settings).map_err(|_| CognitoError::internal())?,
             created_ms: now,
             modified_ms: now,
@@ -100,8 +100,8 @@ impl Cognito {
         {
             let settings = settings_of(&record)?;
             description = DomainDescriptionType {
-                user_pool_id: Some(record.user_pool_id.clone()),
-                aws_account_id: Some(pool.account_id.clone()),
+                user_pool_id: Some(record.user_pool_id.as_str().to_owned()),
+                aws_account_id: Some(pool.account_id.as_str().to_owned()),
                 domain: Some(record.domain.clone()),
                 s3_bucket: Some(format!(
                     "aws-cognito-prod-{}-assets",
@@ -162,7 +162,7 @@ impl Cognito {
         };
         let record = DomainRecord {
             domain: domain.to_owned(),
-            user_pool_id: pool_id.to_owned(),
+            user_pool_id: pool_id.into(),
             doc: serde_json::to_string(&settings).map_err(|_| CognitoError::internal())?,
             created_ms: 0,
             modified_ms: self.clock.now_ms(),
@@ -222,7 +222,7 @@ impl Cognito {
     pub(crate) async fn pool_of_domain(
         &self,
         domain: &str,
-    ) -> Result<Option<String>, CognitoError> {
+    ) -> Result<Option<UserPoolId>, CognitoError> {
         let cached = self
             .caches
             .domain_pools
@@ -242,7 +242,7 @@ impl Cognito {
     pub(crate) async fn pool_of_host(
         &self,
         host: &str,
-    ) -> Result<Option<Option<String>>, CognitoError> {
+    ) -> Result<Option<Option<UserPoolId>>, CognitoError> {
         if let Some(prefix) = self.domain_prefix_of_host(host) {
             return Ok(Some(self.pool_of_domain(&prefix).await?));
         }

@@ -1,5 +1,7 @@
 //! Identifiers as Cognito makes them, from the operating system's CSPRNG.
 
+use rognito_model::UserPoolId;
+
 const ALPHANUMERIC: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /// `len` characters drawn uniformly from `alphabet` (rejection sampling, so no modulo bias).
@@ -27,8 +29,8 @@ pub fn random_string(alphabet: &[u8], len: usize) -> String {
 }
 
 /// `<region>_<9 alphanumerics>`, e.g. `us-east-1_aBcD3fGh1`.
-pub fn user_pool_id(region: &str) -> String {
-    format!("{region}_{}", random_string(ALPHANUMERIC, 9))
+pub fn user_pool_id(region: &str) -> UserPoolId {
+    format!("{region}_{}", random_string(ALPHANUMERIC, 9)).into()
 }
 
 pub fn random_bytes<const N: usize>() -> [u8; N] {

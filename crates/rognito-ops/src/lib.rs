@@ -80,6 +80,24 @@ impl Cognito {
         })
     }
 
+    /// The service on a store in this process's memory, with a random master key, Cognito's
+    /// default quotas in us-east-1 and no rate limits: Cognito's semantics without HTTP or
+    /// disk, for tests and tools (`tests/semantics.rs`).
+    ///
+    /// Errors: the memory store cannot start.
+    pub async fn in_memory() -> Result<Self, StoreError> {
+        let store = rognito_store::open_in_memory().await?;
+        let master = MasterKey::random()
+            .map_err(|_| StoreError::Open("the system's random number generator failed".into()))?;
+        let config = OpsConfig {
+            region: "us-east-1".into(),
+            quotas: Quotas::default(),
+            issuer_base: "http://127.0.0.1:9229".into(),
+            public_url: "http://127.0.0.1:9229".into(),
+        };
+        Cognito::new(store, config, Arc::new(master), Arc::new(Unmetered)).await
+    }
+
     /// The same service reading the time from `clock` (tests move it: token expiry, ...).
     pub fn with_clock(mut self, clock: Arc<dyn rognito_model::Clock>) -> Self {
         self.clock = clock;

@@ -11,7 +11,7 @@ use rognito_model::{
     CognitoError, CreateResourceServerRequest, CreateResourceServerResponse,
     DeleteResourceServerRequest, DescribeResourceServerRequest, EmptyOutput, JsonBody,
     ListResourceServersRequest, ResourceServerScopeType, ResourceServerType,
-    UpdateResourceServerRequest, UpdateResourceServerResponse,
+    UpdateResourceServerRequest, UpdateResourceServerResponse, UserPoolId,
 };
 use rognito_store::{ResourceServerRecord, StoreError};
 use serde_json::value::RawValue;
@@ -62,7 +62,7 @@ impl Cognito {
         let scopes = self.checked_scopes(input.scopes)?;
         let now = self.clock.now_ms();
         let record = ResourceServerRecord {
-            user_pool_id: pool_id.to_owned(),
+            user_pool_id: pool_id.into(),
             identifier: identifier.to_owned(),
             name: name.to_owned(),
             scopes: scopes_json(&scopes)?,
@@ -95,13 +95,13 @@ impl Cognito {
         let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
         let identifier = required(input.identifier.as_deref(), "Identifier")?;
         self.check_pool(ctx, pool_id).await?;
-        let key = (pool_id.to_owned(), identifier.to_owned());
+        let key = (UserPoolId::from(pool_id), identifier.to_owned());
         let server = self
             .caches
             .server_json
             .get_or_load(&key, || async {
                 // From the pool's cached servers when it has them, else one row.
-                if let Some(servers) = self.caches.pool_servers.get(&key.0) {
+                if let Some(servers) = self.caches.pool_servers.get(pool_id) {
                     return Ok(servers.json.get(identifier).map(|j| j.to_owned()));
                 }
                 match self
@@ -186,7 +186,7 @@ impl Cognito {
         // Cognito's Update* replace: an omitted Scopes sets the scopes to the default (none).
         let scopes = self.checked_scopes(input.scopes)?;
         let record = ResourceServerRecord {
-            user_pool_id: pool_id.to_owned(),
+            user_pool_id: pool_id.into(),
             identifier: identifier.to_owned(),
             name: name.to_owned(),
             scopes: scopes_json(&scopes)?,
@@ -314,7 +314,7 @@ fn resource_server_type(record: &ResourceServerRecord) -> Result<ResourceServerT
             CognitoError::internal()
         })?;
     Ok(ResourceServerType {
-        user_pool_id: Some(record.user_pool_id.clone()),
+        user_pool_id: Some(record.user_pool_id.as_str().to_owned()),
         identifier: Some(record.identifier.clone()),
         name: Some(record.name.clone()),
         scopes: Some(scopes),

@@ -47,7 +47,7 @@ impl Cognito {
             .zip(generated)
             .map(|(purpose, (key, pkcs8))| SigningKeyRecord {
                 kid: key.kid().to_owned(),
-                user_pool_id: user_pool_id.to_owned(),
+                user_pool_id: user_pool_id.into(),
                 purpose: purpose.as_str().to_owned(),
                 private_key: self.master.seal(&key_context(key.kid()), &pkcs8),
                 public_jwk: serde_json::to_string(key.jwk()).unwrap_or_default(),

@@ -8,8 +8,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use rognito_model::{
-    ClientAuthenticationResultType, CognitoError, GetClientTokenRequest, GetClientTokenResponse,
-    UserPoolClientType,
+    ClientAuthenticationResultType, ClientId, CognitoError, GetClientTokenRequest,
+    GetClientTokenResponse, UserPoolClientType, UserPoolId,
 };
 use serde::Serialize;
 
@@ -20,8 +20,8 @@ use crate::{Cognito, internal, required};
 /// What token issuing needs to know about a client, cached by client id.
 #[derive(Debug)]
 pub(crate) struct ClientView {
-    client_id: String,
-    user_pool_id: String,
+    client_id: ClientId,
+    user_pool_id: UserPoolId,
     /// Keyed digests of the client's active secrets (empty for a public client).
     secret_digests: Vec<Vec<u8>>,
     /// `client_credentials` is an allowed OAuth flow and OAuth is enabled for the client.
@@ -354,8 +354,8 @@ impl Cognito {
                     list.as_ref().is_some_and(|l| l.iter().any(|v| v == value))
                 };
                 Ok(Some(ClientView {
-                    client_id: record.client_id.clone(),
-                    user_pool_id: record.user_pool_id.clone(),
+                    client_id: record.client_id,
+                    user_pool_id: record.user_pool_id,
                     secret_digests: secrets.into_iter().map(|s| s.digest).collect(),
                     client_credentials: client.allowed_o_auth_flows_user_pool_client == Some(true)
                         && has(&client.allowed_o_auth_flows, "client_credentials"),

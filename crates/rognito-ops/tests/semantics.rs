@@ -15,39 +15,18 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rognito_model::*;
-use rognito_ops::{Cognito, MasterKey, OpsConfig, Quotas, Unmetered};
-use rognito_store::{Durability, StoreConfig};
+use rognito_ops::Cognito;
 
 const ACCOUNT: &str = "000000000000";
 
 /// A fresh control plane on an in-memory store, and the context of a caller in ACCOUNT.
-async fn harness() -> (Arc<Cognito>, RequestContext, tempfile::TempDir) {
+async fn harness() -> (Arc<Cognito>, RequestContext) {
     harness_with(Arc::new(SystemClock)).await
 }
 
 /// `harness`, reading the time from `clock`.
-async fn harness_with(clock: Arc<dyn Clock>) -> (Arc<Cognito>, RequestContext, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = rognito_store::open(&StoreConfig::Sqlite {
-        data_dir: dir.path().to_owned(),
-        durability: Durability::Memory,
-    })
-    .await
-    .expect("store");
-    let ops = Cognito::new(
-        store,
-        OpsConfig {
-            region: "us-east-1".into(),
-            quotas: Quotas::default(),
-            issuer_base: "http://127.0.0.1:1".into(),
-            public_url: "http://127.0.0.1:1".into(),
-        },
-        Arc::new(MasterKey::random().expect("master key")),
-        Arc::new(Unmetered),
-    )
-    .await
-    .expect("ops")
-    .with_clock(clock);
+async fn harness_with(clock: Arc<dyn Clock>) -> (Arc<Cognito>, RequestContext) {
+    let ops = Cognito::in_memory().await.expect("ops").with_clock(clock);
     let ctx = RequestContext {
         account_id: ACCOUNT.into(),
         request_id: "test".into(),
@@ -55,7 +34,7 @@ async fn harness_with(clock: Arc<dyn Clock>) -> (Arc<Cognito>, RequestContext, t
         principal_arn: None,
         source_ip: None,
     };
-    (Arc::new(ops), ctx, dir)
+    (Arc::new(ops), ctx)
 }
 
 fn typed<T>(output: Output<T>) -> T {
@@ -85,7 +64,7 @@ fn arn(pool: &str) -> String {
 
 #[tokio::test]
 async fn concurrent_read_modify_writes_of_one_pool_all_land() {
-    let (ops, ctx, _dir) = harness().await;
+    let (ops, ctx) = harness().await;
     let pool = new_pool(&ops, &ctx).await;
     // 20 callers tag the pool at once while another keeps replacing its settings: every tag
     // must survive (each write is a compare-and-set on the pool's version, retried on conflict).
@@ -156,7 +135,7 @@ async fn concurrent_read_modify_writes_of_one_pool_all_land() {
 
 #[tokio::test]
 async fn an_operation_rognito_lacks_answers_through_the_trait_default() {
-    let (ops, ctx, _dir) = harness().await;
+    let (ops, ctx) = harness().await;
     let err = ops
         .admin_create_user(&ctx, AdminCreateUserRequest::default())
         .await
@@ -182,7 +161,7 @@ async fn an_operation_rognito_lacks_answers_through_the_trait_default() {
 
 #[tokio::test]
 async fn a_write_is_visible_to_the_next_read_through_the_caches() {
-    let (ops, ctx, _dir) = harness().await;
+    let (ops, ctx) = harness().await;
     let pool = new_pool(&ops, &ctx).await;
     let describe = |identifier: &str| {
         let (ops, ctx, pool) = (ops.clone(), ctx.clone(), pool.clone());
@@ -242,7 +221,7 @@ async fn a_write_is_visible_to_the_next_read_through_the_caches() {
 #[tokio::test]
 async fn the_time_comes_from_the_clock() {
     let clock = Arc::new(ManualClock::at(1_700_000_000_000));
-    let (ops, ctx, _dir) = harness_with(clock.clone()).await;
+    let (ops, ctx) = harness_with(clock.clone()).await;
     let pool = new_pool(&ops, &ctx).await;
     clock.advance(5_500);
     ops.update_user_pool(

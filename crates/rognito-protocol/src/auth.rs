@@ -2,13 +2,13 @@
 //! SigV4 implementation.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use aws_lc_rs::hmac;
 use http::{HeaderMap, Method, Uri};
 use rognito_model::Operation;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::{Principal, WireError, sigv4};
 
@@ -44,23 +44,14 @@ pub trait Authenticator: Send + Sync {
     }
 }
 
-/// A secret access key; never printed.
-pub struct SecretAccessKey(pub String);
-
-impl fmt::Debug for SecretAccessKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SecretAccessKey(..)")
-    }
-}
-
 /// Where access keys are looked up.
 #[async_trait]
 pub trait CredentialSource: Send + Sync {
-    /// The principal and secret of an access key id; None for an unknown key.
+    /// The principal and secret access key of an access key id; None for an unknown key.
     async fn credentials(
         &self,
         access_key_id: &str,
-    ) -> Result<Option<(Principal, SecretAccessKey)>, WireError>;
+    ) -> Result<Option<(Principal, SecretString)>, WireError>;
 }
 
 /// How requests are authenticated.
@@ -86,7 +77,7 @@ struct CachedKey {
 pub struct SigV4Authenticator {
     mode: AuthMode,
     region: String,
-    default_account: String,
+    default_account: rognito_model::AccountId,
     credentials: Arc<dyn CredentialSource>,
     keys: Mutex<HashMap<String, Arc<CachedKey>>>,
     /// Bumped by every forget: a lookup that started before one does not cache its result.
@@ -99,7 +90,7 @@ impl SigV4Authenticator {
     pub fn new(
         mode: AuthMode,
         region: String,
-        default_account: String,
+        default_account: rognito_model::AccountId,
         credentials: Arc<dyn CredentialSource>,
     ) -> Self {
         SigV4Authenticator {
@@ -167,7 +158,7 @@ impl SigV4Authenticator {
         };
         let entry = Arc::new(CachedKey {
             date: auth.date.to_owned(),
-            key: sigv4::signing_key(&secret.0, auth.date, auth.region, auth.service),
+            key: sigv4::signing_key(secret.expose_secret(), auth.date, auth.region, auth.service),
             principal,
         });
         if let Ok(mut keys) = self.keys.lock()
@@ -247,5 +238,25 @@ impl Authenticator for SigV4Authenticator {
             return Err(sigv4::signature_mismatch());
         }
         Ok(key.principal.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn looked_up_credentials_redact_their_secret() {
+        let found = (
+            Principal {
+                account_id: "000000000000".into(),
+                arn: None,
+                user_name: Some("alice".into()),
+            },
+            SecretString::from("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+        );
+        let shown = format!("{found:?}");
+        assert!(shown.contains("alice"), "{shown}");
+        assert!(!shown.contains("wJalrXUtnFEMI"), "{shown}");
     }
 }

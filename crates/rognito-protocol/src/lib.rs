@@ -12,9 +12,7 @@ mod fuzz;
 pub mod sigv4;
 mod wire;
 
-pub use auth::{
-    AuthMode, Authenticator, CredentialSource, RequestHead, SecretAccessKey, SigV4Authenticator,
-};
+pub use auth::{AuthMode, Authenticator, CredentialSource, RequestHead, SigV4Authenticator};
 pub use dispatch::JsonProtocol;
 pub use rognito_access::Principal;
 pub use rognito_model::Operation;

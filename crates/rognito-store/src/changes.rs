@@ -14,6 +14,7 @@
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use rognito_model::{AccountId, ClientId, UserPoolId};
 use serde::{Deserialize, Serialize};
 
 /// How often an engine that polls its outbox looks for other processes' changes.
@@ -29,47 +30,47 @@ pub const OUTBOX_RETENTION: Duration = Duration::from_secs(3600);
 #[serde(tag = "kind")]
 pub enum Change {
     /// A pool was created or its document replaced.
-    UserPool { user_pool_id: String },
+    UserPool { user_pool_id: UserPoolId },
     /// A pool was deleted, with everything its cascade removed.
     UserPoolDeleted {
-        user_pool_id: String,
+        user_pool_id: UserPoolId,
         resource_servers: Vec<String>,
-        clients: Vec<String>,
+        clients: Vec<ClientId>,
         domain: Option<String>,
     },
     /// A resource server was created, replaced or deleted.
     ResourceServer {
-        user_pool_id: String,
+        user_pool_id: UserPoolId,
         identifier: String,
     },
     /// An app client was created, replaced or deleted (with its secrets).
     Client {
-        user_pool_id: String,
-        client_id: String,
+        user_pool_id: UserPoolId,
+        client_id: ClientId,
     },
     /// A secret of an app client was added or deleted.
-    ClientSecret { client_id: String },
+    ClientSecret { client_id: ClientId },
     /// A domain was created, replaced or deleted.
     Domain {
-        user_pool_id: String,
+        user_pool_id: UserPoolId,
         domain: String,
     },
     /// Signing keys were added to a pool.
-    SigningKeys { user_pool_id: String },
+    SigningKeys { user_pool_id: UserPoolId },
     /// An identity was created or deleted; `access_keys` are the keys created or removed with it.
     Identity {
-        account_id: String,
+        account_id: AccountId,
         user_name: String,
         access_keys: Vec<String>,
     },
     /// A policy of an identity was attached, replaced or detached.
     Policy {
-        account_id: String,
+        account_id: AccountId,
         user_name: String,
     },
     /// An account's provisioned rate for an API category was set (requests per second).
     ProvisionedLimit {
-        account_id: String,
+        account_id: AccountId,
         category: String,
         value: u32,
     },
@@ -104,5 +105,43 @@ impl Listeners {
                 listener.apply(changes);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Outbox rows written by a build whose changes held plain strings: the id types must read
+    /// and write them byte for byte.
+    #[test]
+    fn outbox_rows_keep_their_json_form() {
+        let rows = [
+            r#"{"kind":"UserPool","user_pool_id":"us-east-1_AbCdEfGhI"}"#,
+            r#"{"kind":"UserPoolDeleted","user_pool_id":"us-east-1_AbCdEfGhI","resource_servers":["rs"],"clients":["c1","c2"],"domain":"d"}"#,
+            r#"{"kind":"UserPoolDeleted","user_pool_id":"p","resource_servers":[],"clients":[],"domain":null}"#,
+            r#"{"kind":"ResourceServer","user_pool_id":"p","identifier":"https://api"}"#,
+            r#"{"kind":"Client","user_pool_id":"p","client_id":"c"}"#,
+            r#"{"kind":"ClientSecret","client_id":"c"}"#,
+            r#"{"kind":"Domain","user_pool_id":"p","domain":"d"}"#,
+            r#"{"kind":"SigningKeys","user_pool_id":"p"}"#,
+            r#"{"kind":"Identity","account_id":"000000000000","user_name":"u","access_keys":["AKIA"]}"#,
+            r#"{"kind":"Policy","account_id":"000000000000","user_name":"u"}"#,
+            r#"{"kind":"ProvisionedLimit","account_id":"000000000000","category":"UserPoolRead","value":40}"#,
+        ];
+        for row in rows {
+            let change: Change = serde_json::from_str(row).expect(row);
+            assert_eq!(serde_json::to_string(&change).expect(row), row);
+        }
+        let change: Change = serde_json::from_str(rows[1]).expect("row");
+        assert_eq!(
+            change,
+            Change::UserPoolDeleted {
+                user_pool_id: "us-east-1_AbCdEfGhI".into(),
+                resource_servers: vec!["rs".to_owned()],
+                clients: vec!["c1".into(), "c2".into()],
+                domain: Some("d".to_owned()),
+            }
+        );
     }
 }

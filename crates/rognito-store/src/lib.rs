@@ -14,6 +14,7 @@ mod records;
 mod sqlite;
 
 use async_trait::async_trait;
+use rognito_model::{AccountId, ClientId, UserPoolId};
 
 pub use changes::{Change, ChangeListener, OUTBOX_RETENTION, TAIL_INTERVAL};
 pub use error::StoreError;
@@ -52,6 +53,18 @@ impl StoreConfig {
 pub async fn open(config: &StoreConfig) -> Result<std::sync::Arc<dyn Store>, StoreError> {
     let store: std::sync::Arc<dyn SeedStore> = open_for_seeding(config).await?;
     Ok(store)
+}
+
+/// A store that keeps everything in this process's memory (tests, throwaway runs): nothing is
+/// written to disk, and it is gone when the last handle is dropped.
+///
+/// Errors: [`StoreError::Open`] when SQLite cannot start.
+pub async fn open_in_memory() -> Result<std::sync::Arc<dyn Store>, StoreError> {
+    open(&StoreConfig::Sqlite {
+        data_dir: std::path::PathBuf::new(),
+        durability: Durability::Memory,
+    })
+    .await
 }
 
 /// [`open`], for the one command that bulk-loads (`rognito seed`).
@@ -114,7 +127,7 @@ pub trait UserPoolStore: Send + Sync + 'static {
     async fn user_pool(&self, id: &str) -> Result<Option<UserPoolRecord>, StoreError>;
 
     /// The account a pool belongs to (without reading its document).
-    async fn user_pool_account(&self, id: &str) -> Result<Option<String>, StoreError>;
+    async fn user_pool_account(&self, id: &str) -> Result<Option<AccountId>, StoreError>;
 
     /// Pools of an account in id order, starting after `after`.
     async fn list_user_pools(
@@ -211,7 +224,11 @@ pub trait ClientStore: Send + Sync + 'static {
         client: &ClientRecord,
     ) -> Result<Option<ClientRecord>, StoreError>;
 
-    async fn delete_client(&self, user_pool_id: &str, client_id: &str) -> Result<bool, StoreError>;
+    async fn delete_client(
+        &self,
+        user_pool_id: &UserPoolId,
+        client_id: &ClientId,
+    ) -> Result<bool, StoreError>;
 
     /// The client's secrets, oldest first.
     async fn client_secrets(&self, client_id: &str) -> Result<Vec<ClientSecretRecord>, StoreError>;
@@ -309,7 +326,7 @@ pub trait SeedStore: Store {
 #[async_trait]
 pub trait LimitStore: Send + Sync + 'static {
     /// Every provisioned rate: (account, API category name, requests per second).
-    async fn provisioned_limits(&self) -> Result<Vec<(String, String, u32)>, StoreError>;
+    async fn provisioned_limits(&self) -> Result<Vec<(AccountId, String, u32)>, StoreError>;
 
     /// Sets an account's rate for a category (replacing any earlier one).
     async fn put_provisioned_limit(

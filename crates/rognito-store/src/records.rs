@@ -1,9 +1,11 @@
+use rognito_model::{AccountId, ClientId, UserPoolId};
+
 /// A user pool as stored. `doc` is the pool's description as JSON text, owned by the operations
 /// layer; the store only keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserPoolRecord {
-    pub id: String,
-    pub account_id: String,
+    pub id: UserPoolId,
+    pub account_id: AccountId,
     pub name: String,
     pub doc: String,
     pub created_ms: i64,
@@ -18,7 +20,7 @@ pub struct UserPoolRecord {
 /// A resource server as stored; `scopes` is a JSON array owned by the operations layer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResourceServerRecord {
-    pub user_pool_id: String,
+    pub user_pool_id: UserPoolId,
     pub identifier: String,
     pub name: String,
     pub scopes: String,
@@ -45,8 +47,8 @@ impl<T> Page<T> {
 /// An app client as stored; `doc` is its UserPoolClientType (without secret and dates) as JSON.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientRecord {
-    pub client_id: String,
-    pub user_pool_id: String,
+    pub client_id: ClientId,
+    pub user_pool_id: UserPoolId,
     pub client_name: String,
     pub doc: String,
     pub created_ms: i64,
@@ -57,7 +59,7 @@ pub struct ClientRecord {
 #[derive(Clone, PartialEq, Eq)]
 pub struct ClientSecretRecord {
     pub secret_id: String,
-    pub client_id: String,
+    pub client_id: ClientId,
     pub ciphertext: Vec<u8>,
     pub digest: Vec<u8>,
     pub created_ms: i64,
@@ -76,7 +78,7 @@ impl std::fmt::Debug for ClientSecretRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DomainRecord {
     pub domain: String,
-    pub user_pool_id: String,
+    pub user_pool_id: UserPoolId,
     pub doc: String,
     pub created_ms: i64,
     pub modified_ms: i64,
@@ -86,7 +88,7 @@ pub struct DomainRecord {
 #[derive(Clone, PartialEq, Eq)]
 pub struct SigningKeyRecord {
     pub kid: String,
-    pub user_pool_id: String,
+    pub user_pool_id: UserPoolId,
     pub purpose: String,
     pub private_key: Vec<u8>,
     pub public_jwk: String,
@@ -106,7 +108,7 @@ impl std::fmt::Debug for SigningKeyRecord {
 /// An identity (IAM-style user) of an account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdentityRecord {
-    pub account_id: String,
+    pub account_id: AccountId,
     pub user_name: String,
     pub created_ms: i64,
 }
@@ -115,7 +117,7 @@ pub struct IdentityRecord {
 #[derive(Clone, PartialEq, Eq)]
 pub struct AccessKeyRecord {
     pub access_key_id: String,
-    pub account_id: String,
+    pub account_id: AccountId,
     pub user_name: String,
     pub secret: Vec<u8>,
     pub created_ms: i64,
@@ -134,7 +136,7 @@ impl std::fmt::Debug for AccessKeyRecord {
 /// An identity policy attached to a user, as the JSON document it was given.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyRecord {
-    pub account_id: String,
+    pub account_id: AccountId,
     pub user_name: String,
     pub policy_name: String,
     pub document: String,

@@ -294,7 +294,10 @@ async fn pages_follow_the_key_order() {
         }
         let first = s.list_user_pools(ACCOUNT, None, 2).await.expect("page 1");
         let ids = |page: &rognito_store::Page<UserPoolRecord>| {
-            page.items.iter().map(|p| p.id.clone()).collect::<Vec<_>>()
+            page.items
+                .iter()
+                .map(|p| p.id.to_string())
+                .collect::<Vec<_>>()
         };
         assert_eq!(
             (ids(&first), first.more),
@@ -587,10 +590,17 @@ async fn clients_and_secrets() {
         );
 
         assert!(
-            !s.delete_client("p2", "c1").await.expect("other pool"),
+            !s.delete_client(&"p2".into(), &"c1".into())
+                .await
+                .expect("other pool"),
             "{name}"
         );
-        assert!(s.delete_client("p1", "c1").await.expect("delete"), "{name}");
+        assert!(
+            s.delete_client(&"p1".into(), &"c1".into())
+                .await
+                .expect("delete"),
+            "{name}"
+        );
         assert!(
             s.client_secrets("c1").await.expect("secrets").is_empty(),
             "{name}: secrets go with the client"
@@ -1019,7 +1029,9 @@ async fn every_write_publishes_what_it_changed_before_it_returns() {
                 vec![server_change]
             }),
             ("delete client", {
-                s.delete_client("p1", "c1").await.expect("delete");
+                s.delete_client(&"p1".into(), &"c1".into())
+                    .await
+                    .expect("delete");
                 vec![client_change]
             }),
             ("identity", {
@@ -1266,7 +1278,7 @@ async fn provisioned_rates_are_stored_and_published() {
         assert_eq!(got.last(), Some(&change(40)), "{name}: the newest last");
         assert_eq!(
             store.provisioned_limits().await.expect("limits"),
-            [(ACCOUNT.to_owned(), "UserPoolRead".to_owned(), 40)],
+            [(ACCOUNT.into(), "UserPoolRead".to_owned(), 40)],
             "{name}: replaced"
         );
     }

@@ -126,10 +126,9 @@ pub enum PolicyCommand {
 }
 
 fn check_account(account_id: &str) -> anyhow::Result<()> {
-    if account_id.len() != 12 || !account_id.bytes().all(|b| b.is_ascii_digit()) {
-        anyhow::bail!("--account-id {account_id:?} must be 12 digits (like 000000000000)");
-    }
-    Ok(())
+    rognito_model::AccountId::parse(account_id)
+        .map(drop)
+        .map_err(|e| anyhow::anyhow!("--account-id {e}"))
 }
 
 /// Opens the data dir's store (as `config` names it) with the server's master key. Only `seed`,
@@ -240,7 +239,7 @@ pub async fn identity(command: IdentityCommand, source_of: SourceOf<'_>) -> anyh
                  policy attach --identity {name} ...",
                 rognito_access::user_arn(&account.account_id, &name),
                 key.access_key_id,
-                key.secret_access_key,
+                secrecy::ExposeSecret::expose_secret(&key.secret_access_key),
                 account.region
             );
         }

@@ -9,10 +9,10 @@ use rognito_access::audit::AuditLog;
 use rognito_access::{Gateway, Identities, RateLimits, RootKey};
 use rognito_ops::OpsConfig;
 use rognito_protocol::{
-    AuthMode, CredentialSource, JsonProtocol, Principal, SecretAccessKey, SigV4Authenticator,
-    WireError,
+    AuthMode, CredentialSource, JsonProtocol, Principal, SigV4Authenticator, WireError,
 };
 use rognito_store::Durability;
+use secrecy::{ExposeSecret, SecretString};
 use tokio::net::TcpListener;
 
 use crate::config::{AuthArg, ServerConfig};
@@ -182,7 +182,7 @@ async fn start(
     let authenticator = Arc::new(SigV4Authenticator::new(
         mode,
         config.region.clone(),
-        config.account_id.clone(),
+        config.account_id.as_str().into(),
         Arc::new(StoreCredentials(Identities::new(
             store.clone(),
             master.clone(),
@@ -249,7 +249,7 @@ fn announce_root_key(config: &ServerConfig, root: RootKey) {
                 rognito_access::ROOT_USER,
                 config.account_id,
                 key.access_key_id,
-                key.secret_access_key,
+                key.secret_access_key.expose_secret(),
                 config.region
             );
         }
@@ -287,7 +287,7 @@ impl CredentialSource for StoreCredentials {
     async fn credentials(
         &self,
         access_key_id: &str,
-    ) -> Result<Option<(Principal, SecretAccessKey)>, WireError> {
+    ) -> Result<Option<(Principal, SecretString)>, WireError> {
         let found = self.0.access_key_secret(access_key_id).await?;
         Ok(found.map(|(account_id, user_name, secret)| {
             (
@@ -296,7 +296,7 @@ impl CredentialSource for StoreCredentials {
                     account_id,
                     user_name: Some(user_name),
                 },
-                SecretAccessKey(secret),
+                secret,
             )
         }))
     }

@@ -1083,6 +1083,7 @@ pub enum ErrorCode {
     UnauthorizedException,
     UnexpectedLambdaException,
     UnknownOperationException,
+    UnrecognizedClientException,
     UnsupportedIdentityProviderException,
     UnsupportedOperationException,
     UnsupportedTokenTypeException,
@@ -1157,6 +1158,7 @@ impl ErrorCode {
             ErrorCode::UnauthorizedException => "UnauthorizedException",
             ErrorCode::UnexpectedLambdaException => "UnexpectedLambdaException",
             ErrorCode::UnknownOperationException => "UnknownOperationException",
+            ErrorCode::UnrecognizedClientException => "UnrecognizedClientException",
             ErrorCode::UnsupportedIdentityProviderException => {
                 "UnsupportedIdentityProviderException"
             }

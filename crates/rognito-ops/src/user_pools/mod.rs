@@ -265,7 +265,7 @@ impl Cognito {
             tracing::error!(error = %e, pool = %record.id, "stored user pool document is unreadable");
             CognitoError::internal()
         })?;
-        pool.id = Some(record.id.clone());
+        pool.id = Some(record.id.as_str().to_owned());
         pool.arn = Some(format!(
             "arn:aws:cognito-idp:{}:{}:userpool/{}",
             self.config.region, record.account_id, record.id
@@ -303,7 +303,7 @@ impl Cognito {
             let id = format!("{}_s{n:08}", self.config.region);
             for i in 0..servers_per_pool {
                 servers.push(rognito_store::ResourceServerRecord {
-                    user_pool_id: id.clone(),
+                    user_pool_id: id.as_str().into(),
                     identifier: format!("rs-{i:02}"),
                     name: "seeded".into(),
                     scopes: scopes.into(),
@@ -312,8 +312,8 @@ impl Cognito {
                 });
             }
             pools.push(UserPoolRecord {
-                id,
-                account_id: account_id.to_owned(),
+                id: id.into(),
+                account_id: account_id.into(),
                 name: "seeded".into(),
                 doc: doc.clone(),
                 created_ms: now,

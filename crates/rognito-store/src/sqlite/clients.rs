@@ -2,17 +2,18 @@
 
 use super::Cached as _;
 use async_trait::async_trait;
+use rognito_model::{ClientId, UserPoolId};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{SqliteStore, exists, is_unique_violation, quota};
+use super::{SqliteStore, exists, id_at, is_unique_violation, quota};
 use crate::{Change, ClientRecord, ClientSecretRecord, ClientStore, Page, StoreError};
 
 const CLIENT_COLUMNS: &str = "client_id, user_pool_id, client_name, doc, created_ms, modified_ms";
 
 fn client_record(row: &Row<'_>) -> rusqlite::Result<ClientRecord> {
     Ok(ClientRecord {
-        client_id: row.get(0)?,
-        user_pool_id: row.get(1)?,
+        client_id: id_at(row, 0)?,
+        user_pool_id: id_at(row, 1)?,
         client_name: row.get(2)?,
         doc: row.get(3)?,
         created_ms: row.get(4)?,
@@ -23,7 +24,7 @@ fn client_record(row: &Row<'_>) -> rusqlite::Result<ClientRecord> {
 fn secret_record(row: &Row<'_>) -> rusqlite::Result<ClientSecretRecord> {
     Ok(ClientSecretRecord {
         secret_id: row.get(0)?,
-        client_id: row.get(1)?,
+        client_id: id_at(row, 1)?,
         ciphertext: row.get(2)?,
         digest: row.get(3)?,
         created_ms: row.get(4)?,
@@ -36,7 +37,7 @@ fn insert_secret(c: &Connection, secret: &ClientSecretRecord) -> rusqlite::Resul
          VALUES (?1, ?2, ?3, ?4, ?5)",
         params![
             secret.secret_id,
-            secret.client_id,
+            secret.client_id.as_str(),
             secret.ciphertext,
             secret.digest,
             secret.created_ms
@@ -66,10 +67,10 @@ impl ClientStore for SqliteStore {
             let counted = c.run(
                 "UPDATE user_pools SET client_count = client_count + 1 \
                  WHERE id = ?1 AND client_count < ?2",
-                params![client.user_pool_id, quota(max_per_pool)],
+                params![client.user_pool_id.as_str(), quota(max_per_pool)],
             )?;
             if counted == 0 {
-                let pool = exists(c, "SELECT 1 FROM user_pools WHERE id = ?1", [&client.user_pool_id])?;
+                let pool = exists(c, "SELECT 1 FROM user_pools WHERE id = ?1", [client.user_pool_id.as_str()])?;
                 return Err(if pool {
                     StoreError::LimitExceeded
                 } else {
@@ -81,8 +82,8 @@ impl ClientStore for SqliteStore {
                     "INSERT INTO user_pool_clients ({CLIENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
                 ),
                 params![
-                    client.client_id,
-                    client.user_pool_id,
+                    client.client_id.as_str(),
+                    client.user_pool_id.as_str(),
                     client.client_name,
                     client.doc,
                     client.created_ms,
@@ -152,8 +153,8 @@ impl ClientStore for SqliteStore {
                      WHERE client_id = ?1 AND user_pool_id = ?2 RETURNING {CLIENT_COLUMNS}"
                     ),
                     params![
-                        client.client_id,
-                        client.user_pool_id,
+                        client.client_id.as_str(),
+                        client.user_pool_id.as_str(),
                         client.client_name,
                         client.doc,
                         client.modified_ms
@@ -172,19 +173,23 @@ impl ClientStore for SqliteStore {
         .await
     }
 
-    async fn delete_client(&self, user_pool_id: &str, client_id: &str) -> Result<bool, StoreError> {
-        let (pool, client_id) = (user_pool_id.to_owned(), client_id.to_owned());
+    async fn delete_client(
+        &self,
+        user_pool_id: &UserPoolId,
+        client_id: &ClientId,
+    ) -> Result<bool, StoreError> {
+        let (pool, client_id) = (user_pool_id.clone(), client_id.clone());
         self.write(move |c| {
             let deleted = c.run(
                 "DELETE FROM user_pool_clients WHERE user_pool_id = ?1 AND client_id = ?2",
-                params![pool, client_id],
+                params![pool.as_str(), client_id.as_str()],
             )?;
             if deleted == 0 {
                 return Ok(false);
             }
             c.run(
                 "UPDATE user_pools SET client_count = client_count - 1 WHERE id = ?1",
-                [&pool],
+                [pool.as_str()],
             )?;
             c.changed(Change::Client {
                 user_pool_id: pool,
@@ -221,7 +226,7 @@ impl ClientStore for SqliteStore {
             if !exists(
                 c,
                 "SELECT 1 FROM user_pool_clients WHERE client_id = ?1",
-                [&secret.client_id],
+                [secret.client_id.as_str()],
             )? {
                 return Err(StoreError::NotFound);
             }
@@ -261,7 +266,9 @@ impl ClientStore for SqliteStore {
                 "DELETE FROM client_secrets WHERE client_id = ?1 AND secret_id = ?2",
                 params![client_id, secret_id],
             )?;
-            c.changed(Change::ClientSecret { client_id });
+            c.changed(Change::ClientSecret {
+                client_id: client_id.into(),
+            });
             Ok(true)
         })
         .await

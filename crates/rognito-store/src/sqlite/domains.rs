@@ -4,7 +4,7 @@ use super::Cached as _;
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::{SqliteStore, exists, is_unique_violation};
+use super::{SqliteStore, exists, id_at, is_unique_violation};
 use crate::{Change, DomainRecord, DomainStore, StoreError};
 
 const DOMAIN_COLUMNS: &str = "domain, user_pool_id, doc, created_ms, modified_ms";
@@ -12,7 +12,7 @@ const DOMAIN_COLUMNS: &str = "domain, user_pool_id, doc, created_ms, modified_ms
 fn domain_record(row: &Row<'_>) -> rusqlite::Result<DomainRecord> {
     Ok(DomainRecord {
         domain: row.get(0)?,
-        user_pool_id: row.get(1)?,
+        user_pool_id: id_at(row, 1)?,
         doc: row.get(2)?,
         created_ms: row.get(3)?,
         modified_ms: row.get(4)?,
@@ -27,7 +27,7 @@ impl DomainStore for SqliteStore {
             if !exists(
                 c,
                 "SELECT 1 FROM user_pools WHERE id = ?1",
-                [&domain.user_pool_id],
+                [domain.user_pool_id.as_str()],
             )? {
                 return Err(StoreError::NotFound);
             }
@@ -44,7 +44,7 @@ impl DomainStore for SqliteStore {
                 ),
                 params![
                     domain.domain,
-                    domain.user_pool_id,
+                    domain.user_pool_id.as_str(),
                     domain.doc,
                     domain.created_ms,
                     domain.modified_ms
@@ -104,7 +104,7 @@ impl DomainStore for SqliteStore {
                     ),
                     params![
                         domain.domain,
-                        domain.user_pool_id,
+                        domain.user_pool_id.as_str(),
                         domain.doc,
                         domain.modified_ms
                     ],
@@ -131,7 +131,7 @@ impl DomainStore for SqliteStore {
             )? > 0;
             if deleted {
                 c.changed(Change::Domain {
-                    user_pool_id: pool,
+                    user_pool_id: pool.into(),
                     domain,
                 });
             }

@@ -4,13 +4,13 @@ use super::Cached as _;
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::{SqliteStore, exists, is_unique_violation};
+use super::{SqliteStore, exists, id_at, is_unique_violation};
 use crate::{AccessKeyRecord, Change, IdentityRecord, IdentityStore, PolicyRecord, StoreError};
 
 fn key_record(row: &Row<'_>) -> rusqlite::Result<AccessKeyRecord> {
     Ok(AccessKeyRecord {
         access_key_id: row.get(0)?,
-        account_id: row.get(1)?,
+        account_id: id_at(row, 1)?,
         user_name: row.get(2)?,
         secret: row.get(3)?,
         created_ms: row.get(4)?,
@@ -30,7 +30,11 @@ impl IdentityStore for SqliteStore {
         self.write(move |c| {
             let inserted = c.run(
                 "INSERT INTO iam_users (account_id, user_name, created_ms) VALUES (?1, ?2, ?3)",
-                params![identity.account_id, identity.user_name, identity.created_ms],
+                params![
+                    identity.account_id.as_str(),
+                    identity.user_name,
+                    identity.created_ms
+                ],
             );
             match inserted {
                 Err(e) if is_unique_violation(&e) => return Err(StoreError::AlreadyExists),
@@ -40,7 +44,7 @@ impl IdentityStore for SqliteStore {
                 &format!("INSERT INTO access_keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"),
                 params![
                     key.access_key_id,
-                    key.account_id,
+                    key.account_id.as_str(),
                     key.user_name,
                     key.secret,
                     key.created_ms
@@ -72,7 +76,7 @@ impl IdentityStore for SqliteStore {
             let rows = statement
                 .query_map([account], |r| {
                     Ok(IdentityRecord {
-                        account_id: r.get(0)?,
+                        account_id: id_at(r, 0)?,
                         user_name: r.get(1)?,
                         created_ms: r.get(2)?,
                     })
@@ -99,7 +103,7 @@ impl IdentityStore for SqliteStore {
             )? > 0;
             if deleted {
                 c.changed(Change::Identity {
-                    account_id: account,
+                    account_id: account.into(),
                     user_name: user,
                     access_keys,
                 });
@@ -147,7 +151,7 @@ impl IdentityStore for SqliteStore {
             if !exists(
                 c,
                 "SELECT 1 FROM iam_users WHERE account_id = ?1 AND user_name = ?2",
-                params![policy.account_id, policy.user_name],
+                params![policy.account_id.as_str(), policy.user_name],
             )? {
                 return Err(StoreError::NotFound);
             }
@@ -160,7 +164,7 @@ impl IdentityStore for SqliteStore {
                  VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (account_id, user_name, policy_name) \
                  DO UPDATE SET document = excluded.document",
                 params![
-                    policy.account_id,
+                    policy.account_id.as_str(),
                     policy.user_name,
                     policy.policy_name,
                     policy.document,
@@ -195,7 +199,7 @@ impl IdentityStore for SqliteStore {
             )? > 0;
             if deleted {
                 c.changed(Change::Policy {
-                    account_id: account,
+                    account_id: account.into(),
                     user_name: user,
                 });
             }
@@ -218,7 +222,7 @@ impl IdentityStore for SqliteStore {
             let rows = statement
                 .query_map(params![account, user], |r| {
                     Ok(PolicyRecord {
-                        account_id: r.get(0)?,
+                        account_id: id_at(r, 0)?,
                         user_name: r.get(1)?,
                         policy_name: r.get(2)?,
                         document: r.get(3)?,

@@ -2,14 +2,15 @@
 
 use super::Cached as _;
 use async_trait::async_trait;
+use rognito_model::AccountId;
 use rusqlite::params;
 
-use super::SqliteStore;
+use super::{SqliteStore, id_at};
 use crate::{Change, LimitStore, StoreError};
 
 #[async_trait]
 impl LimitStore for SqliteStore {
-    async fn provisioned_limits(&self) -> Result<Vec<(String, String, u32)>, StoreError> {
+    async fn provisioned_limits(&self) -> Result<Vec<(AccountId, String, u32)>, StoreError> {
         self.read(|c| {
             let mut select = c.prepare_cached(
                 "SELECT account_id, category, rate FROM provisioned_limits \
@@ -18,7 +19,7 @@ impl LimitStore for SqliteStore {
             let rows = select
                 .query_map([], |r| {
                     Ok((
-                        r.get::<_, String>(0)?,
+                        id_at::<AccountId>(r, 0)?,
                         r.get::<_, String>(1)?,
                         r.get::<_, i64>(2)?,
                     ))
@@ -48,7 +49,7 @@ impl LimitStore for SqliteStore {
                 params![account_id, category, rate],
             )?;
             c.changed(Change::ProvisionedLimit {
-                account_id,
+                account_id: account_id.into(),
                 category,
                 value: rate,
             });

@@ -327,6 +327,14 @@ impl Cached for Connection {
 /// is ever parsed twice).
 pub(crate) const STATEMENT_CACHE: usize = 256;
 
+/// An id column as its model type (the model's ids cannot implement rusqlite's `FromSql`).
+pub(crate) fn id_at<T: From<String>>(
+    row: &rusqlite::Row<'_>,
+    column: usize,
+) -> rusqlite::Result<T> {
+    row.get::<_, String>(column).map(T::from)
+}
+
 /// Whether a row matches (for existence checks).
 pub(crate) fn exists(
     connection: &Connection,

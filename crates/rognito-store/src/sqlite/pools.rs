@@ -2,9 +2,10 @@
 
 use super::Cached as _;
 use async_trait::async_trait;
+use rognito_model::AccountId;
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::{SqliteStore, exists, is_unique_violation, quota};
+use super::{SqliteStore, exists, id_at, is_unique_violation, quota};
 use crate::{
     Change, Page, ResourceServerRecord, SeedStore, SigningKeyRecord, StoreError, UserPoolRecord,
     UserPoolStore,
@@ -14,8 +15,8 @@ const POOL_COLUMNS: &str = "id, account_id, name, doc, created_ms, modified_ms, 
 
 fn pool_record(row: &Row<'_>) -> rusqlite::Result<UserPoolRecord> {
     Ok(UserPoolRecord {
-        id: row.get(0)?,
-        account_id: row.get(1)?,
+        id: id_at(row, 0)?,
+        account_id: id_at(row, 1)?,
         name: row.get(2)?,
         doc: row.get(3)?,
         created_ms: row.get(4)?,
@@ -27,18 +28,34 @@ fn pool_record(row: &Row<'_>) -> rusqlite::Result<UserPoolRecord> {
 /// What deleting a pool removes with it (resource servers, clients, the domain), as the change
 /// that names them.
 fn cascade_of(c: &rusqlite::Connection, id: &str) -> Result<Change, StoreError> {
-    let names = |sql: &str| -> Result<Vec<String>, StoreError> {
+    fn names<T: From<String>>(
+        c: &rusqlite::Connection,
+        id: &str,
+        sql: &str,
+    ) -> Result<Vec<T>, StoreError> {
         Ok(c.prepare_cached(sql)?
-            .query_map([id], |r| r.get::<_, String>(0))?
+            .query_map([id], |r| id_at(r, 0))?
             .collect::<rusqlite::Result<Vec<_>>>()?)
-    };
+    }
     Ok(Change::UserPoolDeleted {
-        user_pool_id: id.to_owned(),
-        resource_servers: names("SELECT identifier FROM resource_servers WHERE user_pool_id = ?1")?,
-        clients: names("SELECT client_id FROM user_pool_clients WHERE user_pool_id = ?1")?,
-        domain: names("SELECT domain FROM user_pool_domains WHERE user_pool_id = ?1")?
-            .into_iter()
-            .next(),
+        user_pool_id: id.into(),
+        resource_servers: names(
+            c,
+            id,
+            "SELECT identifier FROM resource_servers WHERE user_pool_id = ?1",
+        )?,
+        clients: names(
+            c,
+            id,
+            "SELECT client_id FROM user_pool_clients WHERE user_pool_id = ?1",
+        )?,
+        domain: names::<String>(
+            c,
+            id,
+            "SELECT domain FROM user_pool_domains WHERE user_pool_id = ?1",
+        )?
+        .into_iter()
+        .next(),
     })
 }
 
@@ -55,12 +72,12 @@ impl UserPoolStore for SqliteStore {
         self.write(move |c| {
             c.run(
                 "INSERT INTO accounts (account_id) VALUES (?1) ON CONFLICT DO NOTHING",
-                [&pool.account_id],
+                [pool.account_id.as_str()],
             )?;
             let counted = c.run(
                 "UPDATE accounts SET user_pool_count = user_pool_count + 1 \
                  WHERE account_id = ?1 AND user_pool_count < ?2",
-                params![pool.account_id, quota(max_pools_per_account)],
+                params![pool.account_id.as_str(), quota(max_pools_per_account)],
             )?;
             if counted == 0 {
                 return Err(StoreError::LimitExceeded);
@@ -70,8 +87,8 @@ impl UserPoolStore for SqliteStore {
                     "INSERT INTO user_pools ({POOL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)"
                 ),
                 params![
-                    pool.id,
-                    pool.account_id,
+                    pool.id.as_str(),
+                    pool.account_id.as_str(),
                     pool.name,
                     pool.doc,
                     pool.created_ms,
@@ -89,7 +106,7 @@ impl UserPoolStore for SqliteStore {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                     params![
                         key.kid,
-                        pool.id,
+                        pool.id.as_str(),
                         key.purpose,
                         key.private_key,
                         key.public_jwk,
@@ -118,13 +135,13 @@ impl UserPoolStore for SqliteStore {
         .await
     }
 
-    async fn user_pool_account(&self, id: &str) -> Result<Option<String>, StoreError> {
+    async fn user_pool_account(&self, id: &str) -> Result<Option<AccountId>, StoreError> {
         let id = id.to_owned();
         self.read(move |c| {
             Ok(c.row(
                 "SELECT account_id FROM user_pools WHERE id = ?1",
                 [&id],
-                |r| r.get(0),
+                |r| id_at(r, 0),
             )
             .optional()?)
         })
@@ -168,12 +185,22 @@ impl UserPoolStore for SqliteStore {
                          version = version + 1 WHERE id = ?1 AND version = ?2 \
                          RETURNING {POOL_COLUMNS}"
                     ),
-                    params![pool.id, pool.version, pool.name, pool.doc, pool.modified_ms],
+                    params![
+                        pool.id.as_str(),
+                        pool.version,
+                        pool.name,
+                        pool.doc,
+                        pool.modified_ms
+                    ],
                     pool_record,
                 )
                 .optional()?;
             let Some(replaced) = replaced else {
-                return if exists(c, "SELECT 1 FROM user_pools WHERE id = ?1", [&pool.id])? {
+                return if exists(
+                    c,
+                    "SELECT 1 FROM user_pools WHERE id = ?1",
+                    [pool.id.as_str()],
+                )? {
                     Err(StoreError::Conflict)
                 } else {
                     Ok(None)
@@ -227,7 +254,7 @@ impl UserPoolStore for SqliteStore {
                 .query_map([&user_pool_id], |row| {
                     Ok(SigningKeyRecord {
                         kid: row.get(0)?,
-                        user_pool_id: row.get(1)?,
+                        user_pool_id: id_at(row, 1)?,
                         purpose: row.get(2)?,
                         private_key: row.get(3)?,
                         public_jwk: row.get(4)?,
@@ -247,7 +274,7 @@ impl UserPoolStore for SqliteStore {
                 if !exists(
                     c,
                     "SELECT 1 FROM user_pools WHERE id = ?1",
-                    [&key.user_pool_id],
+                    [key.user_pool_id.as_str()],
                 )? {
                     return Err(StoreError::NotFound);
                 }
@@ -257,7 +284,7 @@ impl UserPoolStore for SqliteStore {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                     params![
                         key.kid,
-                        key.user_pool_id,
+                        key.user_pool_id.as_str(),
                         key.purpose,
                         key.private_key,
                         key.public_jwk,
@@ -270,7 +297,7 @@ impl UserPoolStore for SqliteStore {
             pools.dedup();
             for pool in pools {
                 c.changed(Change::SigningKeys {
-                    user_pool_id: pool.to_owned(),
+                    user_pool_id: pool.into(),
                 });
             }
             Ok(())
@@ -312,8 +339,8 @@ impl SeedStore for SqliteStore {
                 )?;
                 for pool in &pools {
                     insert.execute(params![
-                        pool.id,
-                        pool.account_id,
+                        pool.id.as_str(),
+                        pool.account_id.as_str(),
                         pool.name,
                         pool.doc,
                         pool.created_ms,
@@ -329,7 +356,7 @@ impl SeedStore for SqliteStore {
                 )?;
                 for s in &servers {
                     insert.execute(params![
-                        s.user_pool_id,
+                        s.user_pool_id.as_str(),
                         s.identifier,
                         s.name,
                         s.scopes,

@@ -4,14 +4,14 @@ use super::Cached as _;
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::{SqliteStore, exists, is_unique_violation, quota};
+use super::{SqliteStore, exists, id_at, is_unique_violation, quota};
 use crate::{Change, Page, ResourceServerRecord, ResourceServerStore, StoreError};
 
 const SERVER_COLUMNS: &str = "user_pool_id, identifier, name, scopes, created_ms, modified_ms";
 
 fn server_record(row: &Row<'_>) -> rusqlite::Result<ResourceServerRecord> {
     Ok(ResourceServerRecord {
-        user_pool_id: row.get(0)?,
+        user_pool_id: id_at(row, 0)?,
         identifier: row.get(1)?,
         name: row.get(2)?,
         scopes: row.get(3)?,
@@ -32,17 +32,17 @@ impl ResourceServerStore for SqliteStore {
             let counted = c.run(
                 "UPDATE user_pools SET resource_server_count = resource_server_count + 1 \
                  WHERE id = ?1 AND resource_server_count < ?2",
-                params![server.user_pool_id, quota(max_per_pool)],
+                params![server.user_pool_id.as_str(), quota(max_per_pool)],
             )?;
             if counted == 0 {
                 // Tell the three reasons apart in the order Cognito reports them.
-                if !exists(c, "SELECT 1 FROM user_pools WHERE id = ?1", [&server.user_pool_id])? {
+                if !exists(c, "SELECT 1 FROM user_pools WHERE id = ?1", [server.user_pool_id.as_str()])? {
                     return Err(StoreError::NotFound);
                 }
                 let taken = exists(
                     c,
                     "SELECT 1 FROM resource_servers WHERE user_pool_id = ?1 AND identifier = ?2",
-                    params![server.user_pool_id, server.identifier],
+                    params![server.user_pool_id.as_str(), server.identifier],
                 )?;
                 return Err(if taken {
                     StoreError::AlreadyExists
@@ -55,7 +55,7 @@ impl ResourceServerStore for SqliteStore {
                     "INSERT INTO resource_servers ({SERVER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
                 ),
                 params![
-                    server.user_pool_id,
+                    server.user_pool_id.as_str(),
                     server.identifier,
                     server.name,
                     server.scopes,
@@ -134,7 +134,7 @@ impl ResourceServerStore for SqliteStore {
                      WHERE user_pool_id = ?1 AND identifier = ?2 RETURNING {SERVER_COLUMNS}"
                     ),
                     params![
-                        server.user_pool_id,
+                        server.user_pool_id.as_str(),
                         server.identifier,
                         server.name,
                         server.scopes,
@@ -174,7 +174,7 @@ impl ResourceServerStore for SqliteStore {
                 [&pool],
             )?;
             c.changed(Change::ResourceServer {
-                user_pool_id: pool,
+                user_pool_id: pool.into(),
                 identifier,
             });
             Ok(true)

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use clap::Args;
 use clap::parser::ValueSource;
 
-use super::{AuditFailureArg, AuthArg, Config, DurabilityArg, Origin, RateLimitMode, SecretText};
+use super::{AuditFailureArg, AuthArg, Config, DurabilityArg, Origin, RateLimitMode};
 
 /// Tells, for an argument (by its field name), whether clap took it from the command line or
 /// the environment.
@@ -238,7 +238,7 @@ impl ServeArgs {
         config.rate_limits.categories.extend(self.rate_limit);
         let secret = std::env::var("ROGNITO_SECRET_ACCESS_KEY").ok();
         if let Some(secret) = secret.or(self.secret_access_key) {
-            config.server.secret_access_key = Some(SecretText(secret));
+            config.server.secret_access_key = Some(secret.into());
             config.given(
                 "server.secret_access_key",
                 Origin::Env("ROGNITO_SECRET_ACCESS_KEY"),

@@ -134,7 +134,7 @@ pub struct ServerSection {
     /// The root identity's access key id (with `secret_access_key`); None: generated once.
     pub access_key_id: Option<String>,
     /// The root identity's secret access key (environment or file only, never a flag).
-    pub secret_access_key: Option<SecretText>,
+    pub secret_access_key: Option<secrecy::SecretString>,
 }
 
 impl Default for ServerSection {
@@ -155,17 +155,6 @@ impl Default for ServerSection {
             access_key_id: None,
             secret_access_key: None,
         }
-    }
-}
-
-/// A secret from the configuration; `Debug` does not show it.
-#[derive(Clone, Deserialize, PartialEq, Eq)]
-#[serde(transparent)]
-pub struct SecretText(pub String);
-
-impl fmt::Debug for SecretText {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SecretText(..)")
     }
 }
 
@@ -337,12 +326,8 @@ impl Config {
                 server.region
             );
         }
-        let id = &server.account_id;
-        if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
-            bail!(
-                "{} {id:?} must be 12 digits (like 000000000000)",
-                self.origin("server.account_id")
-            );
+        if let Err(e) = rognito_model::AccountId::parse(&server.account_id) {
+            bail!("{} {e}", self.origin("server.account_id"));
         }
         for (key, url) in [
             ("server.public_url", &server.public_url),

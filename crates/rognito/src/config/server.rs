@@ -25,7 +25,7 @@ pub struct ServerConfig {
     pub account_id: String,
     pub auth: AuthArg,
     /// The root identity's configured access key (id, secret), if any.
-    pub root_key: Option<(String, String)>,
+    pub root_key: Option<(String, secrecy::SecretString)>,
     /// Whether request rates are limited, and the categories' rates that differ from AWS's.
     pub rate_limits_enabled: bool,
     pub rate_limit_overrides: Vec<(String, u32)>,
@@ -66,7 +66,7 @@ impl ServerConfig {
     pub fn from_config(config: Config) -> anyhow::Result<Self> {
         config.check()?;
         let server = &config.server;
-        let secret = server.secret_access_key.as_ref().map(|s| s.0.clone());
+        let secret = server.secret_access_key.clone();
         let root_key = match (server.access_key_id.clone(), secret) {
             (Some(id), Some(secret)) => Some((id, secret)),
             (None, None) => None,
@@ -78,7 +78,7 @@ impl ServerConfig {
             && (id.len() < 16
                 || id.len() > 128
                 || !id.bytes().all(|b| b.is_ascii_alphanumeric())
-                || secret.len() < 16)
+                || secrecy::ExposeSecret::expose_secret(secret).len() < 16)
         {
             bail!(
                 "ROGNITO_ACCESS_KEY_ID must be 16-128 letters and digits and ROGNITO_SECRET_ACCESS_KEY at least 16 characters"
