@@ -113,12 +113,13 @@ fn refused_anonymously(operation: Operation, trail: &Trail, error: Option<&str>)
             ))
 }
 
-fn identity(principal: &Principal) -> Option<UserIdentity<'_>> {
+/// The signing identity of a call, as the audit record names it.
+fn identity(ctx: &RequestContext) -> Option<UserIdentity<'_>> {
     Some(UserIdentity {
         kind: "IAMUser",
-        arn: principal.arn.as_deref()?,
-        account_id: &principal.account_id,
-        user_name: principal.user_name.as_deref()?,
+        arn: ctx.principal_arn.as_deref()?,
+        account_id: &ctx.account_id,
+        user_name: ctx.user_name.as_deref()?,
     })
 }
 
@@ -195,17 +196,16 @@ impl Gateway {
         caller: Result<Principal, F::Error>,
         input: F,
     ) -> Result<Vec<u8>, F::Error> {
-        let operation = request.operation;
+        let principal = caller.as_ref().ok().map(|p| match &p.arn {
+            Some(arn) => arn.as_str(),
+            None => p.account_id.as_str(),
+        });
         let span = tracing::info_span!(
             "call",
             request_id = request.request_id,
-            operation = operation.name(),
-            principal = tracing::field::Empty,
+            operation = request.operation.name(),
+            principal,
         );
-        if let Ok(principal) = &caller {
-            let name = principal.arn.as_deref().unwrap_or(&principal.account_id);
-            span.record("principal", name);
-        }
         self.call_traced(request, caller, input)
             .instrument(span)
             .await
@@ -226,10 +226,10 @@ impl Gateway {
             }
         };
         let ctx = RequestContext {
-            account_id: principal.account_id.clone(),
+            account_id: principal.account_id,
             request_id: request.request_id.to_owned(),
-            user_name: principal.user_name.clone(),
-            principal_arn: principal.arn.clone(),
+            user_name: principal.user_name,
+            principal_arn: principal.arn,
             source_ip: request.source,
         };
         let mut trail = Trail::default();
@@ -264,8 +264,8 @@ impl Gateway {
             event_source: "cognito-idp.amazonaws.com",
             event_name: operation.name(),
             aws_region: &self.region,
-            recipient_account_id: &principal.account_id,
-            user_identity: identity(&principal),
+            recipient_account_id: &ctx.account_id,
+            user_identity: identity(&ctx),
             source_ip_address: request.source,
             resource: trail.resource.as_deref(),
             request_id: request.request_id,
