@@ -807,6 +807,48 @@ def test_dev_auth_refused_off_loopback(tmp_path):
     assert "loopback" in proc.stderr, proc.stderr
 
 
+def test_generated_root_key_stays_out_of_an_audit_log_on_stdout(start_server, tmp_path):
+    """With `--audit-log -`, standard output is the audit stream: a generated root key goes to a
+    private file in the data dir, never into it."""
+    data = tmp_path / "stdout-audit"
+    srv = start_server("--audit-log", "-", data_dir=data, durability="fsync",
+                       root_credentials=False, capture_stdout=True)
+    file = data / "root-credentials"
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not file.exists():
+        time.sleep(0.05)
+    values = dict(EXPORT_RE.findall(file.read_text()))
+    key, secret = values["AWS_ACCESS_KEY_ID"], values["AWS_SECRET_ACCESS_KEY"]
+    assert file.stat().st_mode & 0o777 == 0o600
+    srv.client(access_key_id=key, secret_access_key=secret).create_user_pool(
+        PoolName=unique("root"))
+    srv.stop()
+    assert secret not in srv.stdout_text and "export AWS_" not in srv.stdout_text
+    assert any(json.loads(line).get("eventName") == "CreateUserPool"
+               for line in srv.stdout_text.splitlines() if line.startswith("{"))
+    assert secret not in srv.log_text and str(file) in srv.log_text
+
+
+def test_admin_changes_wait_for_a_writable_audit_log_when_failing_closed(iam, tmp_path):
+    """`audit.failure = "closed"`: as the server accepts no write while its audit log cannot be
+    written, the CLI makes no identity or policy change it cannot record."""
+    config = tmp_path / "closed.toml"
+    config.write_text(f"[store]\ndata_dir = {json.dumps(iam.data_dir)}\n"
+                      "[audit]\nlog = \"/dev/full\"\nfailure = \"closed\"\n")
+    name = unique("unrecorded")
+    refused = rognito("identity", "create", "--config", str(config), "--name", name, check=False)
+    assert refused.returncode != 0
+    assert "no change was made" in refused.stderr, refused.stderr
+    assert "AWS_SECRET_ACCESS_KEY" not in refused.stdout
+    assert f"user/{name}\t" not in iam.list_output()
+    document = tmp_path / "all.json"
+    document.write_text(json.dumps(ALLOW_ALL))
+    refused = rognito("policy", "attach", "--config", str(config), "--identity", "noperm",
+                      "--name", "sneaky", "--document", str(document), check=False)
+    assert refused.returncode != 0 and "no change was made" in refused.stderr
+    assert "sneaky" not in iam.list_output()
+
+
 def test_first_start_generates_root_key(start_server, tmp_path):
     data = tmp_path / "fresh"
     srv = start_server(data_dir=data, durability="fsync", root_credentials=False,

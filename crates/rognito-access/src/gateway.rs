@@ -114,6 +114,22 @@ fn refused_anonymously(operation: Operation, trail: &Trail, error: Option<&str>)
 }
 
 /// The signing identity of a call, as the audit record names it.
+/// Whether an error's message may be recorded: only messages made of what the log records
+/// anyway (the resource, the caller) or of nothing the caller sent. Most other messages name
+/// input (`User pool client <ClientId> does not exist.`, validation texts quoting values), and
+/// a secret pasted into an id field must not reach the log through them: for those, the error
+/// code is recorded without its message.
+fn message_is_safe(code: &str) -> bool {
+    matches!(
+        code,
+        "AccessDeniedException"
+            | "LimitExceededException"
+            | "TooManyRequestsException"
+            | "InternalErrorException"
+            | "UnrecognizedClientException"
+    )
+}
+
 fn identity(ctx: &RequestContext) -> Option<UserIdentity<'_>> {
     Some(UserIdentity {
         kind: "IAMUser",
@@ -275,7 +291,9 @@ impl Gateway {
                 "success"
             },
             error_code: error.map(Refusal::code),
-            error_message: error.and_then(Refusal::message),
+            error_message: error
+                .filter(|e| message_is_safe(e.code()))
+                .and_then(Refusal::message),
             scopes: None,
         };
         // A token is released only once its line is written, when failing closed.

@@ -163,8 +163,12 @@ async fn open(
     // Only the commands that change who may call write to the audit log (not `seed`).
     let audit = match config.audit_log() {
         Some(path) if caller == Caller::Cli => Some(Arc::new(
-            AuditLog::open(&path, &config.server.region, false)
-                .with_context(|| format!("cannot open the audit log {}", path.display()))?,
+            AuditLog::open(
+                &path,
+                &config.server.region,
+                config.audit.failure == crate::config::AuditFailureArg::Closed,
+            )
+            .with_context(|| format!("cannot open the audit log {}", path.display()))?,
         )),
         _ => None,
     };
@@ -186,13 +190,32 @@ async fn open(
 
 /// The operator of a command in `account_id`: the operating-system user running it.
 fn operator(account_id: &str) -> Operator {
+    // Without a login name in the environment (services, containers), the numeric user id.
     let user_name = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".to_owned());
+        .ok()
+        .filter(|name| !name.is_empty())
+        .or_else(|| {
+            let status = std::fs::read_to_string("/proc/self/status").ok()?;
+            let uid = status.lines().find_map(|l| l.strip_prefix("Uid:"))?;
+            Some(format!("uid {}", uid.split_whitespace().next()?))
+        })
+        .unwrap_or_else(|| "unknown".to_owned());
     Operator {
         account_id: account_id.to_owned(),
         user_name,
     }
+}
+
+/// With `audit.failure = "closed"`, no change is made while the audit log cannot be written,
+/// as the server accepts no write then.
+fn refuse_unrecorded(gateway: &Gateway) -> anyhow::Result<()> {
+    if !gateway.accepting() {
+        anyhow::bail!(
+            "the audit log cannot be written and audit.failure is closed: no change was made"
+        );
+    }
+    Ok(())
 }
 
 /// Records a command's change (or its failure) in the audit log, then returns its outcome.
@@ -212,7 +235,8 @@ async fn audited<T, E: std::fmt::Display>(
     let value = outcome.map_err(|e| anyhow::anyhow!("{e}"))?;
     if !written {
         anyhow::bail!(
-            "{event_name} of {arn} was made, but its audit line could not be written; check the              audit log's file"
+            "{event_name} of {arn} was made, but its audit line could not be written; check the \
+             audit log's file"
         );
     }
     Ok(value)
@@ -224,6 +248,7 @@ pub async fn identity(command: IdentityCommand, source_of: SourceOf<'_>) -> anyh
             let config = store.resolve(source_of)?;
             let account = &config.server;
             let (db, gateway) = open(&config, Caller::Cli).await?;
+            refuse_unrecorded(&gateway)?;
             let key = gateway
                 .identities()
                 .create_identity(&account.account_id, &name)
@@ -264,6 +289,7 @@ pub async fn identity(command: IdentityCommand, source_of: SourceOf<'_>) -> anyh
             let config = store.resolve(source_of)?;
             let account = &config.server;
             let (db, gateway) = open(&config, Caller::Cli).await?;
+            refuse_unrecorded(&gateway)?;
             let deleted = gateway
                 .identities()
                 .delete_identity(&account.account_id, &name)
@@ -295,6 +321,7 @@ pub async fn policy(command: PolicyCommand, source_of: SourceOf<'_>) -> anyhow::
                     .with_context(|| format!("cannot read {}", document.display()))?
             };
             let (db, gateway) = open(&config, Caller::Cli).await?;
+            refuse_unrecorded(&gateway)?;
             let attached = gateway
                 .identities()
                 .attach_policy(&account.account_id, &identity, &name, &text)
@@ -317,6 +344,7 @@ pub async fn policy(command: PolicyCommand, source_of: SourceOf<'_>) -> anyhow::
             let config = store.resolve(source_of)?;
             let account = &config.server;
             let (db, gateway) = open(&config, Caller::Cli).await?;
+            refuse_unrecorded(&gateway)?;
             let detached = gateway
                 .identities()
                 .detach_policy(&account.account_id, &identity, &name)

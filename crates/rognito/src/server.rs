@@ -242,7 +242,7 @@ fn announce_root_key(config: &ServerConfig, root: RootKey) {
             } else {
                 "they are shown only now"
             };
-            println!(
+            let text = format!(
                 "rognito generated credentials for identity {} of account {}; {lifetime}:\n\n    \
                  export AWS_ACCESS_KEY_ID={}\n    export AWS_SECRET_ACCESS_KEY={}\n    \
                  export AWS_DEFAULT_REGION={}\n",
@@ -252,6 +252,25 @@ fn announce_root_key(config: &ServerConfig, root: RootKey) {
                 key.secret_access_key.expose_secret(),
                 config.region
             );
+            // Standard output is the audit stream with `--audit-log -`: the secret must not
+            // enter it. It goes to a private file in the data dir instead (or, with nothing on
+            // disk, to the terminal's standard error).
+            if config.audit_log.as_deref() == Some(std::path::Path::new("-")) {
+                let file = config.store.data_dir.join("root-credentials");
+                let written = config.store.durability != Durability::Memory
+                    && write_private(&file, &text).is_ok();
+                if written {
+                    tracing::warn!(
+                        file = %file.display(),
+                        "the audit log is standard output, so the generated root credentials \
+                         were written to this file (mode 0600): read them, then delete it"
+                    );
+                } else {
+                    eprintln!("{text}");
+                }
+            } else {
+                println!("{text}");
+            }
         }
         RootKey::Replaced { previous } => tracing::warn!(
             previous = %previous.join(","),
@@ -259,6 +278,18 @@ fn announce_root_key(config: &ServerConfig, root: RootKey) {
              access key; the previous key no longer works"
         ),
     }
+}
+
+/// Writes `text` to a new file only its owner can read (0600 on Unix).
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
 }
 
 /// Deleted access keys (their identity was deleted, by this process or by the CLI) leave the

@@ -88,11 +88,11 @@ impl ServerConfig {
             (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
             (None, None) => None,
             (Some(_), None) => bail!(
-                "{} needs a TLS private key too (--tls-key)",
+                "{} needs a TLS private key too (--tls-key, ROGNITO_TLS_KEY or `key` under `[tls]`)",
                 config.origin("tls.cert")
             ),
             (None, Some(_)) => bail!(
-                "{} needs a TLS certificate too (--tls-cert)",
+                "{} needs a TLS certificate too (--tls-cert, ROGNITO_TLS_CERT or `cert` under `[tls]`)",
                 config.origin("tls.key")
             ),
         };
@@ -114,8 +114,9 @@ impl ServerConfig {
         }
         if config.audit.failure == AuditFailureArg::Closed && audit_log.is_none() {
             bail!(
-                "{} closed needs an audit log, and there is none (--audit-log off, or memory \
-                 durability): name one with --audit-log PATH",
+                "{} closed needs an audit log, and there is none (the audit log is off, or memory \
+                 durability): name one with --audit-log PATH, ROGNITO_AUDIT_LOG or `log` under \
+                 `[audit]`",
                 config.origin("audit.failure")
             );
         }

@@ -97,6 +97,22 @@ async fn secrets_never_reach_the_logs_and_writes_are_audited() {
         .secret("not_the_secret_not_the_secret")
         .send()
         .await;
+    // A signed caller pasting a secret into an id field: Cognito's answer names the id, the
+    // audit line must not.
+    let pasted = client
+        .delete_user_pool_client()
+        .user_pool_id(&pool)
+        .client_id(api.client_secret().expect("secret"))
+        .send()
+        .await;
+    assert!(pasted.is_err(), "no client has a secret for an id");
+    let _ = client
+        .delete_user_pool_client_secret()
+        .user_pool_id(&pool)
+        .client_id(api.client_id().expect("id"))
+        .client_secret_id(api.client_secret().expect("secret"))
+        .send()
+        .await;
     let master = std::fs::read(dir.path().join("master.key")).expect("master key");
     use base64::Engine as _;
     secrets.push(base64::engine::general_purpose::STANDARD.encode(&master));
