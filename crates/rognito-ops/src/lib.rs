@@ -50,6 +50,35 @@ pub struct Cognito {
     meter: Arc<dyn RateMeter>,
     /// Budgets of failed client authentications, per address and per client.
     auth_failures: auth_failures::AuthFailures,
+    /// Turns of this process's read-modify-writes of pool documents.
+    pool_writers: PoolWriters,
+}
+
+/// Locks that make this process's writers of one pool document take turns: a fixed set of
+/// stripes, a pool's stripe chosen by its id's hash (bounded memory; unrelated pools rarely
+/// share one, and then only wait).
+struct PoolWriters {
+    stripes: Vec<tokio::sync::Mutex<()>>,
+}
+
+impl PoolWriters {
+    const STRIPES: usize = 64;
+
+    fn new() -> Self {
+        PoolWriters {
+            stripes: (0..Self::STRIPES)
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
+        }
+    }
+
+    /// Waits for the turn of pool `id`'s writers; the turn lasts as long as the guard.
+    async fn turn(&self, id: &str) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(id);
+        let stripe = usize::try_from(hash % Self::STRIPES as u64).unwrap_or(0);
+        Some(self.stripes.get(stripe)?.lock().await)
+    }
 }
 
 impl Cognito {
@@ -77,6 +106,7 @@ impl Cognito {
             caches,
             meter,
             auth_failures: auth_failures::AuthFailures::default(),
+            pool_writers: PoolWriters::new(),
         })
     }
 

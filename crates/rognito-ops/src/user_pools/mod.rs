@@ -196,8 +196,10 @@ impl Cognito {
     }
 
     /// Rewrites the caller's pool document with `change` and stores it as the pool's next
-    /// version. A concurrent replacement (another UpdateUserPool, TagResource, ...) makes it read
-    /// the pool again and re-apply `change`, so no write is lost. `touch` sets LastModifiedDate.
+    /// version. Writers of one pool in this process take turns (a lock per stripe of pools), so
+    /// they never race each other; a concurrent replacement by another process makes it read
+    /// the pool again and re-apply `change`, so no write is lost. `touch` sets
+    /// LastModifiedDate.
     ///
     /// Errors: the pool is missing or another account's (`ResourceNotFoundException`); whatever
     /// `change` returns.
@@ -211,6 +213,7 @@ impl Cognito {
     where
         F: FnMut(&mut Map<String, Value>) -> Result<(), CognitoError>,
     {
+        let _turn = self.pool_writers.turn(id).await;
         for _ in 0..8 {
             let record = self.owned_pool(ctx, id).await?;
             let Value::Object(mut doc) = serde_json::from_str(&record.doc).map_err(|e| {
