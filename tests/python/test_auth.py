@@ -672,9 +672,8 @@ def test_admin_changes_are_audited(iam):
     ], lines
     mine = [r for r in lines if r.get("resource") == arn]
     assert all(r["userIdentity"]["type"] == "LocalOperator" for r in mine)
-    assert all(r["userIdentity"]["userName"] == (os.environ.get("USER") or
-                                                 os.environ.get("LOGNAME") or "unknown")
-               for r in mine)
+    operator = os.environ.get("USER") or os.environ.get("LOGNAME") or f"uid {os.getuid()}"
+    assert all(r["userIdentity"]["userName"] == operator for r in mine), mine
     assert all(r["recipientAccountId"] == ACCOUNT for r in mine)
     # Secrets never reach the log.
     assert iam.keys[(ACCOUNT, name)][1] not in log.read_text()
