@@ -207,26 +207,30 @@ fn operator(account_id: &str) -> Operator {
     }
 }
 
-/// With `audit.failure = "closed"`, no change is made while the audit log cannot be written,
-/// as the server accepts no write then.
-fn refuse_unrecorded(gateway: &Gateway) -> anyhow::Result<()> {
+/// [`open`] for a command that changes identities or policies. With `audit.failure =
+/// "closed"`, no change is made while the audit log cannot be written, as the server accepts
+/// no write then.
+async fn open_for_change(config: &Config) -> anyhow::Result<(Arc<dyn SeedStore>, Gateway)> {
+    let (db, gateway) = open(config, Caller::Cli).await?;
     if !gateway.accepting() {
+        db.close().await;
         anyhow::bail!(
             "the audit log cannot be written and audit.failure is closed: no change was made"
         );
     }
-    Ok(())
+    Ok((db, gateway))
 }
 
 /// Records a command's change (or its failure) in the audit log, then returns its outcome.
 /// A change whose line cannot be written is reported as an error: it was made, but unrecorded.
 async fn audited<T, E: std::fmt::Display>(
     gateway: &Gateway,
-    operator: &Operator,
+    account_id: &str,
     event_name: &'static str,
     user_name: &str,
     outcome: Result<T, E>,
 ) -> anyhow::Result<T> {
+    let operator = &operator(account_id);
     let arn = rognito_access::user_arn(&operator.account_id, user_name);
     let error = outcome.as_ref().err().map(ToString::to_string);
     let written = gateway
@@ -247,14 +251,12 @@ pub async fn identity(command: IdentityCommand, source_of: SourceOf<'_>) -> anyh
         IdentityCommand::Create { name, store } => {
             let config = store.resolve(source_of)?;
             let account = &config.server;
-            let (db, gateway) = open(&config, Caller::Cli).await?;
-            refuse_unrecorded(&gateway)?;
+            let (db, gateway) = open_for_change(&config).await?;
             let key = gateway
                 .identities()
                 .create_identity(&account.account_id, &name)
                 .await;
-            let who = operator(&account.account_id);
-            let key = audited(&gateway, &who, "CreateUser", &name, key).await;
+            let key = audited(&gateway, &account.account_id, "CreateUser", &name, key).await;
             db.close().await;
             let key = key?;
             println!(
@@ -288,14 +290,13 @@ pub async fn identity(command: IdentityCommand, source_of: SourceOf<'_>) -> anyh
         IdentityCommand::Delete { name, store } => {
             let config = store.resolve(source_of)?;
             let account = &config.server;
-            let (db, gateway) = open(&config, Caller::Cli).await?;
-            refuse_unrecorded(&gateway)?;
+            let (db, gateway) = open_for_change(&config).await?;
             let deleted = gateway
                 .identities()
                 .delete_identity(&account.account_id, &name)
                 .await;
-            let who = operator(&account.account_id);
-            let deleted = audited(&gateway, &who, "DeleteUser", &name, deleted).await;
+            let deleted =
+                audited(&gateway, &account.account_id, "DeleteUser", &name, deleted).await;
             db.close().await;
             deleted?;
             println!("deleted identity {name}");
@@ -320,14 +321,19 @@ pub async fn policy(command: PolicyCommand, source_of: SourceOf<'_>) -> anyhow::
                 std::fs::read_to_string(&document)
                     .with_context(|| format!("cannot read {}", document.display()))?
             };
-            let (db, gateway) = open(&config, Caller::Cli).await?;
-            refuse_unrecorded(&gateway)?;
+            let (db, gateway) = open_for_change(&config).await?;
             let attached = gateway
                 .identities()
                 .attach_policy(&account.account_id, &identity, &name, &text)
                 .await;
-            let who = operator(&account.account_id);
-            let attached = audited(&gateway, &who, "PutUserPolicy", &identity, attached).await;
+            let attached = audited(
+                &gateway,
+                &account.account_id,
+                "PutUserPolicy",
+                &identity,
+                attached,
+            )
+            .await;
             db.close().await;
             for action in attached? {
                 eprintln!(
@@ -343,8 +349,7 @@ pub async fn policy(command: PolicyCommand, source_of: SourceOf<'_>) -> anyhow::
         } => {
             let config = store.resolve(source_of)?;
             let account = &config.server;
-            let (db, gateway) = open(&config, Caller::Cli).await?;
-            refuse_unrecorded(&gateway)?;
+            let (db, gateway) = open_for_change(&config).await?;
             let detached = gateway
                 .identities()
                 .detach_policy(&account.account_id, &identity, &name)
@@ -355,8 +360,14 @@ pub async fn policy(command: PolicyCommand, source_of: SourceOf<'_>) -> anyhow::
                         .then_some(())
                         .ok_or_else(|| format!("identity {identity} has no policy {name}"))
                 });
-            let who = operator(&account.account_id);
-            let detached = audited(&gateway, &who, "DeleteUserPolicy", &identity, detached).await;
+            let detached = audited(
+                &gateway,
+                &account.account_id,
+                "DeleteUserPolicy",
+                &identity,
+                detached,
+            )
+            .await;
             db.close().await;
             detached?;
             println!("detached policy {name} from {identity}");
