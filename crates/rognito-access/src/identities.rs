@@ -99,7 +99,25 @@ impl Identities {
     /// (re)bound to `admin` of `account_id`, replacing the root identity's key when it differs
     /// (the way back in when the root credentials are lost); without, a key is generated when
     /// there is no identity at all, and returned so the caller can show it once.
+    ///
+    /// Several nodes sharing a database may start at once: when another made the root identity
+    /// between this one's look and its write, this one looks again (the other's key stands, so
+    /// exactly one is generated and shown).
     pub async fn ensure_root_identity(
+        &self,
+        account_id: &str,
+        configured: Option<(String, SecretString)>,
+    ) -> Result<RootKey, IdentityError> {
+        let mut tries = 0;
+        loop {
+            match self.ensure_root_once(account_id, configured.clone()).await {
+                Err(IdentityError::Exists(..)) if tries < 3 => tries += 1,
+                outcome => return outcome,
+            }
+        }
+    }
+
+    async fn ensure_root_once(
         &self,
         account_id: &str,
         configured: Option<(String, SecretString)>,

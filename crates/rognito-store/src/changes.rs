@@ -79,6 +79,38 @@ pub enum Change {
     Everything,
 }
 
+/// A number for this store handle in the outbox: its pid and opening time, hashed (two handles
+/// colliding would only make each skip the other's rows: astronomically rare).
+pub(crate) fn origin_number() -> i64 {
+    use std::hash::{BuildHasher, Hasher};
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(nanos);
+    hasher.write_u32(std::process::id());
+    // Never 0, the origin of rows every process reads ([`EVERY_PROCESS`]).
+    i64::try_from(hasher.finish() >> 1).unwrap_or(1).max(1)
+}
+
+/// The origin of outbox rows every process's tail reads, the writer's own included: rows with a
+/// provisioned rate, which carries a value (applying every process's rates in commit order
+/// leaves the newest one in force). No process has this number (see `origin_number`).
+pub(crate) const EVERY_PROCESS: i64 = 0;
+
+/// The origin an outbox row with `changes` is written under: `origin`, or [`EVERY_PROCESS`]
+/// when they set a rate.
+pub(crate) fn row_origin(origin: i64, changes: &[Change]) -> i64 {
+    if changes
+        .iter()
+        .any(|c| matches!(c, Change::ProvisionedLimit { .. }))
+    {
+        EVERY_PROCESS
+    } else {
+        origin
+    }
+}
+
 /// Something that follows the feed: told of every committed change, this process's and others'.
 pub trait ChangeListener: Send + Sync {
     /// Applies committed changes, in commit order. Idempotent; must not block.

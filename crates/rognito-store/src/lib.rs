@@ -1,7 +1,8 @@
 //! rognito's storage layer: the [`Store`] traits the operations layer talks to, the records it
-//! stores, and the SQLite implementation ([`SqliteStore`]). The SQL sticks to the subset SQLite and PostgreSQL share
-//! (BIGINT milliseconds, TEXT JSON documents, app-generated keys, no sequences) so a PostgreSQL
-//! implementation can follow the same statements.
+//! stores, and its two engines: embedded SQLite ([`SqliteStore`], one process) and PostgreSQL
+//! ([`PostgresStore`], several nodes sharing one database). Both keep the same tables (BIGINT
+//! milliseconds, TEXT JSON documents, app-generated keys) and pass the same conformance suite
+//! (`tests/conformance.rs`).
 //!
 //! The store knows nothing of Cognito's shapes or messages: documents are opaque JSON text and
 //! failures are [`StoreError`] values that the operations layer turns into Cognito errors.
@@ -10,6 +11,7 @@
 
 mod changes;
 mod error;
+mod postgres;
 mod records;
 mod sqlite;
 
@@ -18,6 +20,9 @@ use rognito_model::{AccountId, ClientId, UserPoolId};
 
 pub use changes::{Change, ChangeListener, OUTBOX_RETENTION, TAIL_INTERVAL};
 pub use error::StoreError;
+pub use postgres::{
+    DEFAULT_POLL_INTERVAL, MAX_ATTEMPTS, PostgresOptions, PostgresStore, PostgresUrl,
+};
 pub use records::{
     AccessKeyRecord, ClientRecord, ClientSecretRecord, DomainRecord, IdentityRecord, Page,
     PolicyRecord, ResourceServerRecord, SealedSample, SigningKeyRecord, UserPoolRecord,
@@ -33,6 +38,8 @@ pub enum StoreConfig {
         data_dir: std::path::PathBuf,
         durability: Durability,
     },
+    /// A PostgreSQL database, which several rognito nodes may share.
+    Postgres(PostgresOptions),
 }
 
 impl StoreConfig {
@@ -78,6 +85,9 @@ pub async fn open_for_seeding(
         } => Ok(std::sync::Arc::new(
             SqliteStore::open(data_dir, *durability).await?,
         )),
+        StoreConfig::Postgres(options) => {
+            Ok(std::sync::Arc::new(PostgresStore::open(options).await?))
+        }
     }
 }
 

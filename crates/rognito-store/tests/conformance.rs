@@ -3,7 +3,10 @@
 //! concurrency. A new engine passes this suite before anything else runs on it.
 //!
 //! Engines: `ROGNITO_TEST_STORE` names them, comma-separated (`sqlite`: SQLite with fsync
-//! durability in a fresh directory; `sqlite-memory`: SQLite in memory). Default: both.
+//! durability in a fresh directory; `sqlite-memory`: SQLite in memory; `postgres`: a fresh
+//! schema in the database `ROGNITO_TEST_POSTGRES` names, e.g. the cluster `scripts/postgres`
+//! starts). Default: `sqlite,sqlite-memory`, and `postgres` too when `ROGNITO_TEST_POSTGRES` is
+//! set.
 
 // Test code: a failed expectation is a failed test (clippy.toml allows this in #[test] functions;
 // the helpers around them need it too).
@@ -33,8 +36,13 @@ struct Engine {
 }
 
 async fn engines() -> Vec<Engine> {
-    let names =
-        std::env::var("ROGNITO_TEST_STORE").unwrap_or_else(|_| "sqlite,sqlite-memory".into());
+    let names = std::env::var("ROGNITO_TEST_STORE").unwrap_or_else(|_| {
+        if std::env::var_os("ROGNITO_TEST_POSTGRES").is_some() {
+            "sqlite,sqlite-memory,postgres".into()
+        } else {
+            "sqlite,sqlite-memory".into()
+        }
+    });
     let mut engines = Vec::new();
     for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -47,6 +55,7 @@ async fn engines() -> Vec<Engine> {
                 data_dir: dir.path().to_owned(),
                 durability: Durability::Memory,
             },
+            "postgres" => postgres_schema().await,
             other => panic!("ROGNITO_TEST_STORE names an unknown engine: {other}"),
         };
         let store = rognito_store::open(&config).await.expect("open the store");
@@ -58,6 +67,36 @@ async fn engines() -> Vec<Engine> {
         });
     }
     engines
+}
+
+/// A fresh schema in the test database, and the store configuration that uses it.
+async fn postgres_schema() -> StoreConfig {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let url = std::env::var("ROGNITO_TEST_POSTGRES")
+        .expect("ROGNITO_TEST_POSTGRES: the URL of a PostgreSQL database to test against");
+    let schema = format!(
+        "conformance_{}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .subsec_nanos()
+    );
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("connect to ROGNITO_TEST_POSTGRES");
+    tokio::spawn(connection);
+    client
+        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .await
+        .expect("create a schema");
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let url = format!("{url}{separator}options=-csearch_path%3D{schema}");
+    StoreConfig::Postgres(rognito_store::PostgresOptions::new(
+        rognito_store::PostgresUrl::parse(&url).expect("URL"),
+    ))
 }
 
 const ACCOUNT: &str = "111111111111";
@@ -447,14 +486,27 @@ async fn resource_servers() {
 
 #[tokio::test]
 async fn quotas_hold_under_concurrency() {
-    for Engine { name, store, .. } in engines().await {
+    for Engine {
+        name,
+        store,
+        shared,
+        ..
+    } in engines().await
+    {
         store
             .create_user_pool(&pool("p1"), &[], 10)
             .await
             .expect("pool");
+        // Where the data can be shared, half the writes go through a second handle: another
+        // process, or another node.
+        let second = match &shared {
+            Some(config) => rognito_store::open(config).await.expect("second handle"),
+            None => store.clone(),
+        };
+        let handles = [store.clone(), second.clone()];
         let tasks: Vec<_> = (0..40)
             .map(|i| {
-                let store = store.clone();
+                let store = handles[i % 2].clone();
                 tokio::spawn(async move {
                     let (rs, c, p) = (
                         server("p1", &format!("rs{i:02}")),
@@ -490,6 +542,42 @@ async fn quotas_hold_under_concurrency() {
             .await
             .expect("list");
         assert_eq!(listed.items.len(), 25, "{name}");
+
+        // A client's secrets: at most two, however many are added at once.
+        store
+            .create_client(&client("p1", "cs"), Some(&secret("cs", "s0", 1)), 100)
+            .await
+            .expect("client with a secret");
+        let tasks: Vec<_> = (0..10)
+            .map(|i| {
+                let store = handles[i % 2].clone();
+                tokio::spawn(async move {
+                    outcome(
+                        store
+                            .add_client_secret(&secret("cs", &format!("s{}", i + 1), 2), 2)
+                            .await,
+                    )
+                })
+            })
+            .collect();
+        let mut added = Vec::new();
+        for task in tasks {
+            added.push(task.await.expect("join"));
+        }
+        added.sort_unstable();
+        assert_eq!(
+            added,
+            [vec!["LimitExceeded"; 9], vec!["Ok"]].concat(),
+            "{name}: one more secret"
+        );
+        assert_eq!(
+            store.client_secrets("cs").await.expect("secrets").len(),
+            2,
+            "{name}"
+        );
+        if shared.is_some() {
+            second.close().await;
+        }
     }
 }
 

@@ -140,7 +140,9 @@ async fn open(
 ) -> anyhow::Result<(Arc<dyn SeedStore>, Gateway)> {
     let settings = config.store_settings();
     let data_dir = &settings.data_dir;
-    if !data_dir.is_dir() {
+    // With PostgreSQL the records are in the database; the data dir only holds the key file
+    // and the audit log, which may be configured elsewhere.
+    if settings.postgres.is_none() && !data_dir.is_dir() {
         anyhow::bail!(
             "data dir {} ({}) does not exist (start the server once, or pass --data-dir)",
             data_dir.display(),
@@ -149,7 +151,7 @@ async fn open(
     }
     let store = rognito_store::open_for_seeding(&settings.engine())
         .await
-        .with_context(|| format!("cannot open the database in {}", data_dir.display()))?;
+        .with_context(|| format!("cannot open {}", settings.location()))?;
     let state = rognito_ops::key_check::key_state(store.as_ref())
         .await
         .context("cannot read the database")?;
@@ -159,7 +161,7 @@ async fn open(
         state,
         caller,
     )?;
-    crate::master_key::verify(store.as_ref(), &master, data_dir, caller).await?;
+    crate::master_key::verify(store.as_ref(), &master, &settings.location(), caller).await?;
     // Only the commands that change who may call write to the audit log (not `seed`).
     let audit = match config.audit_log() {
         Some(path) if caller == Caller::Cli => Some(Arc::new(

@@ -117,17 +117,16 @@ pub fn load(
 pub async fn verify(
     store: &dyn Store,
     loaded: &LoadedKey,
-    data_dir: &Path,
+    location: &str,
     caller: Caller,
 ) -> anyhow::Result<()> {
     match rognito_ops::key_check::verify_or_record(store, &loaded.key).await {
         Ok(()) => Ok(()),
         Err(KeyCheckError::WrongKey) => bail!(
-            "the master key from {} cannot open the secrets in the database in {}: it is not \
-             the key they were sealed with. Use the original key (restore the key file, or set \
-             ROGNITO_MASTER_KEY to it); {}",
+            "the master key from {} cannot open the secrets in {location}: it is not the key \
+             they were sealed with. Use the original key (restore the key file, or set \
+             ROGNITO_MASTER_KEY to it; every node sharing a database needs the same key); {}",
             loaded.source,
-            data_dir.display(),
             match caller {
                 Caller::Server => "rognito will not start with another",
                 Caller::Cli => "the CLI works only with the server's key",

@@ -64,7 +64,7 @@ pub async fn run(
         }
         None => None,
     };
-    if !memory {
+    if !memory && config.store.postgres.is_none() {
         let database = config.store.data_dir.join(rognito_store::DATABASE_FILE);
         if !database.exists() {
             for suffix in ["", "-wal", "-shm"] {
@@ -76,12 +76,7 @@ pub async fn run(
     }
     let store = rognito_store::open(&config.store.engine())
         .await
-        .with_context(|| {
-            format!(
-                "cannot open the database in data dir {}",
-                config.store.data_dir.display()
-            )
-        })?;
+        .with_context(|| format!("cannot open {}", config.store.location()))?;
     let started = start(&config, store.clone(), created, addr, scheme, audit.clone()).await;
     let app = match started {
         Ok(app) => app,
@@ -95,6 +90,12 @@ pub async fn run(
     if memory {
         tracing::info!(
             "rognito listening on {scheme}://{addr} (memory durability: nothing is written to disk)"
+        );
+    } else if let Some(postgres) = &config.store.postgres {
+        tracing::info!(
+            store = %postgres.url,
+            data_dir = %config.store.data_dir.display(),
+            "rognito listening on {scheme}://{addr}"
         );
     } else {
         tracing::info!(
@@ -153,7 +154,7 @@ async fn start(
     crate::master_key::verify(
         store.as_ref(),
         &master,
-        &config.store.data_dir,
+        &config.store.location(),
         crate::master_key::Caller::Server,
     )
     .await?;

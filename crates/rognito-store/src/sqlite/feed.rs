@@ -46,13 +46,8 @@ impl Deref for Tx<'_> {
     }
 }
 
-/// The origin of outbox rows every process's tail reads, the writer's own included: rows with a
-/// provisioned rate, which carries a value (applying every process's rates in commit order
-/// leaves the newest one in force). No process has this number (see `origin_number`).
-pub(crate) const EVERY_PROCESS: i64 = 0;
-
 /// Writes `changes` to the outbox as one row (a JSON array: a group commit's changes), in the
-/// transaction that made them, under `origin` (or [`EVERY_PROCESS`] when they set a rate).
+/// transaction that made them, under `origin` (or `EVERY_PROCESS` when they set a rate).
 pub(crate) fn record(
     connection: &Connection,
     origin: i64,
@@ -61,14 +56,7 @@ pub(crate) fn record(
     if changes.is_empty() {
         return Ok(());
     }
-    let origin = if changes
-        .iter()
-        .any(|c| matches!(c, Change::ProvisionedLimit { .. }))
-    {
-        EVERY_PROCESS
-    } else {
-        origin
-    };
+    let origin = crate::changes::row_origin(origin, changes);
     let text = serde_json::to_string(changes).map_err(|e| StoreError::Backend(Box::new(e)))?;
     connection
         .prepare_cached("INSERT INTO changes (at_ms, origin, change) VALUES (?1, ?2, ?3)")?

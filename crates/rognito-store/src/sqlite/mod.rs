@@ -61,20 +61,6 @@ pub struct SqliteStore {
 /// How often a write also prunes the outbox.
 const PRUNE_EVERY_MS: i64 = 60_000;
 
-/// A number for this store handle in the outbox: its pid and opening time, hashed (two handles
-/// colliding would only make each skip the other's rows: astronomically rare).
-fn origin_number() -> i64 {
-    use std::hash::{BuildHasher, Hasher};
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(nanos);
-    hasher.write_u32(std::process::id());
-    // Never 0, the origin of rows every process reads (`feed::EVERY_PROCESS`).
-    i64::try_from(hasher.finish() >> 1).unwrap_or(1).max(1)
-}
-
 /// A fixed set of read-only connections; a read waits for an idle one rather than opening more.
 struct Readers {
     idle: Mutex<Vec<Connection>>,
@@ -167,7 +153,7 @@ impl SqliteStore {
             }
             None => None,
         };
-        let origin = origin_number();
+        let origin = crate::changes::origin_number();
         let listeners: Arc<crate::changes::Listeners> = Arc::default();
         let pending: Arc<Mutex<Vec<Change>>> = Arc::default();
         // One outbox row per group commit, holding the changes of every write in the batch;

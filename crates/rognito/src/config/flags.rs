@@ -94,6 +94,19 @@ macro_rules! settings {
 settings! {
     /// Where the data is kept: every command's.
     pub struct StoreFlags {
+        /// Where the records are kept: a PostgreSQL URL, postgres://USER@HOST:PORT/DATABASE
+        /// (with ?sslmode=require and &sslrootcert=FILE for TLS), which several rognito nodes
+        /// can share [default: the embedded SQLite database in --data-dir]. Give a password in
+        /// ROGNITO_STORE, the config file or PGPASSWORD rather than this flag, which process
+        /// listings show.
+        store: String => store.url [optional], "store", "ROGNITO_STORE";
+        /// PostgreSQL only: connections each node keeps open at most [default: 16].
+        store_connections: usize => store.connections,
+            "store-connections", "ROGNITO_STORE_CONNECTIONS";
+        /// PostgreSQL only: milliseconds between reads of the change feed when no notification
+        /// arrived: how late another node's change can be if notifications are lost
+        /// [default: 1000].
+        feed_poll_ms: u64 => store.feed_poll_ms, "feed-poll-ms", "ROGNITO_FEED_POLL_MS";
         /// Directory for the database, created by the server if missing [default: ./rognito-data].
         data_dir: PathBuf => store.data_dir, "data-dir", "ROGNITO_DATA_DIR";
         /// What an acknowledged write survives [default: fsync].

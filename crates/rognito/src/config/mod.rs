@@ -22,7 +22,7 @@ use anyhow::{Context, bail};
 use clap::ValueEnum;
 use ipnet::IpNet;
 use rognito_ops::Quotas;
-use rognito_store::{Durability, StoreConfig};
+use rognito_store::{Durability, PostgresOptions, PostgresUrl, StoreConfig};
 use serde::Deserialize;
 
 pub use flags::{AccountFlags, ConfigArg, ServeArgs, ServerFlags, SourceOf, StoreFlags};
@@ -162,6 +162,12 @@ impl Default for ServerSection {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StoreSection {
+    /// A PostgreSQL URL; None: the embedded SQLite database in `data_dir`.
+    pub url: Option<String>,
+    /// PostgreSQL: connections each node keeps open at most.
+    pub connections: usize,
+    /// PostgreSQL: milliseconds between reads of the change feed without a notification.
+    pub feed_poll_ms: u64,
     /// Directory for the database (created by the server if missing).
     pub data_dir: PathBuf,
     /// What an acknowledged write survives.
@@ -174,6 +180,10 @@ pub struct StoreSection {
 impl Default for StoreSection {
     fn default() -> Self {
         StoreSection {
+            url: None,
+            connections: 16,
+            feed_poll_ms: u64::try_from(rognito_store::DEFAULT_POLL_INTERVAL.as_millis())
+                .unwrap_or(1000),
             data_dir: PathBuf::from("rognito-data"),
             durability: DurabilityArg::Fsync,
             master_key_file: None,
@@ -190,14 +200,28 @@ pub struct StoreSettings {
     pub durability: Durability,
     /// The master key's file (`<data_dir>/master.key` unless configured).
     pub master_key_file: PathBuf,
+    /// The PostgreSQL database, when the records are kept there rather than in `data_dir`.
+    pub postgres: Option<PostgresOptions>,
 }
 
 impl StoreSettings {
     /// The engine to open, the one way every command opens the store.
     pub fn engine(&self) -> StoreConfig {
-        StoreConfig::Sqlite {
-            data_dir: self.data_dir.clone(),
-            durability: self.durability,
+        match &self.postgres {
+            Some(options) => StoreConfig::Postgres(options.clone()),
+            None => StoreConfig::Sqlite {
+                data_dir: self.data_dir.clone(),
+                durability: self.durability,
+            },
+        }
+    }
+
+    /// Where the records are, for messages: the database's URL (without its password) or
+    /// the data dir.
+    pub fn location(&self) -> String {
+        match &self.postgres {
+            Some(options) => format!("the database {}", options.url),
+            None => format!("the database in data dir {}", self.data_dir.display()),
         }
     }
 }
@@ -363,6 +387,7 @@ impl Config {
             );
         }
         self.trusted_proxies()?;
+        self.postgres()?;
         let q = &self.quotas;
         for (key, quota) in [
             ("quotas.user_pools_per_account", q.user_pools_per_account),
@@ -383,6 +408,47 @@ impl Config {
         rognito_access::RateLimits::new(true, &self.rate_limit_overrides())
             .map_err(|e| anyhow::anyhow!("{}: {e}", self.origin("rate_limits.categories")))?;
         Ok(())
+    }
+
+    /// `[store] url` (with its pool and feed settings) when it names PostgreSQL.
+    ///
+    /// Errors: the URL is not a PostgreSQL URL or cannot be read; `durability` was also given
+    /// (it describes the embedded database; PostgreSQL's `synchronous_commit` decides there);
+    /// a setting out of range.
+    fn postgres(&self) -> anyhow::Result<Option<PostgresOptions>> {
+        let store = &self.store;
+        let Some(url) = &store.url else {
+            return Ok(None);
+        };
+        let origin = self.origin("store.url");
+        let url = PostgresUrl::parse(url).map_err(|e| {
+            anyhow::anyhow!(
+                "{origin}: {e} (like postgres://rognito@127.0.0.1:5432/rognito; leave it out \
+                 for the embedded SQLite database)"
+            )
+        })?;
+        if self.origin("store.durability") != Origin::Default {
+            bail!(
+                "{} applies to the embedded SQLite database only; with {origin} set, \
+                 PostgreSQL's own settings decide what a commit survives (keep \
+                 synchronous_commit on)",
+                self.origin("store.durability")
+            );
+        }
+        if store.connections < 2 {
+            bail!("{} must be at least 2", self.origin("store.connections"));
+        }
+        if store.feed_poll_ms == 0 {
+            bail!(
+                "{} must be at least 1 (milliseconds)",
+                self.origin("store.feed_poll_ms")
+            );
+        }
+        Ok(Some(PostgresOptions {
+            url,
+            max_connections: store.connections,
+            poll_interval: std::time::Duration::from_millis(store.feed_poll_ms),
+        }))
     }
 
     /// `[server] trusted_proxies`, parsed.
@@ -415,6 +481,8 @@ impl Config {
     pub fn store_settings(&self) -> StoreSettings {
         let store = &self.store;
         StoreSettings {
+            // Checked by `check`, which every command runs first.
+            postgres: self.postgres().ok().flatten(),
             master_key_file: store
                 .master_key_file
                 .clone()

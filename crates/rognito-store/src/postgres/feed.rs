@@ -1,0 +1,360 @@
+//! PostgreSQL's side of the change feed: the outbox row a write adds (with a notification), and
+//! the tail that reads other nodes' rows.
+//!
+//! Rows are numbered by their transaction's id, and read only below the horizon (the oldest
+//! transaction still running, `pg_snapshot_xmin`): every transaction below it has finished, so
+//! the part of the outbox a tail has read never grows a row later (see the migration's comment).
+//! Each write notifies [`CHANNEL`] at commit, which wakes every tail at once; a tail also reads
+//! every poll interval, so a lost notification (a dropped listening connection, a restart)
+//! delays a change by at most that interval and never loses it. A tail whose database was
+//! unreachable publishes `Change::Everything` when it comes back (every cache starts afresh) and
+//! resumes from the last row it applied.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use deadpool_postgres::{ClientWrapper, Pool};
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+use tokio_postgres::AsyncMessage;
+
+use super::{CHANNEL, Sql as _, tls::Connect};
+use crate::changes::{Change, Listeners, OUTBOX_RETENTION, row_origin};
+use crate::{StoreError, now_ms};
+
+/// Rows a tail reads at most per query.
+const BATCH: i64 = 1000;
+
+/// How soon a tail reads again when rows were waiting behind a transaction still running (or a
+/// batch was full).
+const AGAIN: Duration = Duration::from_millis(5);
+
+/// How often a node prunes the outbox.
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
+
+/// The horizon: the oldest transaction id still running (every id below it has finished).
+pub(crate) async fn horizon(c: &ClientWrapper) -> Result<i64, StoreError> {
+    let row = c
+        .row(
+            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+            &[],
+        )
+        .await?
+        .ok_or(StoreError::Conflict)?;
+    Ok(row.try_get(0)?)
+}
+
+/// Writes a write's changes to the outbox as one row numbered by its transaction, and notifies
+/// every tail (delivered when the transaction commits; never if it does not).
+pub(crate) async fn record(
+    c: &ClientWrapper,
+    origin: i64,
+    changes: &[Change],
+) -> Result<(), StoreError> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let origin = row_origin(origin, changes);
+    let text = serde_json::to_string(changes).map_err(|e| StoreError::Backend(Box::new(e)))?;
+    c.run(
+        &format!(
+            "WITH wake AS (SELECT pg_notify('{CHANNEL}', '')) \
+             INSERT INTO changes (seq, at_ms, origin, change) \
+             SELECT pg_current_xact_id()::text::bigint, $1, $2, $3 FROM wake"
+        ),
+        &[&now_ms(), &origin, &text],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Committed outbox rows after `after`, in transaction order (which is commit order for writes
+/// that did not overlap). Unlike the tail, this does not stop at the horizon: it shows what is
+/// committed now, and its numbers are not a position to resume a tail from.
+pub(crate) async fn rows_after(
+    c: &ClientWrapper,
+    after: u64,
+    limit: u32,
+) -> Result<Vec<(u64, Change)>, StoreError> {
+    let rows = c
+        .rows(
+            "SELECT seq, change FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2",
+            &[&i64::try_from(after).unwrap_or(i64::MAX), &i64::from(limit)],
+        )
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let seq: i64 = row.try_get(0)?;
+        let text: String = row.try_get(1)?;
+        let seq = u64::try_from(seq).unwrap_or(0);
+        out.extend(decode(seq, &text).into_iter().map(|c| (seq, c)));
+    }
+    Ok(out)
+}
+
+/// The changes of one outbox row; a row this version cannot read (written by a newer rognito)
+/// is logged and skipped.
+fn decode(seq: u64, text: &str) -> Vec<Change> {
+    serde_json::from_str(text)
+        .inspect_err(|e| tracing::error!(seq, error = %e, "unreadable change in the outbox"))
+        .unwrap_or_default()
+}
+
+/// What one read of the outbox found.
+struct Read {
+    /// The position read up to.
+    reached: i64,
+    changes: Vec<Change>,
+    /// Other nodes' rows exist beyond the horizon (or beyond a full batch): read again soon.
+    more: bool,
+    /// Rows after the old position were pruned before this tail read them.
+    missed: bool,
+}
+
+/// Other nodes' changes after `after`.
+async fn read(pool: &Pool, after: i64, origin: i64) -> Result<Read, StoreError> {
+    let c = pool.get().await.map_err(super::pool_failure)?;
+    let below = horizon(&c).await?;
+    let pruned: i64 = c
+        .row("SELECT through FROM changes_pruned", &[])
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?
+        .unwrap_or(0);
+    let rows = c
+        .rows(
+            "SELECT seq, change FROM changes WHERE seq > $1 AND seq < $2 AND origin <> $3 \
+             ORDER BY seq LIMIT $4",
+            &[&after, &below, &origin, &BATCH],
+        )
+        .await?;
+    let full = rows.len() as i64 == BATCH;
+    let mut reached = after.max(below - 1);
+    let mut changes = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let seq: i64 = row.try_get(0)?;
+        let text: String = row.try_get(1)?;
+        changes.extend(decode(u64::try_from(seq).unwrap_or(0), &text));
+        if full {
+            reached = seq;
+        }
+    }
+    // A rate carries its value, and rows are read in transaction order, which is not always
+    // commit order: deliver the rate in force now, so the newest committed one wins.
+    for change in &mut changes {
+        if let Change::ProvisionedLimit {
+            account_id,
+            category,
+            value,
+        } = change
+            && let Some(row) = c
+                .row(
+                    "SELECT rate FROM provisioned_limits WHERE account_id = $1 AND category = $2",
+                    &[&account_id.as_str(), &category.as_str()],
+                )
+                .await?
+        {
+            *value = u32::try_from(row.try_get::<_, i64>(0)?).unwrap_or(u32::MAX);
+        }
+    }
+    let more = full
+        || c.exists(
+            "SELECT 1 FROM changes WHERE seq >= $1 AND origin <> $2 LIMIT 1",
+            &[&below, &origin],
+        )
+        .await?;
+    Ok(Read {
+        reached,
+        changes,
+        more,
+        missed: after < pruned,
+    })
+}
+
+/// Deletes outbox rows older than [`OUTBOX_RETENTION`] and notes how far it deleted. Row
+/// numbers rise with time (closely enough for a retention of an hour), so the boundary is found
+/// by a binary search on the primary key rather than an index on time every write would pay for.
+async fn prune(pool: &Pool) -> Result<(), StoreError> {
+    let cutoff = now_ms() - i64::try_from(OUTBOX_RETENTION.as_millis()).unwrap_or(i64::MAX);
+    let mut c = pool.get().await.map_err(super::pool_failure)?;
+    let Some(range) = c.row("SELECT MIN(seq), MAX(seq) FROM changes", &[]).await? else {
+        return Ok(());
+    };
+    let (Some(mut lo), Some(mut hi)): (Option<i64>, Option<i64>) =
+        (range.try_get(0)?, range.try_get(1)?)
+    else {
+        return Ok(());
+    };
+    let at = async |c: &ClientWrapper, s: i64| -> Result<(i64, i64), StoreError> {
+        let row = c
+            .row(
+                "SELECT seq, at_ms FROM changes WHERE seq >= $1 ORDER BY seq LIMIT 1",
+                &[&s],
+            )
+            .await?
+            .ok_or(StoreError::Conflict)?;
+        Ok((row.try_get(0)?, row.try_get(1)?))
+    };
+    if at(&c, hi).await?.1 < cutoff {
+        hi += 1;
+    }
+    // The first row (by number) not older than the cutoff.
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if at(&c, mid).await?.1 < cutoff {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    let keep_from = match at(&c, lo).await {
+        Ok((seq, _)) => seq,
+        Err(_) => lo,
+    };
+    let tx = c.transaction().await?;
+    tx.execute("DELETE FROM changes WHERE seq < $1", &[&keep_from])
+        .await?;
+    tx.execute(
+        "UPDATE changes_pruned SET through = GREATEST(through, $1)",
+        &[&(keep_from - 1)],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// What a tail needs.
+pub(crate) struct TailSetup {
+    pub pool: Pool,
+    pub connect: Arc<Connect>,
+    pub origin: i64,
+    pub listeners: Arc<Listeners>,
+    /// The position to start after.
+    pub start: i64,
+    pub poll_interval: Duration,
+}
+
+/// The tasks that follow other nodes' changes: one listens for notifications, one reads.
+pub(crate) struct Tail {
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Tail {
+    pub(crate) fn start(setup: TailSetup) -> Tail {
+        let (stop, stopped) = watch::channel(false);
+        let wake = Arc::new(Notify::new());
+        let listening = tokio::spawn(listen(setup.connect.clone(), wake.clone(), stopped.clone()));
+        let reading = tokio::spawn(follow(setup, wake, stopped));
+        Tail {
+            stop,
+            tasks: vec![listening, reading],
+        }
+    }
+
+    pub(crate) async fn stop(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+/// Reads the outbox whenever woken (or every poll interval) and hands other nodes' changes to
+/// the listeners; prunes the outbox once a minute.
+async fn follow(setup: TailSetup, wake: Arc<Notify>, mut stopped: watch::Receiver<bool>) {
+    let mut last = setup.start;
+    let mut unreachable = false;
+    let mut wait = setup.poll_interval;
+    let mut pruned_at = Instant::now();
+    loop {
+        tokio::select! {
+            () = wake.notified() => {}
+            () = tokio::time::sleep(wait) => {}
+            _ = stopped.changed() => return,
+        }
+        match read(&setup.pool, last, setup.origin).await {
+            Ok(read) => {
+                if unreachable || read.missed {
+                    // What changed meanwhile (or in pruned rows) cannot all be named: every
+                    // cache starts afresh.
+                    tracing::warn!(
+                        after = last,
+                        "the change feed resumes after a gap: caches are dropped"
+                    );
+                    setup.listeners.publish(&[Change::Everything]);
+                    unreachable = false;
+                }
+                setup.listeners.publish(&read.changes);
+                last = read.reached;
+                wait = if read.more {
+                    AGAIN
+                } else {
+                    setup.poll_interval
+                };
+            }
+            Err(e) => {
+                if !unreachable {
+                    tracing::error!(error = %e, "cannot read the change feed from PostgreSQL");
+                }
+                unreachable = true;
+                wait = setup.poll_interval;
+            }
+        }
+        if pruned_at.elapsed() >= PRUNE_EVERY {
+            pruned_at = Instant::now();
+            if let Err(e) = prune(&setup.pool).await {
+                tracing::warn!(error = %e, "cannot prune the change feed's outbox");
+            }
+        }
+    }
+}
+
+/// Keeps a connection that listens on [`CHANNEL`], waking the reader on every notification
+/// and whenever it (re)connects (notifications sent while it was not listening are lost).
+async fn listen(connect: Arc<Connect>, wake: Arc<Notify>, mut stopped: watch::Receiver<bool>) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        if *stopped.borrow() {
+            return;
+        }
+        let reason = match connect.config.connect(connect.tls.clone()).await {
+            Ok((client, mut connection)) => {
+                let notifications = async {
+                    loop {
+                        match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+                            Some(Ok(AsyncMessage::Notification(_))) => wake.notify_one(),
+                            Some(Ok(_)) => {}
+                            Some(Err(e)) => return e.to_string(),
+                            None => return "the connection closed".to_owned(),
+                        }
+                    }
+                };
+                let mut notifications = std::pin::pin!(notifications);
+                let listen = format!("LISTEN {CHANNEL}");
+                let listening = tokio::select! {
+                    reason = &mut notifications => Err(reason),
+                    r = client.batch_execute(&listen) => r.map_err(|e| e.to_string()),
+                };
+                match listening {
+                    Ok(()) => {
+                        backoff = Duration::from_millis(100);
+                        wake.notify_one();
+                        tokio::select! {
+                            reason = &mut notifications => reason,
+                            _ = stopped.changed() => return,
+                        }
+                    }
+                    Err(reason) => reason,
+                }
+            }
+            Err(e) => e.to_string(),
+        };
+        tracing::debug!(%reason, "the change feed's notifications stopped; reconnecting");
+        tokio::select! {
+            () = tokio::time::sleep(backoff) => {}
+            _ = stopped.changed() => return,
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+}

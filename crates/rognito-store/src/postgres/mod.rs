@@ -1,0 +1,487 @@
+//! The PostgreSQL store, for several rognito nodes sharing one database.
+//!
+//! Driver: `tokio-postgres` with `deadpool-postgres` for the pool (chosen over sqlx: rognito's
+//! SQL is a fixed set of short statements, which tokio-postgres prepares once per connection
+//! and pipelines; sqlx's compile-time checking would need a database at build time, and its
+//! pool and runtime layers add nothing here). TLS to the database is rustls (`tls.rs`).
+//!
+//! Each write is one transaction at READ COMMITTED, run on a spawned task so that once it has
+//! started it finishes even if its caller goes away (as SQLite's queued writes do). It commits
+//! with `synchronous_commit` as the server has it (on by default: the commit record is flushed
+//! to the WAL before COMMIT returns); rognito answers only after COMMIT returned. Quotas are
+//! conditional UPDATEs of counter rows, or row locks (`FOR UPDATE`) where a count must be read
+//! first, so they hold across nodes. A serialization failure, a deadlock, or a connection lost
+//! before COMMIT was sent is retried with bounded back-off ([`MAX_ATTEMPTS`]); a connection lost
+//! during COMMIT is reported as `StoreError::Commit` (its outcome is unknown, so it is never
+//! retried).
+
+mod clients;
+mod domains;
+mod feed;
+mod identities;
+mod limits;
+mod migrations;
+mod pools;
+mod resource_servers;
+mod tls;
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool_postgres::{ClientWrapper, Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Row, Statement};
+
+use crate::changes::Listeners;
+use crate::{Change, SealedSample, ServerStore, StoreError};
+
+pub use tls::PostgresUrl;
+
+/// How a PostgreSQL store is reached and paced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostgresOptions {
+    /// `postgres://user[:password]@host[:port]/database[?sslmode=...&sslrootcert=FILE]`.
+    pub url: PostgresUrl,
+    /// Connections this process keeps open at most.
+    pub max_connections: usize,
+    /// How often the change feed's tail reads the outbox when no notification woke it: the
+    /// bound on how late another node's change can arrive if notifications are lost.
+    pub poll_interval: Duration,
+}
+
+impl PostgresOptions {
+    /// Defaults: 16 connections, a 1 s poll.
+    pub fn new(url: PostgresUrl) -> Self {
+        PostgresOptions {
+            url,
+            max_connections: 16,
+            poll_interval: DEFAULT_POLL_INTERVAL,
+        }
+    }
+}
+
+/// The tail's poll interval unless configured.
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// How many times a write is tried when PostgreSQL reports a serialization failure or a
+/// deadlock, or the connection was lost before COMMIT.
+pub const MAX_ATTEMPTS: u32 = 6;
+
+/// How long a request waits for a connection, or for a new one to be made, before failing (the
+/// database is unreachable or overloaded: fail fast rather than hold the request).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The notification channel every write notifies and every tail listens on.
+const CHANNEL: &str = "rognito_changes";
+
+pub struct PostgresStore {
+    pool: Pool,
+    connect: Arc<tls::Connect>,
+    origin: i64,
+    listeners: Arc<Listeners>,
+    /// Where the tail starts: every transaction below it had finished when the store opened.
+    start: i64,
+    poll_interval: Duration,
+    tail: Mutex<Option<feed::Tail>>,
+}
+
+impl PostgresStore {
+    /// Connects, brings the schema up to date (once, under an advisory lock, however many nodes
+    /// start together) and notes where this node's change feed starts.
+    ///
+    /// Errors: `StoreError::Open` naming the server (never the password) and the reason.
+    pub async fn open(options: &PostgresOptions) -> Result<Self, StoreError> {
+        let connect = Arc::new(tls::Connect::new(&options.url)?);
+        let manager = Manager::from_config(
+            connect.config.clone(),
+            connect.tls.clone(),
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(options.max_connections.max(2))
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(CONNECT_TIMEOUT))
+            .create_timeout(Some(CONNECT_TIMEOUT))
+            .recycle_timeout(Some(CONNECT_TIMEOUT))
+            .build()
+            .map_err(|e| StoreError::Open(e.to_string()))?;
+        let open_error = |e: StoreError| StoreError::Open(format!("{}: {e}", options.url));
+        let mut client = pool.get().await.map_err(|e| {
+            StoreError::Open(format!(
+                "cannot connect to PostgreSQL at {}: {}",
+                options.url,
+                pool_error_text(&e)
+            ))
+        })?;
+        migrations::apply(&mut client).await.map_err(open_error)?;
+        let start = feed::horizon(&client).await.map_err(open_error)? - 1;
+        drop(client);
+        Ok(PostgresStore {
+            pool,
+            connect,
+            origin: crate::changes::origin_number(),
+            listeners: Arc::default(),
+            start,
+            poll_interval: options.poll_interval,
+            tail: Mutex::new(None),
+        })
+    }
+
+    /// A pooled connection, for reads.
+    pub(crate) async fn client(&self) -> Result<Object, StoreError> {
+        self.pool.get().await.map_err(pool_failure)
+    }
+
+    /// Runs `f` in a transaction and commits it, retrying as [`MAX_ATTEMPTS`] says. The changes
+    /// `f` records on its `Tx` go to the outbox in the same transaction and, once it commits,
+    /// to this process's listeners, before this returns. Runs on its own task: a write that
+    /// started completes even if the caller stops waiting.
+    pub(crate) async fn write<T, F, Fut>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: Fn(Arc<Tx>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, StoreError>> + Send + 'static,
+    {
+        let (pool, origin, listeners) = (self.pool.clone(), self.origin, self.listeners.clone());
+        tokio::spawn(async move {
+            let mut backoff = Duration::from_millis(2);
+            let mut attempt = 1;
+            loop {
+                match write_once(&pool, origin, &f).await {
+                    Ok((value, changes)) => {
+                        listeners.publish(&changes);
+                        return Ok(value);
+                    }
+                    Err(e) if attempt < MAX_ATTEMPTS && is_retryable(&e) => {
+                        tracing::debug!(error = %e, attempt, "retrying a write");
+                        tokio::time::sleep(jitter(backoff)).await;
+                        backoff = (backoff * 2).min(Duration::from_millis(250));
+                        attempt += 1;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        })
+        .await
+        .map_err(|_| StoreError::Closed)?
+    }
+}
+
+/// One try of a write: BEGIN, `f`, the outbox row and its notification, COMMIT. On any error
+/// before COMMIT the transaction is rolled back (or, if that fails, its connection discarded),
+/// so no connection goes back to the pool inside a transaction.
+async fn write_once<T, F, Fut>(
+    pool: &Pool,
+    origin: i64,
+    f: &F,
+) -> Result<(T, Vec<Change>), StoreError>
+where
+    F: Fn(Arc<Tx>) -> Fut,
+    Fut: Future<Output = Result<T, StoreError>>,
+{
+    let client = pool.get().await.map_err(pool_failure)?;
+    client.batch_execute("BEGIN").await?;
+    let tx = Arc::new(Tx {
+        client,
+        changes: Mutex::default(),
+    });
+    let result = f(tx.clone()).await;
+    let Ok(Tx { client, changes }) = Arc::try_unwrap(tx) else {
+        // `f` kept its handle (it cannot: the future holding it has completed).
+        return Err(StoreError::Backend("a write kept its transaction".into()));
+    };
+    let changes = changes.into_inner().unwrap_or_default();
+    let prepared = match result {
+        Ok(value) => feed::record(&client, origin, &changes)
+            .await
+            .map(|()| value),
+        Err(e) => Err(e),
+    };
+    let value = match prepared {
+        Ok(value) => value,
+        Err(e) => {
+            if client.batch_execute("ROLLBACK").await.is_err() {
+                drop(Object::take(client));
+            }
+            return Err(e);
+        }
+    };
+    if let Err(e) = client.batch_execute("COMMIT").await {
+        // The outcome is unknown (the commit may have been made): never retried.
+        drop(Object::take(client));
+        return Err(StoreError::Commit(e.to_string()));
+    }
+    Ok((value, changes))
+}
+
+/// A write's transaction: the connection it runs on (derefs to it) and the changes it records.
+pub(crate) struct Tx {
+    client: Object,
+    changes: Mutex<Vec<Change>>,
+}
+
+impl Tx {
+    /// Records that this write made `change` (published only if it commits).
+    pub(crate) fn changed(&self, change: Change) {
+        if let Ok(mut changes) = self.changes.lock() {
+            changes.push(change);
+        }
+    }
+}
+
+impl std::ops::Deref for Tx {
+    type Target = ClientWrapper;
+
+    fn deref(&self) -> &ClientWrapper {
+        &self.client
+    }
+}
+
+/// Parameters of a statement.
+pub(crate) type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
+
+/// Statements through the connection's statement cache (prepared once per connection).
+pub(crate) trait Sql: Sync {
+    fn statement(
+        &self,
+        sql: &str,
+    ) -> impl Future<Output = Result<Statement, tokio_postgres::Error>> + Send;
+
+    /// Executes a statement; the number of rows it touched.
+    fn run(
+        &self,
+        sql: &str,
+        params: Params<'_>,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// The one row a statement returns, if any.
+    fn row(
+        &self,
+        sql: &str,
+        params: Params<'_>,
+    ) -> impl Future<Output = Result<Option<Row>, StoreError>> + Send;
+
+    /// Every row a statement returns.
+    fn rows(
+        &self,
+        sql: &str,
+        params: Params<'_>,
+    ) -> impl Future<Output = Result<Vec<Row>, StoreError>> + Send;
+
+    /// Whether a statement returns any row.
+    fn exists(
+        &self,
+        sql: &str,
+        params: Params<'_>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        async move { Ok(self.row(sql, params).await?.is_some()) }
+    }
+}
+
+impl Sql for ClientWrapper {
+    async fn statement(&self, sql: &str) -> Result<Statement, tokio_postgres::Error> {
+        self.prepare_cached(sql).await
+    }
+
+    async fn run(&self, sql: &str, params: Params<'_>) -> Result<u64, StoreError> {
+        let statement = self.statement(sql).await?;
+        Ok(self.execute(&statement, params).await?)
+    }
+
+    async fn row(&self, sql: &str, params: Params<'_>) -> Result<Option<Row>, StoreError> {
+        let statement = self.statement(sql).await?;
+        Ok(self.query_opt(&statement, params).await?)
+    }
+
+    async fn rows(&self, sql: &str, params: Params<'_>) -> Result<Vec<Row>, StoreError> {
+        let statement = self.statement(sql).await?;
+        Ok(self.query(&statement, params).await?)
+    }
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        StoreError::Backend(Box::new(e))
+    }
+}
+
+/// The driver's error inside a `StoreError`, if it holds one.
+fn driver_error(e: &StoreError) -> Option<&tokio_postgres::Error> {
+    match e {
+        StoreError::Backend(inner) => inner.downcast_ref::<tokio_postgres::Error>(),
+        _ => None,
+    }
+}
+
+/// Whether PostgreSQL refused `e` as a duplicate key.
+pub(crate) fn is_unique_violation(e: &StoreError) -> bool {
+    driver_error(e).and_then(tokio_postgres::Error::code) == Some(&SqlState::UNIQUE_VIOLATION)
+}
+
+/// Whether `e` refers to a row that is gone (a foreign key with no parent).
+pub(crate) fn is_missing_parent(e: &StoreError) -> bool {
+    driver_error(e).and_then(tokio_postgres::Error::code) == Some(&SqlState::FOREIGN_KEY_VIOLATION)
+}
+
+/// Whether a write that failed with `e` before COMMIT may be tried again: it was a
+/// serialization failure or a deadlock (PostgreSQL rolled it back), or the connection was lost
+/// (the server rolls back what a lost connection had begun).
+fn is_retryable(e: &StoreError) -> bool {
+    let Some(e) = driver_error(e) else {
+        return false;
+    };
+    matches!(
+        e.code(),
+        Some(&SqlState::T_R_SERIALIZATION_FAILURE) | Some(&SqlState::T_R_DEADLOCK_DETECTED)
+    ) || e.is_closed()
+}
+
+/// `d` less a random part of up to half of it, so retries of writes that collided spread out.
+fn jitter(d: Duration) -> Duration {
+    use std::hash::{BuildHasher, Hasher};
+    // RandomState's keys are random per instance: enough to spread retries (not for secrets).
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u8(0);
+    let random = hasher.finish() % 1024;
+    d.mul_f64(0.5 + random as f64 / 2048.0)
+}
+
+fn pool_error_text(e: &deadpool_postgres::PoolError) -> String {
+    match e {
+        deadpool_postgres::PoolError::Timeout(_) => {
+            format!("no connection within {} s", CONNECT_TIMEOUT.as_secs())
+        }
+        deadpool_postgres::PoolError::Backend(e) => e.to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn pool_failure(e: deadpool_postgres::PoolError) -> StoreError {
+    match e {
+        deadpool_postgres::PoolError::Closed => StoreError::Closed,
+        deadpool_postgres::PoolError::Backend(e) => StoreError::Backend(Box::new(e)),
+        other => StoreError::Backend(pool_error_text(&other).into()),
+    }
+}
+
+/// `u64` quotas as SQL integers (a quota beyond i64 is no quota).
+pub(crate) fn quota(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// An id column as its model type.
+pub(crate) fn id_at<T: From<String>>(row: &Row, column: usize) -> Result<T, StoreError> {
+    Ok(T::from(row.try_get::<_, String>(column)?))
+}
+
+#[async_trait]
+impl ServerStore for PostgresStore {
+    async fn server_setting(
+        &self,
+        name: &str,
+        init: &(dyn Fn() -> Vec<u8> + Send + Sync),
+    ) -> Result<Vec<u8>, StoreError> {
+        let name = name.to_owned();
+        let fresh = init();
+        self.write(move |c| {
+            let (name, fresh) = (name.clone(), fresh.clone());
+            async move {
+                // Under READ COMMITTED a concurrent insert of the same name makes this wait for
+                // it and do nothing; the SELECT (a new snapshot) then reads the winner's value.
+                c.run(
+                    "INSERT INTO server_settings (name, value) VALUES ($1, $2) \
+                     ON CONFLICT DO NOTHING",
+                    &[&name, &fresh],
+                )
+                .await?;
+                let row = c
+                    .row(
+                        "SELECT value FROM server_settings WHERE name = $1",
+                        &[&name],
+                    )
+                    .await?
+                    .ok_or(StoreError::Conflict)?;
+                Ok(row.try_get::<_, Vec<u8>>(0)?)
+            }
+        })
+        .await
+    }
+
+    async fn setting(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let c = self.client().await?;
+        c.row(
+            "SELECT value FROM server_settings WHERE name = $1",
+            &[&name],
+        )
+        .await?
+        .map(|r| r.try_get::<_, Vec<u8>>(0).map_err(StoreError::from))
+        .transpose()
+    }
+
+    async fn sealed_sample(&self) -> Result<Option<SealedSample>, StoreError> {
+        let c = self.client().await?;
+        let first = async |sql: &str| -> Result<Option<(String, Vec<u8>)>, StoreError> {
+            match c.row(sql, &[]).await? {
+                Some(r) => Ok(Some((r.try_get(0)?, r.try_get(1)?))),
+                None => Ok(None),
+            }
+        };
+        if let Some((access_key_id, sealed)) =
+            first("SELECT access_key_id, secret FROM access_keys LIMIT 1").await?
+        {
+            return Ok(Some(SealedSample::AccessKey {
+                access_key_id,
+                sealed,
+            }));
+        }
+        if let Some((client_id, sealed)) =
+            first("SELECT client_id, ciphertext FROM client_secrets LIMIT 1").await?
+        {
+            return Ok(Some(SealedSample::ClientSecret { client_id, sealed }));
+        }
+        Ok(first("SELECT kid, private_key FROM signing_keys LIMIT 1")
+            .await?
+            .map(|(kid, sealed)| SealedSample::SigningKey { kid, sealed }))
+    }
+
+    async fn close(&self) {
+        let tail = self.tail.lock().ok().and_then(|mut t| t.take());
+        if let Some(tail) = tail {
+            tail.stop().await;
+        }
+        self.pool.close();
+    }
+}
+
+#[async_trait]
+impl crate::ChangeStore for PostgresStore {
+    fn subscribe(&self, listener: Arc<dyn crate::ChangeListener>) -> Result<(), StoreError> {
+        self.listeners.add(listener);
+        let mut tail = self.tail.lock().map_err(|_| StoreError::Closed)?;
+        if tail.is_none() {
+            *tail = Some(feed::Tail::start(feed::TailSetup {
+                pool: self.pool.clone(),
+                connect: self.connect.clone(),
+                origin: self.origin,
+                listeners: self.listeners.clone(),
+                start: self.start,
+                poll_interval: self.poll_interval,
+            }));
+        }
+        Ok(())
+    }
+
+    async fn changes_after(
+        &self,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<(u64, Change)>, StoreError> {
+        let c = self.client().await?;
+        feed::rows_after(&c, after, limit).await
+    }
+}

@@ -1,0 +1,205 @@
+//! Resource servers.
+
+use async_trait::async_trait;
+use tokio_postgres::Row;
+
+use super::{PostgresStore, Sql as _, id_at, is_unique_violation, quota};
+use crate::{Change, Page, ResourceServerRecord, ResourceServerStore, StoreError};
+
+const SERVER_COLUMNS: &str = "user_pool_id, identifier, name, scopes, created_ms, modified_ms";
+
+fn server_record(row: &Row) -> Result<ResourceServerRecord, StoreError> {
+    Ok(ResourceServerRecord {
+        user_pool_id: id_at(row, 0)?,
+        identifier: row.try_get(1)?,
+        name: row.try_get(2)?,
+        scopes: row.try_get(3)?,
+        created_ms: row.try_get(4)?,
+        modified_ms: row.try_get(5)?,
+    })
+}
+
+#[async_trait]
+impl ResourceServerStore for PostgresStore {
+    async fn create_resource_server(
+        &self,
+        server: &ResourceServerRecord,
+        max_per_pool: u64,
+    ) -> Result<(), StoreError> {
+        let server = server.clone();
+        let max = quota(max_per_pool);
+        self.write(move |c| {
+            let server = server.clone();
+            async move {
+                let pool = server.user_pool_id.as_str();
+                // Takes the pool's row lock: creates in one pool queue here, on every node.
+                let counted = c
+                    .run(
+                        "UPDATE user_pools SET resource_server_count = resource_server_count + 1 \
+                         WHERE id = $1 AND resource_server_count < $2",
+                        &[&pool, &max],
+                    )
+                    .await?;
+                if counted == 0 {
+                    // Tell the three reasons apart in the order Cognito reports them.
+                    if !c
+                        .exists("SELECT 1 FROM user_pools WHERE id = $1", &[&pool])
+                        .await?
+                    {
+                        return Err(StoreError::NotFound);
+                    }
+                    let taken = c
+                        .exists(
+                            "SELECT 1 FROM resource_servers \
+                             WHERE user_pool_id = $1 AND identifier = $2",
+                            &[&pool, &server.identifier],
+                        )
+                        .await?;
+                    return Err(if taken {
+                        StoreError::AlreadyExists
+                    } else {
+                        StoreError::LimitExceeded
+                    });
+                }
+                let inserted = c
+                    .run(
+                        &format!(
+                            "INSERT INTO resource_servers ({SERVER_COLUMNS}) \
+                             VALUES ($1, $2, $3, $4, $5, $6)"
+                        ),
+                        &[
+                            &pool,
+                            &server.identifier,
+                            &server.name,
+                            &server.scopes,
+                            &server.created_ms,
+                            &server.modified_ms,
+                        ],
+                    )
+                    .await;
+                match inserted {
+                    // The rollback takes the counter back with it.
+                    Err(e) if is_unique_violation(&e) => return Err(StoreError::AlreadyExists),
+                    other => other?,
+                };
+                c.changed(Change::ResourceServer {
+                    user_pool_id: server.user_pool_id,
+                    identifier: server.identifier,
+                });
+                Ok(())
+            }
+        })
+        .await
+    }
+
+    async fn resource_server(
+        &self,
+        user_pool_id: &str,
+        identifier: &str,
+    ) -> Result<Option<ResourceServerRecord>, StoreError> {
+        let c = self.client().await?;
+        c.row(
+            &format!(
+                "SELECT {SERVER_COLUMNS} FROM resource_servers \
+                 WHERE user_pool_id = $1 AND identifier = $2"
+            ),
+            &[&user_pool_id, &identifier],
+        )
+        .await?
+        .as_ref()
+        .map(server_record)
+        .transpose()
+    }
+
+    async fn list_resource_servers(
+        &self,
+        user_pool_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<ResourceServerRecord>, StoreError> {
+        let c = self.client().await?;
+        let rows = c
+            .rows(
+                &format!(
+                    "SELECT {SERVER_COLUMNS} FROM resource_servers \
+                     WHERE user_pool_id = $1 AND identifier > $2 ORDER BY identifier LIMIT $3"
+                ),
+                &[&user_pool_id, &after.unwrap_or(""), &(i64::from(limit) + 1)],
+            )
+            .await?;
+        let rows = rows.iter().map(server_record).collect::<Result<_, _>>()?;
+        Ok(Page::from_rows(rows, limit))
+    }
+
+    async fn replace_resource_server(
+        &self,
+        server: &ResourceServerRecord,
+    ) -> Result<Option<ResourceServerRecord>, StoreError> {
+        let server = server.clone();
+        // One statement, last writer wins (as on SQLite).
+        self.write(move |c| {
+            let server = server.clone();
+            async move {
+                let replaced = c
+                    .row(
+                        &format!(
+                            "UPDATE resource_servers SET name = $3, scopes = $4, modified_ms = $5 \
+                             WHERE user_pool_id = $1 AND identifier = $2 \
+                             RETURNING {SERVER_COLUMNS}"
+                        ),
+                        &[
+                            &server.user_pool_id.as_str(),
+                            &server.identifier,
+                            &server.name,
+                            &server.scopes,
+                            &server.modified_ms,
+                        ],
+                    )
+                    .await?;
+                let Some(replaced) = replaced else {
+                    return Ok(None);
+                };
+                c.changed(Change::ResourceServer {
+                    user_pool_id: server.user_pool_id,
+                    identifier: server.identifier,
+                });
+                Ok(Some(server_record(&replaced)?))
+            }
+        })
+        .await
+    }
+
+    async fn delete_resource_server(
+        &self,
+        user_pool_id: &str,
+        identifier: &str,
+    ) -> Result<bool, StoreError> {
+        let (pool, identifier) = (user_pool_id.to_owned(), identifier.to_owned());
+        self.write(move |c| {
+            let (pool, identifier) = (pool.clone(), identifier.clone());
+            async move {
+                let deleted = c
+                    .run(
+                        "DELETE FROM resource_servers WHERE user_pool_id = $1 AND identifier = $2",
+                        &[&pool, &identifier],
+                    )
+                    .await?;
+                if deleted == 0 {
+                    return Ok(false);
+                }
+                c.run(
+                    "UPDATE user_pools SET resource_server_count = resource_server_count - 1 \
+                     WHERE id = $1",
+                    &[&pool],
+                )
+                .await?;
+                c.changed(Change::ResourceServer {
+                    user_pool_id: pool.into(),
+                    identifier,
+                });
+                Ok(true)
+            }
+        })
+        .await
+    }
+}
