@@ -39,6 +39,49 @@ CONTENT_TYPE = "application/x-amz-json-1.1"
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
 
+# Which engine the servers under test keep their records in: `sqlite` (the default) or
+# `postgres` (a schema per data dir in the database ROGNITO_TEST_POSTGRES names; see
+# `store_flags`). The same tests run against both.
+STORE = os.environ.get("ROGNITO_TEST_STORE", "sqlite")
+POSTGRES = os.environ.get("ROGNITO_TEST_POSTGRES", "")
+
+sqlite_only = pytest.mark.skipif(
+    STORE == "postgres", reason="about the embedded SQLite database (its file, its durability)")
+
+
+def store_flags(data_dir: Path) -> list[str]:
+    """The flags that put a server (or a CLI command) on `data_dir`'s records: none for SQLite;
+    for PostgreSQL, `--store` with a schema of its own, made on first use, named after the data
+    dir (so a restart on the same data dir finds its records again)."""
+    if STORE != "postgres":
+        return []
+    assert POSTGRES, "ROGNITO_TEST_STORE=postgres needs ROGNITO_TEST_POSTGRES (a database URL)"
+    import hashlib
+    schema = "t_" + hashlib.sha1(str(Path(data_dir).resolve()).encode()).hexdigest()[:20]
+    subprocess.run(["psql", POSTGRES, "-qc", f"CREATE SCHEMA IF NOT EXISTS {schema}"],
+                   check=True, capture_output=True, timeout=30,
+                   env=dict(os.environ, PGOPTIONS="-c client_min_messages=warning"))
+    separator = "&" if "?" in POSTGRES else "?"
+    return ["--store", f"{POSTGRES}{separator}options=-csearch_path%3D{schema}"]
+
+
+def on_store(args: list[str], data_dir: Path) -> list[str]:
+    """`args` for the engine under test: with PostgreSQL, without `--durability` (which names
+    SQLite's modes) and with `store_flags`."""
+    if STORE != "postgres":
+        return list(args)
+    kept: list[str] = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == "--durability":
+            skip = True
+        elif not arg.startswith("--durability="):
+            kept.append(arg)
+    return kept + store_flags(data_dir)
+
+
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _LISTENING = re.compile(r"rognito listening on (http://[0-9.]+:[0-9]+)")
 
@@ -72,7 +115,7 @@ class Server:
             "127.0.0.1:0",
             "--data-dir",
             str(self.data_dir),
-            *self.args,
+            *on_store(self.args, self.data_dir),
         ]
 
     def start(self) -> "Server":

@@ -43,6 +43,8 @@ from rognito_helpers import (
     assert_error,
     assert_raw_error,
     client_error,
+    sqlite_only,
+    store_flags,
     unique,
 )
 
@@ -281,6 +283,9 @@ def rognito(*args: str, check: bool = True,
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROGNITO_")}
     env["NO_COLOR"] = "1"
     env.update(extra)
+    args = list(args)
+    if "--data-dir" in args:
+        args += store_flags(Path(args[args.index("--data-dir") + 1]))
     proc = subprocess.run([str(BINARY), *args], env=env, capture_output=True, text=True,
                           timeout=CLI_TIMEOUT)
     if check:
@@ -679,6 +684,7 @@ def test_admin_changes_are_audited(iam):
     assert iam.keys[(ACCOUNT, name)][1] not in log.read_text()
 
 
+@sqlite_only
 def test_admin_settings_take_flags_over_environment_over_file(tmp_path):
     """The data dir an admin command opens (named in its error when missing) comes from the
     flag, else the variable, else the config file, else the default."""

@@ -1,9 +1,15 @@
-//! Request-rate limits by Cognito's API categories, per account (per node), with Cognito's
+//! Request-rate limits by Cognito's API categories, per account, with Cognito's
 //! per-pool cap of 5 requests per second for any single resource operation. Off by default for
 //! local use. Only requests that authenticated are charged (failed client authentications have
 //! budgets of their own, in `rognito_ops::auth_failures`), so an outsider cannot spend a
 //! tenant's quota. Rates provisioned with UpdateProvisionedLimit are stored; the limiter loads
 //! them at start and follows the change feed for new ones.
+//!
+//! Several nodes sharing a PostgreSQL database divide every rate among themselves: each node
+//! allows `rate / N`, N being the nodes alive now (the store's heartbeat count). A client whose
+//! requests a load balancer spreads over the nodes is then held to the configured rate; one that
+//! sends everything to one node gets `rate / N` (stricter, never looser). No request waits for
+//! another node: the division is the whole of the coordination.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
@@ -24,9 +30,12 @@ struct Bucket {
 }
 
 impl Bucket {
-    fn take(&mut self, rate: u32, now: Instant) -> bool {
-        let rate = f64::from(rate.max(1));
-        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * rate).min(rate);
+    /// `rate` in requests per second (a node's share may be a fraction); the bucket holds at
+    /// least one request, so a share below 1 per second still lets one through now and then.
+    fn take(&mut self, rate: f64, now: Instant) -> bool {
+        let rate = rate.max(f64::MIN_POSITIVE);
+        self.tokens =
+            (self.tokens + now.duration_since(self.last).as_secs_f64() * rate).min(rate.max(1.0));
         self.last = now;
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
@@ -48,6 +57,9 @@ pub struct RateLimits {
     buckets: Mutex<HashMap<String, Bucket>>,
     /// Where provisioned rates are reloaded from when the change feed loses track.
     source: Mutex<Option<Reloader>>,
+    /// The nodes sharing the store (1 until [`RateLimits::follow`]), among which every rate is
+    /// divided.
+    nodes: std::sync::OnceLock<Arc<std::sync::atomic::AtomicUsize>>,
 }
 
 #[derive(Clone)]
@@ -81,6 +93,7 @@ impl RateLimits {
             provisioned: Mutex::new(HashMap::new()),
             buckets: Mutex::new(HashMap::new()),
             source: Mutex::new(None),
+            nodes: std::sync::OnceLock::new(),
         })
     }
 
@@ -92,6 +105,7 @@ impl RateLimits {
             provisioned: Mutex::new(HashMap::new()),
             buckets: Mutex::new(HashMap::new()),
             source: Mutex::new(None),
+            nodes: std::sync::OnceLock::new(),
         }
     }
 
@@ -108,6 +122,7 @@ impl RateLimits {
                 limits: Arc::downgrade(self),
             });
         }
+        let _ = self.nodes.set(store.live_nodes());
         store.subscribe(self.clone())?;
         self.load(store.as_ref()).await
     }
@@ -165,7 +180,18 @@ impl RateLimits {
             .unwrap_or_else(|| self.defaults.get(&category).copied().unwrap_or(u32::MAX))
     }
 
+    /// This node's share of `rate` (requests per second).
+    fn share(&self, rate: u32) -> f64 {
+        let nodes = self
+            .nodes
+            .get()
+            .map_or(1, |n| n.load(std::sync::atomic::Ordering::Relaxed))
+            .max(1);
+        f64::from(rate.max(1)) / nodes as f64
+    }
+
     fn take(&self, key: String, rate: u32) -> bool {
+        let rate = self.share(rate);
         let now = Instant::now();
         let Ok(mut buckets) = self.buckets.lock() else {
             return true;
@@ -176,7 +202,7 @@ impl RateLimits {
         buckets
             .entry(key)
             .or_insert(Bucket {
-                tokens: f64::from(rate.max(1)),
+                tokens: rate.max(1.0),
                 last: now,
             })
             .take(rate, now)

@@ -21,7 +21,7 @@ use rognito_model::{AccountId, ClientId, UserPoolId};
 pub use changes::{Change, ChangeListener, OUTBOX_RETENTION, TAIL_INTERVAL};
 pub use error::StoreError;
 pub use postgres::{
-    DEFAULT_POLL_INTERVAL, MAX_ATTEMPTS, PostgresOptions, PostgresStore, PostgresUrl,
+    DEFAULT_POLL_INTERVAL, MAX_ATTEMPTS, NODE_TIMEOUT, PostgresOptions, PostgresStore, PostgresUrl,
 };
 pub use records::{
     AccessKeyRecord, ClientRecord, ClientSecretRecord, DomainRecord, IdentityRecord, Page,
@@ -379,4 +379,12 @@ pub trait ServerStore: Send + Sync + 'static {
 
     /// Flushes and closes the database; later calls fail.
     async fn close(&self);
+
+    /// How many rognito servers share this store now (at least 1), kept current by the engine
+    /// while this process follows the change feed: with PostgreSQL, the servers whose heartbeat
+    /// (every second) is at most [`NODE_TIMEOUT`] old; with SQLite, always 1 (one server per
+    /// data dir). What an account's request rate is divided by on each node.
+    fn live_nodes(&self) -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
+        std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(1))
+    }
 }

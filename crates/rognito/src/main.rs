@@ -74,7 +74,14 @@ fn admin(work: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCod
 
 fn serve(args: ServeArgs, source_of: rognito::config::SourceOf<'_>) -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ROGNITO_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+        // The PostgreSQL driver logs every statement's parameters at debug level: request
+        // input (a secret pasted into an id field) would reach the log. Never below info.
+        .add_directive(
+            "tokio_postgres=info"
+                .parse()
+                .unwrap_or_else(|_| tracing::Level::INFO.into()),
+        );
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

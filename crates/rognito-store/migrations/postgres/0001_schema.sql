@@ -132,3 +132,11 @@ CREATE TABLE changes_pruned (
     through    BIGINT NOT NULL
 );
 INSERT INTO changes_pruned (through) VALUES (0);
+
+-- The rognito servers sharing this database, by their outbox origin, with the time of their
+-- last heartbeat (every second). Those seen in the last few seconds are the cluster's size,
+-- which divides an account's request rate among the nodes.
+CREATE TABLE nodes (
+    origin   BIGINT PRIMARY KEY,
+    seen_ms  BIGINT NOT NULL
+);

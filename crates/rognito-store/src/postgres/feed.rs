@@ -11,6 +11,7 @@
 //! resumes from the last row it applied.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use deadpool_postgres::{ClientWrapper, Pool};
@@ -232,6 +233,8 @@ pub(crate) struct TailSetup {
     /// The position to start after.
     pub start: i64,
     pub poll_interval: Duration,
+    /// Where the heartbeat keeps the count of live nodes.
+    pub nodes: Arc<AtomicUsize>,
 }
 
 /// The tasks that follow other nodes' changes: one listens for notifications, one reads.
@@ -245,10 +248,16 @@ impl Tail {
         let (stop, stopped) = watch::channel(false);
         let wake = Arc::new(Notify::new());
         let listening = tokio::spawn(listen(setup.connect.clone(), wake.clone(), stopped.clone()));
+        let beating = tokio::spawn(heartbeat(
+            setup.pool.clone(),
+            setup.origin,
+            setup.nodes.clone(),
+            stopped.clone(),
+        ));
         let reading = tokio::spawn(follow(setup, wake, stopped));
         Tail {
             stop,
-            tasks: vec![listening, reading],
+            tasks: vec![listening, beating, reading],
         }
     }
 
@@ -309,6 +318,54 @@ async fn follow(setup: TailSetup, wake: Arc<Notify>, mut stopped: watch::Receive
         }
     }
 }
+
+/// Every second: records that this node is alive, and counts the nodes alive (seen within
+/// [`NODE_TIMEOUT`]); forgets nodes silent for a minute. While the database cannot be reached
+/// the count stays as it was.
+async fn heartbeat(
+    pool: Pool,
+    origin: i64,
+    nodes: Arc<AtomicUsize>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let timeout = i64::try_from(super::NODE_TIMEOUT.as_millis()).unwrap_or(i64::MAX);
+    loop {
+        let beat = async {
+            let c = pool.get().await.map_err(super::pool_failure)?;
+            let now = now_ms();
+            c.run(
+                "INSERT INTO nodes (origin, seen_ms) VALUES ($1, $2) \
+                 ON CONFLICT (origin) DO UPDATE SET seen_ms = excluded.seen_ms",
+                &[&origin, &now],
+            )
+            .await?;
+            let alive: i64 = c
+                .row(
+                    "SELECT COUNT(*) FROM nodes WHERE seen_ms > $1",
+                    &[&(now - timeout)],
+                )
+                .await?
+                .map(|r| r.try_get(0))
+                .transpose()?
+                .unwrap_or(1);
+            c.run("DELETE FROM nodes WHERE seen_ms < $1", &[&(now - 60_000)])
+                .await?;
+            Ok::<_, StoreError>(usize::try_from(alive).unwrap_or(1).max(1))
+        };
+        match tokio::time::timeout(HEARTBEAT, beat).await {
+            Ok(Ok(alive)) => nodes.store(alive, Ordering::Relaxed),
+            Ok(Err(e)) => tracing::debug!(error = %e, "no heartbeat"),
+            Err(_) => tracing::debug!("no heartbeat: the database did not answer"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(HEARTBEAT) => {}
+            _ = stopped.changed() => return,
+        }
+    }
+}
+
+/// How often a node says it is alive.
+const HEARTBEAT: Duration = Duration::from_secs(1);
 
 /// Keeps a connection that listens on [`CHANNEL`], waking the reader on every notification
 /// and whenever it (re)connects (notifications sent while it was not listening are lost).

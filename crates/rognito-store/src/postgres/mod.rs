@@ -74,6 +74,9 @@ pub const MAX_ATTEMPTS: u32 = 6;
 /// database is unreachable or overloaded: fail fast rather than hold the request).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// A server whose last heartbeat is older than this no longer counts as a node of the cluster.
+pub const NODE_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// The notification channel every write notifies and every tail listens on.
 const CHANNEL: &str = "rognito_changes";
 
@@ -86,6 +89,8 @@ pub struct PostgresStore {
     start: i64,
     poll_interval: Duration,
     tail: Mutex<Option<feed::Tail>>,
+    /// Servers sharing the database, counted by the heartbeat (see [`NODE_TIMEOUT`]).
+    nodes: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl PostgresStore {
@@ -129,6 +134,7 @@ impl PostgresStore {
             start,
             poll_interval: options.poll_interval,
             tail: Mutex::new(None),
+            nodes: Arc::new(std::sync::atomic::AtomicUsize::new(1)),
         })
     }
 
@@ -453,8 +459,18 @@ impl ServerStore for PostgresStore {
         let tail = self.tail.lock().ok().and_then(|mut t| t.take());
         if let Some(tail) = tail {
             tail.stop().await;
+            // Leave the cluster now rather than when the heartbeat times out.
+            if let Ok(c) = self.client().await {
+                let _ = c
+                    .run("DELETE FROM nodes WHERE origin = $1", &[&self.origin])
+                    .await;
+            }
         }
         self.pool.close();
+    }
+
+    fn live_nodes(&self) -> Arc<std::sync::atomic::AtomicUsize> {
+        self.nodes.clone()
     }
 }
 
@@ -471,6 +487,7 @@ impl crate::ChangeStore for PostgresStore {
                 listeners: self.listeners.clone(),
                 start: self.start,
                 poll_interval: self.poll_interval,
+                nodes: self.nodes.clone(),
             }));
         }
         Ok(())

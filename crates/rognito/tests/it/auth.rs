@@ -178,6 +178,7 @@ pub(crate) fn cli(data_dir: &std::path::Path, args: &[&str]) -> String {
         .args(args)
         .arg("--data-dir")
         .arg(data_dir)
+        .args(crate::harness::store_flags(data_dir))
         .output()
         .expect("run rognito");
     assert!(
@@ -314,6 +315,7 @@ async fn identities_policies_and_account_isolation() {
         .arg(&conditional)
         .arg("--data-dir")
         .arg(dir.path())
+        .args(crate::harness::store_flags(dir.path()))
         .output()
         .expect("run");
     assert!(!out.status.success());
@@ -436,6 +438,7 @@ async fn first_start_generates_and_prints_credentials_once() {
     let mut first = Command::new(env!("CARGO_BIN_EXE_rognito"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir.path())
+        .args(crate::harness::store_flags(dir.path()))
         .env_remove("ROGNITO_ACCESS_KEY_ID")
         .env_remove("ROGNITO_SECRET_ACCESS_KEY")
         .stdout(std::process::Stdio::piped())
@@ -463,6 +466,7 @@ async fn first_start_generates_and_prints_credentials_once() {
     let second = Command::new(env!("CARGO_BIN_EXE_rognito"))
         .args(["identity", "list", "--data-dir"])
         .arg(dir.path())
+        .args(crate::harness::store_flags(dir.path()))
         .output()
         .expect("list");
     let listing = String::from_utf8_lossy(&second.stdout);

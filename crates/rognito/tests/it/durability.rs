@@ -74,8 +74,11 @@ async fn acknowledged_writes_survive_kill_9() {
         let _ = tokio::time::timeout(Duration::from_secs(10), writer).await;
     }
     let acknowledged = acknowledged.lock().expect("acks").clone();
+    // Enough to have been in flight at the kill: one pool's creates take turns on its row
+    // (its quota counter), so PostgreSQL makes fewer of them per second than SQLite's group
+    // commit, and the suite runs many tests at once on two cores.
     assert!(
-        acknowledged.len() > 50,
+        acknowledged.len() > 20,
         "too few writes: {}",
         acknowledged.len()
     );

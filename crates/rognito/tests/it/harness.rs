@@ -44,7 +44,7 @@ impl Server {
             .arg("serve")
             .args(["--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
-            .args(flags)
+            .args(on_store(flags, data_dir))
             .env("NO_COLOR", "1")
             .env("ROGNITO_LOG", "info")
             .env("ROGNITO_ACCESS_KEY_ID", ACCESS_KEY_ID)
@@ -288,4 +288,68 @@ pub async fn send(
     let bytes = response.bytes().await.expect("body");
     let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
     (status, headers, json)
+}
+
+/// Whether the servers under test keep their records in PostgreSQL (`ROGNITO_TEST_STORE=postgres`,
+/// with `ROGNITO_TEST_POSTGRES` naming the database) rather than SQLite. The same tests run
+/// against both engines, as garage's integration tests pick theirs by an environment variable.
+pub fn on_postgres() -> bool {
+    std::env::var("ROGNITO_TEST_STORE").is_ok_and(|s| s == "postgres")
+}
+
+/// The flags that put a server or CLI command on `data_dir`'s records: none for SQLite; for
+/// PostgreSQL, `--store` with a schema of its own named after the data dir (made on first use,
+/// so a restart on the same data dir finds its records).
+pub fn store_flags(data_dir: &Path) -> Vec<String> {
+    if !on_postgres() {
+        return Vec::new();
+    }
+    let base = std::env::var("ROGNITO_TEST_POSTGRES")
+        .expect("ROGNITO_TEST_STORE=postgres needs ROGNITO_TEST_POSTGRES (a database URL)");
+    let schema = schema_of(data_dir);
+    let made = Command::new("psql")
+        .args([
+            base.as_str(),
+            "-qc",
+            &format!("CREATE SCHEMA IF NOT EXISTS {schema}"),
+        ])
+        .env("PGOPTIONS", "-c client_min_messages=warning")
+        .output()
+        .expect("run psql");
+    assert!(made.status.success(), "psql: {made:?}");
+    let separator = if base.contains('?') { '&' } else { '?' };
+    vec![
+        "--store".to_owned(),
+        format!("{base}{separator}options=-csearch_path%3D{schema}"),
+    ]
+}
+
+/// A schema name for a data dir: stable for the path, unique across paths.
+fn schema_of(data_dir: &Path) -> String {
+    use std::hash::{Hash, Hasher};
+    let path = std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_owned());
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    path.hash(&mut hasher);
+    format!("it_{:016x}", hasher.finish())
+}
+
+/// `flags` for the engine under test: with PostgreSQL, without `--durability` (which names
+/// SQLite's modes) and with [`store_flags`].
+pub fn on_store(flags: &[&str], data_dir: &Path) -> Vec<String> {
+    if !on_postgres() {
+        return flags.iter().map(|f| (*f).to_owned()).collect();
+    }
+    let mut kept = Vec::new();
+    let mut skip = false;
+    for flag in flags {
+        if skip {
+            skip = false;
+        } else if *flag == "--durability" {
+            skip = true;
+        } else if !flag.starts_with("--durability=") {
+            kept.push((*flag).to_owned());
+        }
+    }
+    kept.extend(store_flags(data_dir));
+    kept
 }

@@ -202,6 +202,7 @@ fn try_start(data_dir: &std::path::Path, env: &[(&str, &str)]) -> (bool, String)
     let mut server = Command::new(env!("CARGO_BIN_EXE_rognito"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
+        .args(crate::harness::store_flags(data_dir))
         .env("NO_COLOR", "1")
         .env_remove("ROGNITO_MASTER_KEY")
         .envs(env.iter().copied())
@@ -298,6 +299,7 @@ async fn a_master_key_that_cannot_open_the_database_stops_the_start() {
     let out = Command::new(env!("CARGO_BIN_EXE_rognito"))
         .args(["identity", "create", "--name", "lost", "--data-dir"])
         .arg(dir.path())
+        .args(crate::harness::store_flags(dir.path()))
         .env_remove("ROGNITO_MASTER_KEY")
         .output()
         .expect("cli");
@@ -342,12 +344,12 @@ async fn a_data_dir_serves_one_server_and_a_failed_start_leaves_nothing() {
         let mode =
             |p: &std::path::Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
         assert_eq!(mode(&data), 0o700);
-        for file in [
-            "rognito.sqlite3",
-            "rognito.sqlite3-wal",
-            "audit.log",
-            "master.key",
-        ] {
+        let database: &[&str] = if crate::harness::on_postgres() {
+            &[]
+        } else {
+            &["rognito.sqlite3", "rognito.sqlite3-wal"]
+        };
+        for file in database.iter().chain(&["audit.log", "master.key"]) {
             assert_eq!(mode(&data.join(file)), 0o600, "{file}");
         }
     }
@@ -1078,6 +1080,7 @@ async fn the_cli_prints_the_region_and_warns_about_unknown_actions() {
         .arg(&policy)
         .arg("--data-dir")
         .arg(dir.path())
+        .args(crate::harness::store_flags(dir.path()))
         .output()
         .expect("cli");
     assert!(out.status.success());
