@@ -67,8 +67,8 @@ def store_flags(data_dir: Path) -> list[str]:
 
 def on_store(args: list[str], data_dir: Path) -> list[str]:
     """`args` for the engine under test: with PostgreSQL, without `--durability` (which names
-    SQLite's modes) and with `store_flags`."""
-    if STORE != "postgres":
+    SQLite's modes) and with `store_flags` (unless `args` name a store already)."""
+    if STORE != "postgres" or "--store" in args:
         return list(args)
     kept: list[str] = []
     skip = False
@@ -90,7 +90,7 @@ class Server:
     """One `rognito serve` process; `url` is set once it has logged its listening address."""
 
     def __init__(self, data_dir: Path, args: list[str], *, root_credentials: bool = True,
-                 capture_stdout: bool = False):
+                 capture_stdout: bool = False, env: dict[str, str] | None = None):
         """`root_credentials=False` starts without ROGNITO_ACCESS_KEY_ID/SECRET_ACCESS_KEY in
         the environment (so a first start generates a key); `capture_stdout=True` collects
         stdout into `stdout_lines` (it is discarded otherwise)."""
@@ -98,6 +98,7 @@ class Server:
         self.args = list(args)
         self.root_credentials = root_credentials
         self.capture_stdout = capture_stdout
+        self.extra_env = dict(env or {})
         self.url: str | None = None
         self.logs: list[str] = []
         self.stdout_lines: list[str] = []
@@ -131,6 +132,7 @@ class Server:
             ROGNITO_SECRET_ACCESS_KEY=SECRET_ACCESS_KEY,
         )
         env.pop("ROGNITO_LOG", None)
+        env.update(self.extra_env)
         if not self.root_credentials:
             env.pop("ROGNITO_ACCESS_KEY_ID", None)
             env.pop("ROGNITO_SECRET_ACCESS_KEY", None)

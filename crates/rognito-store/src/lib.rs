@@ -387,4 +387,11 @@ pub trait ServerStore: Send + Sync + 'static {
     fn live_nodes(&self) -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
         std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(1))
     }
+
+    /// Whether the database answered this process's last look (PostgreSQL: the heartbeat and
+    /// the change feed's reads, at least every second while this process follows the feed;
+    /// SQLite: always, it is a file of this process's). Read by `/health` without a query.
+    fn reachable(&self) -> bool {
+        true
+    }
 }

@@ -227,6 +227,7 @@ async fn start(
             gateway,
             max_body_bytes: config.max_body_bytes,
             trusted_proxies: config.trusted_proxies.clone(),
+            store: store.clone(),
         }),
         config.request_timeout,
     ))

@@ -11,7 +11,7 @@
 //! resumes from the last row it applied.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use deadpool_postgres::{ClientWrapper, Pool};
@@ -29,6 +29,9 @@ const BATCH: i64 = 1000;
 /// How soon a tail reads again when rows were waiting behind a transaction still running (or a
 /// batch was full).
 const AGAIN: Duration = Duration::from_millis(5);
+
+/// How long a read of the outbox may take before the database counts as unreachable.
+const READ_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// How often a node prunes the outbox.
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
@@ -235,6 +238,8 @@ pub(crate) struct TailSetup {
     pub poll_interval: Duration,
     /// Where the heartbeat keeps the count of live nodes.
     pub nodes: Arc<AtomicUsize>,
+    /// Whether the database answered the last heartbeat and read.
+    pub reachable: Arc<AtomicBool>,
 }
 
 /// The tasks that follow other nodes' changes: one listens for notifications, one reads.
@@ -252,6 +257,7 @@ impl Tail {
             setup.pool.clone(),
             setup.origin,
             setup.nodes.clone(),
+            setup.reachable.clone(),
             stopped.clone(),
         ));
         let reading = tokio::spawn(follow(setup, wake, stopped));
@@ -282,7 +288,10 @@ async fn follow(setup: TailSetup, wake: Arc<Notify>, mut stopped: watch::Receive
             () = tokio::time::sleep(wait) => {}
             _ = stopped.changed() => return,
         }
-        match read(&setup.pool, last, setup.origin).await {
+        let outcome = tokio::time::timeout(READ_TIMEOUT, read(&setup.pool, last, setup.origin))
+            .await
+            .unwrap_or_else(|_| Err(StoreError::Backend("no answer from PostgreSQL".into())));
+        match outcome {
             Ok(read) => {
                 if unreachable || read.missed {
                     // What changed meanwhile (or in pruned rows) cannot all be named: every
@@ -292,8 +301,12 @@ async fn follow(setup: TailSetup, wake: Arc<Notify>, mut stopped: watch::Receive
                         "the change feed resumes after a gap: caches are dropped"
                     );
                     setup.listeners.publish(&[Change::Everything]);
+                    if unreachable {
+                        tracing::info!("PostgreSQL answers again");
+                    }
                     unreachable = false;
                 }
+                setup.reachable.store(true, Ordering::Relaxed);
                 setup.listeners.publish(&read.changes);
                 last = read.reached;
                 wait = if read.more {
@@ -303,11 +316,21 @@ async fn follow(setup: TailSetup, wake: Arc<Notify>, mut stopped: watch::Receive
                 };
             }
             Err(e) => {
+                setup.reachable.store(false, Ordering::Relaxed);
                 if !unreachable {
-                    tracing::error!(error = %e, "cannot read the change feed from PostgreSQL");
+                    // Other nodes may be changing what this one has cached, and it cannot
+                    // learn of it: it drops its caches now, so every request reads the
+                    // database (and fails while it cannot) rather than serve what may have
+                    // been revoked.
+                    tracing::error!(
+                        error = %e,
+                        "cannot read the change feed from PostgreSQL: caches are dropped \
+                         until it answers again"
+                    );
+                    setup.listeners.publish(&[Change::Everything]);
                 }
                 unreachable = true;
-                wait = setup.poll_interval;
+                wait = setup.poll_interval.min(Duration::from_secs(1));
             }
         }
         if pruned_at.elapsed() >= PRUNE_EVERY {
@@ -326,6 +349,7 @@ async fn heartbeat(
     pool: Pool,
     origin: i64,
     nodes: Arc<AtomicUsize>,
+    reachable: Arc<AtomicBool>,
     mut stopped: watch::Receiver<bool>,
 ) {
     let timeout = i64::try_from(super::NODE_TIMEOUT.as_millis()).unwrap_or(i64::MAX);
@@ -352,10 +376,19 @@ async fn heartbeat(
                 .await?;
             Ok::<_, StoreError>(usize::try_from(alive).unwrap_or(1).max(1))
         };
-        match tokio::time::timeout(HEARTBEAT, beat).await {
-            Ok(Ok(alive)) => nodes.store(alive, Ordering::Relaxed),
-            Ok(Err(e)) => tracing::debug!(error = %e, "no heartbeat"),
-            Err(_) => tracing::debug!("no heartbeat: the database did not answer"),
+        match tokio::time::timeout(HEARTBEAT * 2, beat).await {
+            Ok(Ok(alive)) => {
+                nodes.store(alive, Ordering::Relaxed);
+                reachable.store(true, Ordering::Relaxed);
+            }
+            Ok(Err(e)) => {
+                reachable.store(false, Ordering::Relaxed);
+                tracing::debug!(error = %e, "no heartbeat");
+            }
+            Err(_) => {
+                reachable.store(false, Ordering::Relaxed);
+                tracing::debug!("no heartbeat: the database did not answer");
+            }
         }
         tokio::select! {
             () = tokio::time::sleep(HEARTBEAT) => {}

@@ -91,6 +91,8 @@ pub struct PostgresStore {
     tail: Mutex<Option<feed::Tail>>,
     /// Servers sharing the database, counted by the heartbeat (see [`NODE_TIMEOUT`]).
     nodes: Arc<std::sync::atomic::AtomicUsize>,
+    /// Whether the heartbeat and the change feed's last reads got an answer.
+    reachable: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl PostgresStore {
@@ -135,6 +137,7 @@ impl PostgresStore {
             poll_interval: options.poll_interval,
             tail: Mutex::new(None),
             nodes: Arc::new(std::sync::atomic::AtomicUsize::new(1)),
+            reachable: Arc::new(std::sync::atomic::AtomicBool::new(true)),
         })
     }
 
@@ -191,7 +194,10 @@ where
     Fut: Future<Output = Result<T, StoreError>>,
 {
     let client = pool.get().await.map_err(pool_failure)?;
-    client.batch_execute("BEGIN").await?;
+    if let Err(e) = bounded(async { Ok(client.batch_execute("BEGIN").await?) }).await {
+        drop(Object::take(client));
+        return Err(e);
+    }
     let tx = Arc::new(Tx {
         client,
         changes: Mutex::default(),
@@ -211,13 +217,16 @@ where
     let value = match prepared {
         Ok(value) => value,
         Err(e) => {
-            if client.batch_execute("ROLLBACK").await.is_err() {
+            // A connection that cannot roll back (or that a timed-out statement left busy) is
+            // not given back to the pool.
+            let rolled_back = bounded(async { Ok(client.batch_execute("ROLLBACK").await?) }).await;
+            if rolled_back.is_err() || is_timeout(&e) {
                 drop(Object::take(client));
             }
             return Err(e);
         }
     };
-    if let Err(e) = client.batch_execute("COMMIT").await {
+    if let Err(e) = bounded(async { Ok(client.batch_execute("COMMIT").await?) }).await {
         // The outcome is unknown (the commit may have been made): never retried.
         drop(Object::take(client));
         return Err(StoreError::Commit(e.to_string()));
@@ -295,19 +304,50 @@ impl Sql for ClientWrapper {
     }
 
     async fn run(&self, sql: &str, params: Params<'_>) -> Result<u64, StoreError> {
-        let statement = self.statement(sql).await?;
-        Ok(self.execute(&statement, params).await?)
+        bounded(async {
+            let statement = self.statement(sql).await?;
+            Ok(self.execute(&statement, params).await?)
+        })
+        .await
     }
 
     async fn row(&self, sql: &str, params: Params<'_>) -> Result<Option<Row>, StoreError> {
-        let statement = self.statement(sql).await?;
-        Ok(self.query_opt(&statement, params).await?)
+        bounded(async {
+            let statement = self.statement(sql).await?;
+            Ok(self.query_opt(&statement, params).await?)
+        })
+        .await
     }
 
     async fn rows(&self, sql: &str, params: Params<'_>) -> Result<Vec<Row>, StoreError> {
-        let statement = self.statement(sql).await?;
-        Ok(self.query(&statement, params).await?)
+        bounded(async {
+            let statement = self.statement(sql).await?;
+            Ok(self.query(&statement, params).await?)
+        })
+        .await
     }
+}
+
+/// How long one statement may take before rognito gives up on it: the database is unreachable
+/// (a connection whose peer vanished answers nothing until TCP gives up, minutes later), or
+/// overloaded. rognito's statements touch a handful of rows each.
+pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Runs a statement within [`STATEMENT_TIMEOUT`].
+async fn bounded<T>(
+    statement: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    tokio::time::timeout(STATEMENT_TIMEOUT, statement)
+        .await
+        .unwrap_or_else(|_| {
+            Err(StoreError::Backend(
+                format!(
+                    "PostgreSQL did not answer within {} s",
+                    STATEMENT_TIMEOUT.as_secs()
+                )
+                .into(),
+            ))
+        })
 }
 
 impl From<tokio_postgres::Error> for StoreError {
@@ -322,6 +362,11 @@ fn driver_error(e: &StoreError) -> Option<&tokio_postgres::Error> {
         StoreError::Backend(inner) => inner.downcast_ref::<tokio_postgres::Error>(),
         _ => None,
     }
+}
+
+/// Whether `e` is a statement that ran out of [`STATEMENT_TIMEOUT`].
+fn is_timeout(e: &StoreError) -> bool {
+    matches!(e, StoreError::Backend(inner) if inner.to_string().contains("did not answer within"))
 }
 
 /// Whether PostgreSQL refused `e` as a duplicate key.
@@ -472,6 +517,10 @@ impl ServerStore for PostgresStore {
     fn live_nodes(&self) -> Arc<std::sync::atomic::AtomicUsize> {
         self.nodes.clone()
     }
+
+    fn reachable(&self) -> bool {
+        self.reachable.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 #[async_trait]
@@ -488,6 +537,7 @@ impl crate::ChangeStore for PostgresStore {
                 start: self.start,
                 poll_interval: self.poll_interval,
                 nodes: self.nodes.clone(),
+                reachable: self.reachable.clone(),
             }));
         }
         Ok(())

@@ -23,6 +23,8 @@ pub struct AppState {
     pub max_body_bytes: usize,
     /// Proxies whose `X-Forwarded-For` names the caller.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The store, for `/health` to say whether the database answers.
+    pub store: Arc<dyn rognito_store::Store>,
 }
 
 /// Largest token-endpoint form, in bytes: `grant_type`, `client_id` (128), `client_secret`
@@ -195,11 +197,20 @@ async fn edge(
     response
 }
 
-/// `{"status":"ok"}` while the audit log has never failed (a constant answer: this is what load
-/// balancers poll). Once it has, the audit log's counts are added, and the status is
-/// `degraded` with 503 while it cannot be written and rognito fails closed (it then refuses
-/// tokens and writes, so a load balancer should look elsewhere).
+/// `{"status":"ok"}` while the database answers and the audit log has never failed (a
+/// constant answer, no query: this is what load balancers poll). While the database does not
+/// answer (PostgreSQL; the store's heartbeat looks every second), 503 with
+/// `{"status":"degraded","store":"unreachable"}`: the node then refuses writes and anything its
+/// dropped caches held, so a load balancer should send requests elsewhere. Once the audit log
+/// has failed, its counts are added, and the status is `degraded` with 503 while it cannot be
+/// written and rognito fails closed (it then refuses tokens and writes).
 async fn health(axum::extract::State(state): axum::extract::State<Arc<AppState>>) -> Response {
+    if !state.store.reachable() {
+        return json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            r#"{"status":"degraded","store":"unreachable"}"#.into(),
+        );
+    }
     let Some(audit) = state.gateway.audit().map(|a| a.status()) else {
         return json(StatusCode::OK, r#"{"status":"ok"}"#.into());
     };
