@@ -1371,3 +1371,74 @@ async fn provisioned_rates_are_stored_and_published() {
         );
     }
 }
+
+/// Deletes racing a pool's delete, through two handles where the engine allows (two nodes):
+/// each answers as documented, and none fails (an engine that can deadlock retries).
+#[tokio::test]
+async fn deletes_racing_a_pool_delete_never_fail() {
+    for Engine {
+        name,
+        store,
+        shared,
+        ..
+    } in engines().await
+    {
+        let second = match &shared {
+            Some(config) => rognito_store::open(config).await.expect("second handle"),
+            None => store.clone(),
+        };
+        for round in 0..3 {
+            let p = format!("race{round}");
+            store
+                .create_user_pool(&pool(&p), &[key(&p, &format!("k{round}"))], 100)
+                .await
+                .expect("pool");
+            for i in 0..8 {
+                store
+                    .create_client(&client(&p, &format!("{p}c{i}")), None, 100)
+                    .await
+                    .expect("client");
+                store
+                    .create_resource_server(&server(&p, &format!("s{i}")), 100)
+                    .await
+                    .expect("server");
+            }
+            let mut tasks = Vec::new();
+            for i in 0..8 {
+                let (one, other) = (store.clone(), second.clone());
+                let (pool_id, client_id) = (p.clone(), format!("{p}c{i}"));
+                tasks.push(tokio::spawn(async move {
+                    let c = one
+                        .delete_client(&pool_id.as_str().into(), &client_id.as_str().into())
+                        .await;
+                    let s = other
+                        .delete_resource_server(&pool_id, &format!("s{i}"))
+                        .await;
+                    (outcome(c), outcome(s))
+                }));
+            }
+            let deleted = outcome(second.delete_user_pool(&p, 0).await);
+            assert_eq!(deleted, "Ok", "{name}");
+            for task in tasks {
+                let (c, s) = task.await.expect("join");
+                assert_eq!(
+                    (c, s),
+                    ("Ok", "Ok"),
+                    "{name}: true or false, never an error"
+                );
+            }
+            assert!(store.user_pool(&p).await.expect("read").is_none(), "{name}");
+            assert!(
+                store
+                    .client(&format!("{p}c0"))
+                    .await
+                    .expect("read")
+                    .is_none(),
+                "{name}"
+            );
+        }
+        if shared.is_some() {
+            second.close().await;
+        }
+    }
+}

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use rognito_model::{ClientId, UserPoolId};
 use tokio_postgres::Row;
 
-use super::{PostgresStore, Sql as _, Tx, id_at, is_unique_violation, quota};
+use super::{PostgresStore, Sql as _, Tx, id_at, is_unique_violation, lock_pool, quota};
 use crate::{Change, ClientRecord, ClientSecretRecord, ClientStore, Page, StoreError};
 
 const CLIENT_COLUMNS: &str = "client_id, user_pool_id, client_name, doc, created_ms, modified_ms";
@@ -208,6 +208,9 @@ impl ClientStore for PostgresStore {
         self.write(move |c| {
             let (pool, client_id) = (pool.clone(), client_id.clone());
             async move {
+                // The pool's row first, as every write in a pool takes it (a pool delete
+                // included): one lock order, no deadlock with a concurrent pool delete.
+                lock_pool(&c, pool.as_str()).await?;
                 let deleted = c
                     .run(
                         "DELETE FROM user_pool_clients WHERE user_pool_id = $1 AND client_id = $2",

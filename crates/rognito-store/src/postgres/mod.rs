@@ -420,6 +420,18 @@ fn pool_failure(e: deadpool_postgres::PoolError) -> StoreError {
     }
 }
 
+/// Locks a pool's row for an update of what is in it. Every write in a pool takes this lock
+/// before any row of the pool's records (creates by updating the pool's counters, deletes here,
+/// a pool delete with `FOR UPDATE`): one order, so writes in one pool queue rather than
+/// deadlock. False when there is no such pool.
+pub(crate) async fn lock_pool(c: &Tx, user_pool_id: &str) -> Result<bool, StoreError> {
+    c.exists(
+        "SELECT 1 FROM user_pools WHERE id = $1 FOR NO KEY UPDATE",
+        &[&user_pool_id],
+    )
+    .await
+}
+
 /// `u64` quotas as SQL integers (a quota beyond i64 is no quota).
 pub(crate) fn quota(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)

@@ -178,6 +178,8 @@ impl ResourceServerStore for PostgresStore {
         self.write(move |c| {
             let (pool, identifier) = (pool.clone(), identifier.clone());
             async move {
+                // The pool's row first (see `lock_pool`).
+                super::lock_pool(&c, &pool).await?;
                 let deleted = c
                     .run(
                         "DELETE FROM resource_servers WHERE user_pool_id = $1 AND identifier = $2",
