@@ -30,16 +30,24 @@ async fn limits_are_observed_from_the_client_side() {
     let pool = new_pool(&client).await;
     new_resource_server(&client, &pool, "api", &["read"]).await;
 
-    // Describe on one pool: Cognito allows 5 RPS per operation and pool.
+    // Describe on one pool: Cognito allows 5 RPS per operation and pool. Sent at once, so a
+    // loaded machine cannot spread them over the seconds that refill the bucket.
     let mut throttled = 0;
-    for _ in 0..20 {
-        if let Err(e) = client
-            .describe_resource_server()
-            .user_pool_id(&pool)
-            .identifier("api")
-            .send()
-            .await
-        {
+    let sends: Vec<_> = (0..20)
+        .map(|_| {
+            let (client, pool) = (client.clone(), pool.clone());
+            tokio::spawn(async move {
+                client
+                    .describe_resource_server()
+                    .user_pool_id(&pool)
+                    .identifier("api")
+                    .send()
+                    .await
+            })
+        })
+        .collect();
+    for send in sends {
+        if let Err(e) = send.await.expect("join") {
             let service = e.into_service_error();
             assert!(service.is_too_many_requests_exception(), "{service:?}");
             assert_eq!(service.meta().message(), Some("Rate exceeded"));
