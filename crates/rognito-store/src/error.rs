@@ -21,4 +21,22 @@ pub enum StoreError {
     Closed,
     #[error("cannot open the database: {0}")]
     Open(String),
+    /// `rognito migrate`: the target database already holds records (the first table found
+    /// with a row); nothing was copied.
+    #[error(
+        "the target database is not empty (table {0} has rows): migrate only into a new, empty \
+         database; nothing was changed"
+    )]
+    TargetNotEmpty(&'static str),
+    /// `rognito migrate`: what was copied does not read back as the source holds it (`key`
+    /// names the row by its primary key, never a value); the copy was rolled back.
+    #[error(
+        "verification failed: table {table}, {key}: {problem}; the copy was rolled back and \
+         nothing was changed"
+    )]
+    CopyMismatch {
+        table: &'static str,
+        key: String,
+        problem: String,
+    },
 }

@@ -11,6 +11,7 @@
 
 mod changes;
 mod error;
+mod migrate;
 mod postgres;
 mod records;
 mod sqlite;
@@ -20,6 +21,7 @@ use rognito_model::{AccountId, ClientId, UserPoolId};
 
 pub use changes::{Change, ChangeListener, OUTBOX_RETENTION, TAIL_INTERVAL};
 pub use error::StoreError;
+pub use migrate::{CopyReport, copy_sqlite_to_postgres};
 pub use postgres::{
     DEFAULT_POLL_INTERVAL, MAX_ATTEMPTS, NODE_TIMEOUT, PostgresOptions, PostgresStore, PostgresUrl,
 };

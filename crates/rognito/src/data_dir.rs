@@ -95,33 +95,16 @@ impl DataDir {
         }
         let lock_path = dir.join(LOCK_FILE);
         let made_lock = !lock_path.exists();
-        let mut options = std::fs::OpenOptions::new();
-        options.read(true).write(true).create(true).truncate(false);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut lock = options.open(&lock_path).with_context(unusable)?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                let holder = std::fs::read_to_string(&lock_path).unwrap_or_default();
-                let holder = holder.trim();
-                let who = if holder.is_empty() {
-                    "another rognito server".to_owned()
-                } else {
-                    format!("another rognito server (pid {holder})")
-                };
-                bail!(
-                    "data dir {} is in use by {who}. One data dir serves one server: stop that \
-                     server, or give this one its own --data-dir. Several nodes cannot share \
-                     an embedded SQLite data dir (see \"One server per data dir\" in \
-                     docs/operations.md)",
-                    dir.display()
-                );
-            }
-            Err(std::fs::TryLockError::Error(e)) => {
-                return Err(e).with_context(|| format!("cannot lock {}", lock_path.display()));
-            }
-        }
+        let lock = match take_lock(&lock_path).with_context(unusable)? {
+            Ok(lock) => lock,
+            Err(who) => bail!(
+                "data dir {} is in use by {who}. One data dir serves one server: stop that \
+                 server, or give this one its own --data-dir. Several nodes cannot share \
+                 an embedded SQLite data dir (see \"One server per data dir\" in \
+                 docs/operations.md)",
+                dir.display()
+            ),
+        };
         // Only now, holding the lock, is what this start made its own to remove on failure
         // (another server could have made the directory, or taken it, in between).
         for made in made_dirs {
@@ -130,13 +113,57 @@ impl DataDir {
         if made_lock {
             created.file(lock_path.clone());
         }
-        // Our pid, for the message a second server prints.
-        let _ = lock.set_len(0);
-        let _ = write!(lock, "{}", std::process::id());
         // Prove we can write there now rather than on the first request.
         let probe = dir.join(".rognito-write-check");
         std::fs::write(&probe, b"ok").with_context(unusable)?;
         std::fs::remove_file(&probe).with_context(unusable)?;
         Ok(DataDir { _lock: lock })
     }
+
+    /// Takes the lock of the existing data dir `dir`, for a command that must not run while a
+    /// server uses it (`migrate`). Creates the lock file if missing (and leaves it).
+    ///
+    /// Errors: a server holds the lock (the message names its process id); the lock file
+    /// cannot be opened or locked.
+    pub fn lock_existing(dir: &Path) -> anyhow::Result<DataDir> {
+        let lock_path = dir.join(LOCK_FILE);
+        match take_lock(&lock_path)? {
+            Ok(lock) => Ok(DataDir { _lock: lock }),
+            Err(who) => bail!(
+                "data dir {} is in use by {who}: stop it first (what it wrote meanwhile would \
+                 be left behind)",
+                dir.display()
+            ),
+        }
+    }
+}
+
+/// Opens (creating, 0600) and locks `lock_path`, then writes this process's id into it for
+/// the message another server prints. `Ok(Err(who))` when another process holds it.
+fn take_lock(lock_path: &Path) -> anyhow::Result<Result<File, String>> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut lock = options
+        .open(lock_path)
+        .with_context(|| format!("cannot open {}", lock_path.display()))?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let holder = std::fs::read_to_string(lock_path).unwrap_or_default();
+            let holder = holder.trim();
+            return Ok(Err(if holder.is_empty() {
+                "another rognito server".to_owned()
+            } else {
+                format!("another rognito server (pid {holder})")
+            }));
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(e).with_context(|| format!("cannot lock {}", lock_path.display()));
+        }
+    }
+    let _ = lock.set_len(0);
+    let _ = write!(lock, "{}", std::process::id());
+    Ok(Ok(lock))
 }

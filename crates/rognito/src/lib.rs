@@ -7,4 +7,5 @@ mod data_dir;
 mod http;
 mod listener;
 pub(crate) mod master_key;
+pub mod migrate;
 pub mod server;

@@ -23,6 +23,8 @@ enum Command {
     Policy(rognito::admin::PolicyCommand),
     /// Load many pools with resource servers quickly (the benchmark's scale scenario).
     Seed(rognito::admin::SeedArgs),
+    /// Copy a SQLite data dir's records into an empty PostgreSQL database, and verify them.
+    Migrate(rognito::migrate::MigrateArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
         Command::Identity(command) => admin(rognito::admin::identity(command, &source_of)),
         Command::Policy(command) => admin(rognito::admin::policy(command, &source_of)),
         Command::Seed(args) => admin(rognito::admin::seed(args, &source_of)),
+        Command::Migrate(args) => admin(rognito::migrate::migrate(args, &source_of)),
     }
 }
 

@@ -268,6 +268,32 @@ fn create_private(path: &Path) -> std::io::Result<()> {
 /// The database file's name in a data dir.
 pub const DATABASE_FILE: &str = DB_FILE;
 
+/// One connection to the existing database in `data_dir`, its schema brought up to date (as a
+/// server's start would), for reading every table (`rognito migrate`).
+///
+/// Errors: `StoreError::Open` when `data_dir` holds no database or it cannot be opened.
+pub(crate) fn open_existing(data_dir: &Path) -> Result<Connection, StoreError> {
+    let path = data_dir.join(DB_FILE);
+    if !path.is_file() {
+        return Err(StoreError::Open(format!(
+            "{} holds no rognito database ({DB_FILE})",
+            data_dir.display()
+        )));
+    }
+    let open_error = |e: rusqlite::Error| StoreError::Open(format!("{}: {e}", path.display()));
+    // Read-write without create: migrations may need to run, and a missing file is an error.
+    let mut connection = Connection::open_with_flags(
+        &path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(open_error)?;
+    connection
+        .busy_timeout(Duration::from_secs(10))
+        .map_err(open_error)?;
+    migrations::apply(&mut connection)?;
+    Ok(connection)
+}
+
 pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(
         e,

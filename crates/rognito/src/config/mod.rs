@@ -334,7 +334,8 @@ impl Config {
         self.origins.0.get(key).cloned().unwrap_or(Origin::Default)
     }
 
-    fn given(&mut self, key: &str, origin: Origin) {
+    /// Records that `key` (`section.key`) was set from `origin`, for messages.
+    pub(crate) fn given(&mut self, key: &str, origin: Origin) {
         self.origins.0.insert(key.to_owned(), origin);
     }
 

@@ -8,7 +8,7 @@ use aws_sdk_cognitoidentityprovider::types::{LimitClass, LimitDefinitionType};
 use crate::harness::{Server, error_of, new_pool, new_resource_server};
 use crate::m2m::cc_client;
 
-fn category(name: &str) -> LimitDefinitionType {
+pub(crate) fn category(name: &str) -> LimitDefinitionType {
     LimitDefinitionType::builder()
         .limit_class(LimitClass::ApiCategory)
         .attributes("Category", name)

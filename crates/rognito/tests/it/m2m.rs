@@ -102,7 +102,7 @@ pub(crate) async fn token(
 }
 
 /// Verifies a token with jsonwebtoken against the pool's JWKS, found via discovery.
-async fn verify(server: &Server, pool: &str, token: &str) -> Result<Value, String> {
+pub(crate) async fn verify(server: &Server, pool: &str, token: &str) -> Result<Value, String> {
     let discovery: Value = reqwest::get(format!(
         "{}/{pool}/.well-known/openid-configuration",
         server.url

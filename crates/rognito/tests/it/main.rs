@@ -17,6 +17,7 @@ mod feed;
 mod harness;
 mod limits;
 mod m2m;
+mod migrate;
 mod protocol;
 mod resource_servers;
 mod safety;
