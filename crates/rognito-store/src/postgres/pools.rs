@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use rognito_model::AccountId;
 use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
 
 use super::{PostgresStore, Sql as _, id_at, is_missing_parent, is_unique_violation, quota};
 use crate::{
@@ -309,8 +310,9 @@ impl SeedStore for PostgresStore {
         pools: Vec<UserPoolRecord>,
         servers: Vec<ResourceServerRecord>,
     ) -> Result<(), StoreError> {
-        use tokio_postgres::binary_copy::BinaryCopyInWriter;
         use tokio_postgres::types::Type;
+        const TEXT: Type = Type::TEXT;
+        const INT8: Type = Type::INT8;
         let mut per_pool: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
         for server in &servers {
             *per_pool.entry(server.user_pool_id.as_str()).or_default() += 1;
@@ -332,68 +334,76 @@ impl SeedStore for PostgresStore {
             .await?;
         }
         // COPY: the one fast way to load millions of rows.
-        let sink = tx
-            .copy_in(
-                "COPY user_pools (id, account_id, name, doc, created_ms, modified_ms, \
-                 resource_server_count) FROM STDIN BINARY",
-            )
-            .await?;
-        let types = [
-            Type::TEXT,
-            Type::TEXT,
-            Type::TEXT,
-            Type::TEXT,
-            Type::INT8,
-            Type::INT8,
-            Type::INT8,
-        ];
-        let mut writer = std::pin::pin!(BinaryCopyInWriter::new(sink, &types));
-        for pool in &pools {
-            let count = per_pool.get(pool.id.as_str()).copied().unwrap_or(0);
-            writer
-                .as_mut()
-                .write(&[
-                    &pool.id.as_str(),
-                    &pool.account_id.as_str(),
-                    &pool.name,
-                    &pool.doc,
-                    &pool.created_ms,
-                    &pool.modified_ms,
-                    &count,
-                ])
-                .await?;
-        }
-        writer.finish().await?;
-        let sink = tx
-            .copy_in(
-                "COPY resource_servers (user_pool_id, identifier, name, scopes, created_ms, \
-                 modified_ms) FROM STDIN BINARY",
-            )
-            .await?;
-        let types = [
-            Type::TEXT,
-            Type::TEXT,
-            Type::TEXT,
-            Type::TEXT,
-            Type::INT8,
-            Type::INT8,
-        ];
-        let mut writer = std::pin::pin!(BinaryCopyInWriter::new(sink, &types));
-        for s in &servers {
-            writer
-                .as_mut()
-                .write(&[
-                    &s.user_pool_id.as_str(),
+        // The ids as `&str` (what the driver takes), held for the rows to borrow.
+        let ids: Vec<[&str; 2]> = pools
+            .iter()
+            .map(|p| [p.id.as_str(), p.account_id.as_str()])
+            .collect();
+        let counts: Vec<i64> = pools
+            .iter()
+            .map(|p| per_pool.get(p.id.as_str()).copied().unwrap_or(0))
+            .collect();
+        copy_in(
+            &tx,
+            "COPY user_pools (id, account_id, name, doc, created_ms, modified_ms, \
+             resource_server_count) FROM STDIN BINARY",
+            &[TEXT, TEXT, TEXT, TEXT, INT8, INT8, INT8],
+            pools
+                .iter()
+                .zip(&ids)
+                .zip(&counts)
+                .map(|((pool, [id, account]), count)| {
+                    [
+                        id as &(dyn ToSql + Sync),
+                        account,
+                        &pool.name,
+                        &pool.doc,
+                        &pool.created_ms,
+                        &pool.modified_ms,
+                        count,
+                    ]
+                    .to_vec()
+                }),
+        )
+        .await?;
+        let server_pools: Vec<&str> = servers.iter().map(|s| s.user_pool_id.as_str()).collect();
+        copy_in(
+            &tx,
+            "COPY resource_servers (user_pool_id, identifier, name, scopes, created_ms, \
+             modified_ms) FROM STDIN BINARY",
+            &[TEXT, TEXT, TEXT, TEXT, INT8, INT8],
+            servers.iter().zip(&server_pools).map(|(s, pool)| {
+                [
+                    pool as &(dyn ToSql + Sync),
                     &s.identifier,
                     &s.name,
                     &s.scopes,
                     &s.created_ms,
                     &s.modified_ms,
-                ])
-                .await?;
-        }
-        writer.finish().await?;
+                ]
+                .to_vec()
+            }),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Loads `rows` (values in the order of `types`) with one binary COPY.
+async fn copy_in<'a>(
+    tx: &deadpool_postgres::Transaction<'_>,
+    sql: &str,
+    types: &[tokio_postgres::types::Type],
+    rows: impl Iterator<Item = Vec<&'a (dyn ToSql + Sync)>>,
+) -> Result<(), StoreError> {
+    let sink = tx.copy_in(sql).await?;
+    let mut writer = std::pin::pin!(tokio_postgres::binary_copy::BinaryCopyInWriter::new(
+        sink, types
+    ));
+    for row in rows {
+        writer.as_mut().write(&row).await?;
+    }
+    writer.finish().await?;
+    Ok(())
 }
