@@ -38,6 +38,8 @@ struct ScaleNode {
     disk_bytes: Option<u64>,
     warm: Vec<RunRecord>,
     random: Vec<RunRecord>,
+    /// The PostgreSQL cluster's postmaster, whose CPU is measured with the server's.
+    postgres_pid: Option<u32>,
 }
 
 /// The first pool `rognito seed` makes.
@@ -154,6 +156,9 @@ fn load_and_start(
         Some((_, cluster)) => cluster.database_size("rognito_scale"),
         None => Some(processes::dir_size(&data_dir)),
     };
+    let postgres_pid = url
+        .as_ref()
+        .and_then(|(_, cluster)| cluster.postmaster_pid());
     Ok(ScaleNode {
         name,
         endpoint: Endpoint {
@@ -168,6 +173,7 @@ fn load_and_start(
         disk_bytes,
         warm: Vec::new(),
         random: Vec::new(),
+        postgres_pid,
     })
 }
 
@@ -189,6 +195,7 @@ async fn describe(
         Duration::from_secs_f64(args.duration),
     );
     config.server_pids = vec![node.process.child.id()];
+    config.postgres_pid = node.postgres_pid;
     load::run(&config, Rc::new(RefCell::new(source))).await
 }
 
@@ -267,10 +274,11 @@ fn render(pools: u64, nodes: &[ScaleNode]) -> String {
             _ => "-".into(),
         },
     );
-    row("CPU server/client (random)", &|n| {
-        summary(&n.random)
-            .1
-            .map_or("-".into(), |r| report::cores(r.server_cpu, r.client_cpu))
+    row("CPU server/client/postgres (random)", &|n| {
+        summary(&n.random).1.map_or("-".into(), |r| {
+            let postgres = r.postgres_cpu.map_or("-".into(), |c| format!("{c:.2}"));
+            format!("{}/{postgres}", report::cores(r.server_cpu, r.client_cpu))
+        })
     });
     out
 }
