@@ -2,8 +2,9 @@
 //! current-thread runtime), closed-loop by default or paced at a fixed total rate. Latency is
 //! measured per request in microseconds from the moment it is sent. In paced mode each
 //! connection keeps its own schedule, so a slow response delays that connection's next sends.
+//! Connections are spread round-robin over the addresses given (several nodes of one store).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -21,14 +22,35 @@ pub trait RequestSource {
 }
 
 pub struct LoadConfig {
-    pub addr: SocketAddr,
+    /// Connection i goes to `addrs[i % addrs.len()]`.
+    pub addrs: Vec<SocketAddr>,
     pub connections: usize,
     pub duration: Duration,
     pub warmup: Duration,
     /// Total requests per second across connections; None for as fast as possible.
     pub rate: Option<f64>,
-    /// The server's process id, to measure how much CPU it used in the measured window.
-    pub server_pid: Option<u32>,
+    /// The servers' process ids, to measure how much CPU each used in the measured window.
+    pub server_pids: Vec<u32>,
+    /// The PostgreSQL postmaster behind the servers, if any: its CPU and its children's.
+    pub postgres_pid: Option<u32>,
+    /// Ends the run early when set (the run then measures up to that moment).
+    pub stop: Option<Rc<Cell<bool>>>,
+}
+
+impl LoadConfig {
+    /// One server, closed loop, the usual 0.5 s warm-up.
+    pub fn new(addr: SocketAddr, connections: usize, duration: Duration) -> Self {
+        LoadConfig {
+            addrs: vec![addr],
+            connections,
+            duration,
+            warmup: Duration::from_millis(500),
+            rate: None,
+            server_pids: Vec::new(),
+            postgres_pid: None,
+            stop: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -41,9 +63,13 @@ pub struct LoadResult {
     pub first_error: Option<String>,
     /// CPU used during the measured window, in cores (CPU seconds per second): the server's
     /// (when its pid is known) and this load generator's. On a 2-core machine they say where
-    /// the cycles went, e.g. whether the client's share explains a gap to a limit.
+    /// the cycles went, e.g. whether the client's share explains a gap to a limit. With several
+    /// servers, `server_cpu` is their sum and `node_cpu` each one's.
     pub server_cpu: Option<f64>,
+    pub node_cpu: Vec<Option<f64>>,
     pub client_cpu: Option<f64>,
+    /// The PostgreSQL cluster's CPU (postmaster and backends), when there is one.
+    pub postgres_cpu: Option<f64>,
 }
 
 impl LoadResult {
@@ -77,28 +103,36 @@ pub async fn run(
     let start = Instant::now();
     let measure_from = start + config.warmup;
     let deadline = measure_from + config.duration;
+    let stop = config.stop.clone().unwrap_or_default();
     let per_connection_interval = config
         .rate
         .map(|r| Duration::from_secs_f64(config.connections as f64 / r.max(1e-3)));
-    // Sample both processes' CPU time at the start and end of the measured window.
-    let server_pid = config.server_pid;
+    // Sample the processes' CPU time at the start and end of the measured window.
+    let server_pids = config.server_pids.clone();
+    let postgres_pid = config.postgres_pid;
+    let sampler_stop = stop.clone();
     let cpu_sampler = tokio::task::spawn_local(async move {
+        let sample = || CpuSample {
+            servers: server_pids.iter().map(|&p| cpu_seconds(Some(p))).collect(),
+            client: cpu_seconds(None),
+            postgres: postgres_pid.and_then(tree_cpu_seconds),
+            at: Instant::now(),
+        };
         tokio::time::sleep_until(measure_from.into()).await;
-        let before = (cpu_seconds(server_pid), cpu_seconds(None), Instant::now());
-        tokio::time::sleep_until(deadline.into()).await;
-        let after = (cpu_seconds(server_pid), cpu_seconds(None), Instant::now());
-        let wall = after.2.duration_since(before.2).as_secs_f64().max(1e-9);
-        let cores = |a: Option<f64>, b: Option<f64>| Some((b? - a?) / wall);
-        (
-            server_pid.and_then(|_| cores(before.0, after.0)),
-            cores(before.1, after.1),
-        )
+        let before = sample();
+        while Instant::now() < deadline && !sampler_stop.get() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            tokio::time::sleep(left.min(Duration::from_millis(20))).await;
+        }
+        let after = sample();
+        before.cores_until(&after)
     });
     let mut tasks = Vec::new();
     for i in 0..config.connections {
         let shared = shared.clone();
         let source = source.clone();
-        let addr = config.addr;
+        let addr = config.addrs[i % config.addrs.len()];
+        let stop = stop.clone();
         // Stagger paced connections so their schedules interleave evenly.
         let offset = per_connection_interval
             .map(|iv| iv.mul_f64(i as f64 / config.connections as f64))
@@ -112,6 +146,7 @@ pub async fn run(
                 measure_from,
                 deadline,
                 per_connection_interval,
+                stop,
             )
             .await
         }));
@@ -119,33 +154,106 @@ pub async fn run(
     for task in tasks {
         task.await??;
     }
-    let (server_cpu, client_cpu) = cpu_sampler.await?;
+    let ended = Instant::now().min(deadline);
+    let cores = cpu_sampler.await?;
     let shared = shared.borrow();
     Ok(LoadResult {
         requests: shared.requests,
         errors: shared.errors,
-        elapsed: config.duration,
+        elapsed: ended.saturating_duration_since(measure_from),
         histogram: shared.histogram.clone(),
         first_error: shared.first_error.clone(),
-        server_cpu,
-        client_cpu,
+        server_cpu: cores
+            .servers
+            .iter()
+            .try_fold(0.0, |sum, c| c.map(|c| sum + c))
+            .filter(|_| !cores.servers.is_empty()),
+        node_cpu: cores.servers,
+        client_cpu: cores.client,
+        postgres_cpu: cores.postgres,
     })
+}
+
+/// CPU seconds used so far by the watched processes, at one moment.
+struct CpuSample {
+    servers: Vec<Option<f64>>,
+    client: Option<f64>,
+    postgres: Option<f64>,
+    at: Instant,
+}
+
+/// Cores used between two samples (CPU seconds per wall second).
+struct Cores {
+    servers: Vec<Option<f64>>,
+    client: Option<f64>,
+    postgres: Option<f64>,
+}
+
+impl CpuSample {
+    fn cores_until(&self, after: &CpuSample) -> Cores {
+        let wall = after.at.duration_since(self.at).as_secs_f64().max(1e-9);
+        let cores = |a: Option<f64>, b: Option<f64>| Some((b? - a?) / wall);
+        Cores {
+            servers: self
+                .servers
+                .iter()
+                .zip(&after.servers)
+                .map(|(&a, &b)| cores(a, b))
+                .collect(),
+            client: cores(self.client, after.client),
+            postgres: cores(self.postgres, after.postgres),
+        }
+    }
 }
 
 /// User + system CPU seconds used so far by a process (this one when `pid` is None), from
 /// /proc (Linux; None elsewhere). Fields 14 and 15 of /proc/PID/stat, in clock ticks of 1/100 s.
-fn cpu_seconds(pid: Option<u32>) -> Option<f64> {
+pub fn cpu_seconds(pid: Option<u32>) -> Option<f64> {
     let path = pid.map_or_else(
         || "/proc/self/stat".to_owned(),
         |p| format!("/proc/{p}/stat"),
     );
-    let stat = std::fs::read_to_string(path).ok()?;
+    let fields = stat_fields(&std::fs::read_to_string(path).ok()?)?;
+    Some((fields.utime + fields.stime) / 100.0)
+}
+
+/// A process's CPU seconds with its children's: the live ones' (PostgreSQL's backends) and, in
+/// its own counters, those it has reaped (backends of closed connections).
+pub fn tree_cpu_seconds(pid: u32) -> Option<f64> {
+    let own = stat_fields(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)?;
+    let mut total = own.utime + own.stime + own.cutime + own.cstime;
+    for entry in std::fs::read_dir("/proc").ok()?.filter_map(Result::ok) {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        if let Some(child) = stat_fields(&stat).filter(|f| f.ppid == pid) {
+            total += child.utime + child.stime;
+        }
+    }
+    Some(total / 100.0)
+}
+
+struct StatFields {
+    ppid: u32,
+    utime: f64,
+    stime: f64,
+    cutime: f64,
+    cstime: f64,
+}
+
+/// Fields 4 and 14..17 of a /proc/PID/stat line.
+fn stat_fields(stat: &str) -> Option<StatFields> {
     // The command name (field 2) may hold spaces; the fields after its closing paren are plain.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let mut fields = rest.split_whitespace().skip(11);
-    let utime: f64 = fields.next()?.parse().ok()?;
-    let stime: f64 = fields.next()?.parse().ok()?;
-    Some((utime + stime) / 100.0)
+    let rest = stat.get(stat.rfind(')')? + 2..)?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let number = |i: usize| -> Option<f64> { fields.get(i)?.parse().ok() };
+    Some(StatFields {
+        ppid: fields.get(1)?.parse().ok()?,
+        utime: number(11)?,
+        stime: number(12)?,
+        cutime: number(13)?,
+        cstime: number(14)?,
+    })
 }
 
 type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
@@ -160,6 +268,7 @@ async fn connect(addr: SocketAddr) -> anyhow::Result<Sender> {
     Ok(sender)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn connection(
     addr: SocketAddr,
     source: Rc<RefCell<dyn RequestSource>>,
@@ -168,6 +277,7 @@ async fn connection(
     measure_from: Instant,
     deadline: Instant,
     interval: Option<Duration>,
+    stop: Rc<Cell<bool>>,
 ) -> anyhow::Result<()> {
     let mut sender = connect(addr).await?;
     let mut scheduled = first;
@@ -176,7 +286,7 @@ async fn connection(
             tokio::time::sleep_until(scheduled.into()).await;
         }
         let now = Instant::now();
-        if now >= deadline {
+        if now >= deadline || stop.get() {
             return Ok(());
         }
         // Latency runs from the actual send. (Measuring from the schedule would charge the

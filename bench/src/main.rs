@@ -2,15 +2,22 @@
 //! both through the API, measures the limits of this machine in the same run (HTTP floor,
 //! `openssl speed` RSA-2048 signing, SQLite one-row-per-transaction), then drives every scenario
 //! alternating rognito/moto round by round and prints req/s, latency percentiles, errors and
-//! ratios, plus one JSON line per run. See bench/README.md.
+//! ratios, plus one JSON line per run. With `--store postgres` it also runs every scenario on a
+//! PostgreSQL-backed rognito in the same rounds, pgbench's insert rate, two nodes on one
+//! database, the change feed's propagation delay and its idle cost. See bench/README.md.
 
 // A load generator, not a server: a broken run may stop with a panic and its message.
 #![allow(clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod baselines;
 mod load;
+mod nodes;
+mod pg_report;
+mod pg_suite;
+mod postgres;
 mod processes;
 mod report;
+mod scale;
 mod scenarios;
 mod sigv4;
 mod verify_cost;
@@ -24,6 +31,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::load::{LoadConfig, LoadResult};
+use crate::pg_suite::PgSuite;
 use crate::processes::ServerProcess;
 use crate::report::{Limits, Report, RunRecord};
 use crate::scenarios::{Endpoint, Scenario, Seed, Source};
@@ -38,7 +46,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Everything: start servers, seed, measure limits and every scenario, print the table.
-    Suite(SuiteArgs),
+    Suite(Box<SuiteArgs>),
     /// The CPU cost of verifying one SigV4 signature on this machine.
     VerifyCost {
         #[arg(long, default_value_t = 200_000)]
@@ -77,9 +85,44 @@ struct SuiteArgs {
     #[arg(long, default_value = "fsync")]
     durability: String,
     /// Also run the scale scenario: seed this many pools × 25 resource servers (`rognito seed`),
-    /// then measure start-up, RSS, disk size and Describe across them. 0: skip.
+    /// then measure start-up, RSS, disk size and Describe across them against Describe of one
+    /// warm pool, on each engine of the run. 0: skip.
     #[arg(long, default_value_t = 0)]
     scale: u64,
+    /// `sqlite` (rognito's embedded store only), `postgres` (also a PostgreSQL-backed rognito on
+    /// a throwaway cluster started with --postgres-script, every scenario on both engines in the
+    /// same rounds, plus the PostgreSQL parts), or `postgres://...` (the same on that cluster:
+    /// its user must be allowed to create databases; the ones made are dropped at the end).
+    #[arg(long, default_value = "sqlite")]
+    store: String,
+    /// The script that starts and stops a throwaway PostgreSQL cluster.
+    #[arg(long, default_value = "scripts/postgres")]
+    postgres_script: PathBuf,
+    /// With --store postgres: only these PostgreSQL parts besides the engine comparison
+    /// (comma-separated: pgbench, two-node, propagation, idle-tail) [default: all].
+    #[arg(long, value_delimiter = ',')]
+    pg_parts: Vec<String>,
+    /// PostgreSQL-backed nodes' --store-connections [default: rognito's].
+    #[arg(long)]
+    store_connections: Option<usize>,
+    /// Propagation samples per condition (idle, under a write load).
+    #[arg(long, default_value_t = 200)]
+    propagation_samples: usize,
+    /// Seconds an idle node is watched for the change feed tail's CPU.
+    #[arg(long, default_value_t = 10.0)]
+    idle_seconds: f64,
+}
+
+impl SuiteArgs {
+    /// Whether the run includes a PostgreSQL-backed rognito.
+    fn postgres(&self) -> bool {
+        self.store != "sqlite"
+    }
+
+    /// Whether the PostgreSQL part `key` runs.
+    fn pg_part(&self, key: &str) -> bool {
+        self.postgres() && (self.pg_parts.is_empty() || self.pg_parts.iter().any(|k| k == key))
+    }
 }
 
 #[allow(clippy::too_many_lines)]
@@ -95,17 +138,53 @@ fn main() -> anyhow::Result<()> {
             if args.smoke {
                 args.duration = args.duration.min(2.0);
                 args.rounds = 1;
+                args.propagation_samples = args.propagation_samples.min(20);
+                args.idle_seconds = args.idle_seconds.min(3.0);
             }
-            local.block_on(&runtime, suite(args))
+            anyhow::ensure!(
+                matches!(args.store.as_str(), "sqlite" | "postgres")
+                    || args.store.starts_with("postgres://")
+                    || args.store.starts_with("postgresql://"),
+                "--store is sqlite, postgres or a postgres:// URL, not {}",
+                args.store
+            );
+            local.block_on(&runtime, suite(*args))
         }
         Command::VerifyCost { iterations } => verify_cost::run(iterations),
     }
 }
 
-struct Target {
-    endpoint: Endpoint,
-    seed: Seed,
-    process: ServerProcess,
+pub struct Target {
+    pub endpoint: Endpoint,
+    pub seed: Seed,
+    pub process: ServerProcess,
+    /// The PostgreSQL postmaster behind it, whose CPU is measured with the server's.
+    pub postgres_pid: Option<u32>,
+}
+
+impl Target {
+    /// Seeds a started server through its API (with the M2M clients for rognito).
+    pub async fn seeded(
+        name: &'static str,
+        process: ServerProcess,
+        with_m2m: bool,
+        postgres_pid: Option<u32>,
+    ) -> anyhow::Result<Self> {
+        eprintln!("{name} up at {} in {:?}", process.addr, process.startup);
+        let endpoint = Endpoint {
+            name,
+            addr: process.addr,
+        };
+        let seed = scenarios::seed(&endpoint, 16, with_m2m)
+            .await
+            .with_context(|| format!("seeding {name}"))?;
+        Ok(Target {
+            endpoint,
+            seed,
+            process,
+            postgres_pid,
+        })
+    }
 }
 
 async fn suite(args: SuiteArgs) -> anyhow::Result<()> {
@@ -139,36 +218,15 @@ async fn run_suite(
     )?;
     let idle_rss_kb = process.rss_kb();
     let startup = process.startup;
-    eprintln!("rognito up at {} in {startup:?}", process.addr);
-    let endpoint = Endpoint {
-        name: "rognito",
-        addr: process.addr,
-    };
-    let seed = scenarios::seed(&endpoint, 16, true)
-        .await
-        .context("seeding rognito")?;
-    let rognito = Target {
-        endpoint,
-        seed,
-        process,
+    let rognito = Target::seeded("rognito", process, true, None).await?;
+    let mut pg = if args.postgres() {
+        Some(PgSuite::start(args, work_dir).await?)
+    } else {
+        eprintln!("PostgreSQL parts skipped: pass --store postgres to run them");
+        None
     };
     let moto = match &args.moto_bin {
-        Some(bin) => {
-            let process = processes::start_moto(bin)?;
-            eprintln!("moto_server up at {}", process.addr);
-            let endpoint = Endpoint {
-                name: "moto",
-                addr: process.addr,
-            };
-            let seed = scenarios::seed(&endpoint, 16, false)
-                .await
-                .context("seeding moto")?;
-            Some(Target {
-                endpoint,
-                seed,
-                process,
-            })
-        }
+        Some(bin) => Some(Target::seeded("moto", processes::start_moto(bin)?, false, None).await?),
         None => None,
     };
 
@@ -190,10 +248,12 @@ async fn run_suite(
         busy_rss_kb: None,
         data_dir_bytes: None,
         half_peak_describe: None,
+        pgbench_tps: Vec::new(),
     });
-    // Round by round, each scenario in turn, rognito then moto: the machine's drift over the
-    // minutes of a run then touches every scenario (and the HTTP floor) alike, so the ratios
-    // compare runs made close together.
+    // Round by round, each scenario in turn, rognito then moto (and with PostgreSQL: SQLite,
+    // PostgreSQL, two PostgreSQL nodes, moto): the machine's drift over the minutes of a run
+    // then touches every scenario (and the HTTP floor) alike, so the ratios compare runs made
+    // close together.
     for round in 0..args.rounds {
         for &scenario in selected {
             let connections = if scenario == Scenario::Create {
@@ -201,32 +261,54 @@ async fn run_suite(
             } else {
                 args.connections
             };
-            for target in std::iter::once(&rognito).chain(moto.as_ref()) {
+            let mut runs = vec![(&rognito, None)];
+            if let Some(pg) = &pg {
+                runs.push((&pg.node, None));
+                if args.pg_part("two-node") && pg_suite::TWO_NODE.contains(&scenario) {
+                    runs.push((&pg.node, Some("rognito-pg-2node")));
+                }
+            }
+            runs.extend(moto.iter().map(|m| (m, None)));
+            for (target, two_node) in runs {
                 if target.endpoint.name == "moto" && !scenario.moto_supports() {
                     continue;
                 }
-                let tag = format!("{}-{}{round}", scenario.key(), target.endpoint.name);
-                let result =
-                    drive(target, scenario, connections, args.duration, None, &tag).await?;
-                let record = RunRecord::new(
+                let name = two_node.unwrap_or(target.endpoint.name);
+                // The second node runs only for its own runs, so that it tails nothing and
+                // takes no CPU in the others.
+                let second = match (two_node, &pg) {
+                    (Some(_), Some(pg)) => Some(pg.start_node("b")?),
+                    _ => None,
+                };
+                let tag = format!("{}-{name}{round}", scenario.key());
+                let result = drive(
+                    target,
+                    second.as_ref(),
                     scenario,
-                    target.endpoint.name,
-                    round,
                     connections,
                     args.duration,
-                    &result,
-                );
+                    None,
+                    &tag,
+                )
+                .await?;
+                drop(second);
+                let record =
+                    RunRecord::new(scenario, name, round, connections, args.duration, &result);
                 println!("{}", record.json());
                 if let Some(e) = &result.first_error {
                     eprintln!(
-                        "  {} on {}: {} errors, first: {e}",
+                        "  {} on {name}: {} errors, first: {e}",
                         scenario.key(),
-                        target.endpoint.name,
                         result.errors
                     );
                 }
                 report.add(record);
             }
+        }
+        if let Some(pg) = &pg
+            && let Some(tps) = pg.pgbench(args.duration)?
+        {
+            report.limits.pgbench_tps.push(tps);
         }
     }
     report.limits.busy_rss_kb = rognito.process.rss_kb();
@@ -236,6 +318,7 @@ async fn run_suite(
         let rate = peak / 2.0;
         let result = drive(
             &rognito,
+            None,
             Scenario::Describe,
             args.connections,
             args.duration,
@@ -255,103 +338,31 @@ async fn run_suite(
         report.limits.half_peak_describe = Some((rate, result.percentile_us(0.99)));
     }
     print!("{}", report.render(args.smoke));
+    let mut engines = vec![scale::Engine::Sqlite];
+    if let Some(pg) = &mut pg {
+        print!("{}", pg_report::render(&report, args.smoke));
+        pg.multi_node_parts(args).await?;
+        engines.push(scale::Engine::Postgres {
+            empty_startup: pg.node.process.startup,
+            empty_rss_kb: pg.idle_rss_kb,
+            cluster: &mut pg.cluster,
+        });
+    } else if args.smoke {
+        println!(
+            "\n(smoke run: the PostgreSQL parts were skipped; pass --store postgres to run them)"
+        );
+    }
     if args.scale > 0 {
-        scale(
-            args,
-            work_dir,
-            report.limits.startup,
-            report.limits.idle_rss_kb,
-        )
-        .await?;
+        scale::run(args, work_dir, &report, engines).await?;
     }
     Ok(())
 }
 
-/// The scale scenario: the same measurements on a data dir holding `args.scale` pools.
-async fn scale(
-    args: &SuiteArgs,
-    work_dir: &std::path::Path,
-    empty_startup: Duration,
-    empty_rss_kb: Option<u64>,
-) -> anyhow::Result<()> {
-    let data_dir = work_dir.join("rognito-scale");
-    eprintln!("seeding {} pools x 25 resource servers ...", args.scale);
-    let seeded = std::time::Instant::now();
-    let status = std::process::Command::new(&args.rognito_bin)
-        .args(["seed", "--pools", &args.scale.to_string(), "--data-dir"])
-        .arg(&data_dir)
-        .status()?;
-    anyhow::ensure!(status.success(), "rognito seed failed");
-    let seed_secs = seeded.elapsed().as_secs_f64();
-    let process = processes::start_rognito(
-        &args.rognito_bin,
-        &data_dir,
-        &["--durability", &args.durability],
-    )?;
-    let startup = process.startup;
-    let idle_rss = process.rss_kb();
-    let disk = processes::dir_size(&data_dir);
-    let endpoint = Endpoint {
-        name: "rognito",
-        addr: process.addr,
-    };
-    let seed = Seed {
-        pool: String::new(),
-        create_pools: Vec::new(),
-        m2m: None,
-    };
-    let mut source = Source::new(Scenario::DescribeScale, &endpoint, &seed, "scale");
-    source.seeded_pools = args.scale;
-    let config = LoadConfig {
-        addr: endpoint.addr,
-        connections: args.connections,
-        duration: Duration::from_secs_f64(args.duration),
-        warmup: Duration::from_millis(500),
-        rate: None,
-        server_pid: Some(process.child.id()),
-    };
-    let result = load::run(&config, Rc::new(RefCell::new(source))).await?;
-    let record = RunRecord::new(
-        Scenario::DescribeScale,
-        "rognito",
-        0,
-        args.connections,
-        args.duration,
-        &result,
-    );
-    println!("{}", record.json());
-    let busy_rss = process.rss_kb();
-    let mb =
-        |kb: Option<u64>| kb.map_or("-".to_owned(), |kb| format!("{:.1} MB", kb as f64 / 1024.0));
-    println!(
-        "\nScale data set: {} pools x 25 resource servers (seeded in {seed_secs:.1} s)",
-        args.scale
-    );
-    println!("| | empty data dir | scale data set |");
-    println!("|---|---|---|");
-    println!(
-        "| start to first 200 | {:.1} ms | {:.1} ms |",
-        empty_startup.as_secs_f64() * 1000.0,
-        startup.as_secs_f64() * 1000.0
-    );
-    println!("| idle RSS | {} | {} |", mb(empty_rss_kb), mb(idle_rss));
-    println!("| RSS after Describe load | | {} |", mb(busy_rss));
-    println!("| on-disk size | | {:.1} MB |", disk as f64 / 1_048_576.0);
-    println!(
-        "| Describe across pools | | {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {} errors |",
-        result.rps(),
-        result.percentile_us(0.5) as f64 / 1000.0,
-        result.percentile_us(0.99) as f64 / 1000.0,
-        result.errors
-    );
-    if let Some(e) = &result.first_error {
-        eprintln!("  describe-scale: first error: {e}");
-    }
-    Ok(())
-}
-
-async fn drive(
+/// One run of `scenario` on `target` (and on `second`, a node of the same database, with half
+/// of the connections).
+pub async fn drive(
     target: &Target,
+    second: Option<&ServerProcess>,
     scenario: Scenario,
     connections: usize,
     duration: f64,
@@ -364,13 +375,17 @@ async fn drive(
         &target.seed,
         tag,
     )));
-    let config = LoadConfig {
-        addr: target.endpoint.addr,
+    let mut config = LoadConfig::new(
+        target.endpoint.addr,
         connections,
-        duration: Duration::from_secs_f64(duration),
-        warmup: Duration::from_millis(500),
-        rate,
-        server_pid: Some(target.process.child.id()),
-    };
+        Duration::from_secs_f64(duration),
+    );
+    config.rate = rate;
+    config.server_pids = vec![target.process.child.id()];
+    config.postgres_pid = target.postgres_pid;
+    if let Some(second) = second {
+        config.addrs.push(second.addr);
+        config.server_pids.push(second.child.id());
+    }
     load::run(&config, source).await
 }

@@ -25,6 +25,10 @@ pub struct RunRecord {
     pub max_us: u64,
     pub server_cpu: Option<f64>,
     pub client_cpu: Option<f64>,
+    /// Each server's cores when the load went to several nodes.
+    pub node_cpu: Vec<Option<f64>>,
+    /// The PostgreSQL cluster's cores, when the server used one.
+    pub postgres_cpu: Option<f64>,
 }
 
 impl RunRecord {
@@ -51,11 +55,18 @@ impl RunRecord {
             max_us: result.histogram.max(),
             server_cpu: result.server_cpu,
             client_cpu: result.client_cpu,
+            node_cpu: if result.node_cpu.len() > 1 {
+                result.node_cpu.clone()
+            } else {
+                Vec::new()
+            },
+            postgres_cpu: result.postgres_cpu,
         }
     }
 
     pub fn json(&self) -> String {
-        json!({
+        let round2 = |c: Option<f64>| c.map(|c| (c * 100.0).round() / 100.0);
+        let mut line = json!({
             "scenario": self.scenario.key(),
             "target": self.target,
             "round": self.round,
@@ -68,10 +79,16 @@ impl RunRecord {
             "p90_us": self.p90_us,
             "p99_us": self.p99_us,
             "max_us": self.max_us,
-            "server_cpu_cores": self.server_cpu.map(|c| (c * 100.0).round() / 100.0),
-            "client_cpu_cores": self.client_cpu.map(|c| (c * 100.0).round() / 100.0),
-        })
-        .to_string()
+            "server_cpu_cores": round2(self.server_cpu),
+            "client_cpu_cores": round2(self.client_cpu),
+        });
+        if !self.node_cpu.is_empty() {
+            line["node_cpu_cores"] = self.node_cpu.iter().map(|&c| round2(c)).collect();
+        }
+        if self.postgres_cpu.is_some() {
+            line["postgres_cpu_cores"] = round2(self.postgres_cpu).into();
+        }
+        line.to_string()
     }
 }
 
@@ -86,6 +103,8 @@ pub struct Limits {
     pub data_dir_bytes: Option<u64>,
     /// (rate, p99 µs) of DescribeResourceServer paced at half its peak.
     pub half_peak_describe: Option<(f64, u64)>,
+    /// pgbench's one-row-insert rate at 64 clients, one per round (with `--store postgres`).
+    pub pgbench_tps: Vec<f64>,
 }
 
 pub struct Report {
@@ -93,7 +112,7 @@ pub struct Report {
     pub limits: Limits,
 }
 
-fn median(mut values: Vec<f64>) -> Option<f64> {
+pub fn median(mut values: Vec<f64>) -> Option<f64> {
     if values.is_empty() {
         return None;
     }
@@ -102,19 +121,25 @@ fn median(mut values: Vec<f64>) -> Option<f64> {
 }
 
 /// The run whose req/s is the median, so a row's numbers come from one real run.
-fn median_run<'a>(runs: &[&'a RunRecord]) -> Option<&'a RunRecord> {
+pub fn median_run<'a>(runs: &[&'a RunRecord]) -> Option<&'a RunRecord> {
     let mut sorted = runs.to_vec();
     sorted.sort_by(|a, b| a.rps.total_cmp(&b.rps));
     sorted.get(sorted.len() / 2).copied()
 }
 
 /// "1.62/0.31": cores used by the server and by the load generator in the measured window.
-fn cores(server: Option<f64>, client: Option<f64>) -> String {
+pub fn cores(server: Option<f64>, client: Option<f64>) -> String {
     let show = |c: Option<f64>| c.map_or("-".to_owned(), |c| format!("{c:.2}"));
     format!("{}/{}", show(server), show(client))
 }
 
-fn ms(us: u64) -> String {
+/// A Markdown table's header row and separator.
+pub fn table_head(out: &mut String, columns: &[&str]) {
+    let _ = writeln!(out, "| {} |", columns.join(" | "));
+    let _ = writeln!(out, "|{}", "---|".repeat(columns.len()));
+}
+
+pub fn ms(us: u64) -> String {
     format!("{:.2}", us as f64 / 1000.0)
 }
 
@@ -130,7 +155,7 @@ impl Report {
         self.runs.push(run);
     }
 
-    fn runs_of(&self, scenario: Scenario, target: &str) -> Vec<&RunRecord> {
+    pub fn runs_of(&self, scenario: Scenario, target: &str) -> Vec<&RunRecord> {
         self.runs
             .iter()
             .filter(|r| r.scenario == scenario && r.target == target)
@@ -148,11 +173,25 @@ impl Report {
 
     pub fn render(&self, smoke: bool) -> String {
         let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "\n| scenario | conns | rognito req/s | p50 ms | p90 ms | p99 ms | max ms | errors | CPU server/client | moto req/s | moto p99 ms | moto errors | rognito/moto |"
+        out.push('\n');
+        table_head(
+            &mut out,
+            &[
+                "scenario",
+                "conns",
+                "rognito req/s",
+                "p50 ms",
+                "p90 ms",
+                "p99 ms",
+                "max ms",
+                "errors",
+                "CPU server/client",
+                "moto req/s",
+                "moto p99 ms",
+                "moto errors",
+                "rognito/moto",
+            ],
         );
-        let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         for scenario in Scenario::ALL {
             let ours = self.runs_of(scenario, "rognito");
             let Some(row) = median_run(&ours) else {

@@ -58,29 +58,53 @@ pub fn api_request(
 
 /// One call for seeding: sends, checks for 200, returns the JSON body.
 pub async fn call(endpoint: &Endpoint, operation: &str, body: Value) -> anyhow::Result<Value> {
-    let stream = tokio::net::TcpStream::connect(endpoint.addr).await?;
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
-    tokio::task::spawn_local(async move {
-        let _ = connection.await;
-    });
-    let request = api_request(
-        &mut signer(),
-        &endpoint.host(),
-        operation,
-        Bytes::from(body.to_string()),
-    );
-    let response = sender.send_request(request).await?;
-    let status = response.status();
-    let bytes = response.into_body().collect().await?.to_bytes();
-    if !status.is_success() {
-        bail!(
-            "{} {operation} failed: {status} {}",
-            endpoint.name,
-            String::from_utf8_lossy(&bytes)
-        );
+    Client::connect(endpoint).await?.call(operation, body).await
+}
+
+/// One keep-alive connection for calls made one at a time (seeding, propagation probes).
+pub struct Client {
+    endpoint: Endpoint,
+    signer: Signer,
+    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+}
+
+impl Client {
+    pub async fn connect(endpoint: &Endpoint) -> anyhow::Result<Self> {
+        let stream = tokio::net::TcpStream::connect(endpoint.addr).await?;
+        stream.set_nodelay(true)?;
+        let (sender, connection) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+        tokio::task::spawn_local(async move {
+            let _ = connection.await;
+        });
+        Ok(Client {
+            endpoint: endpoint.clone(),
+            signer: signer(),
+            sender,
+        })
     }
-    serde_json::from_slice(&bytes).with_context(|| format!("{operation} answered non-JSON"))
+
+    /// Sends, checks for 200, returns the JSON body.
+    pub async fn call(&mut self, operation: &str, body: Value) -> anyhow::Result<Value> {
+        let request = api_request(
+            &mut self.signer,
+            &self.endpoint.host(),
+            operation,
+            Bytes::from(body.to_string()),
+        );
+        self.sender.ready().await?;
+        let response = self.sender.send_request(request).await?;
+        let status = response.status();
+        let bytes = response.into_body().collect().await?.to_bytes();
+        if !status.is_success() {
+            bail!(
+                "{} {operation} failed: {status} {}",
+                self.endpoint.name,
+                String::from_utf8_lossy(&bytes)
+            );
+        }
+        serde_json::from_slice(&bytes).with_context(|| format!("{operation} answered non-JSON"))
+    }
 }
 
 /// The data every scenario works on, made through the API.
@@ -101,7 +125,7 @@ pub struct M2mSeed {
 
 pub const SERVERS_PER_POOL: usize = 25;
 
-fn scopes() -> Value {
+pub fn scopes() -> Value {
     json!([
         {"ScopeName": "read", "ScopeDescription": "Read"},
         {"ScopeName": "write", "ScopeDescription": "Write"},
@@ -259,7 +283,8 @@ pub struct Source {
     pool: String,
     create_pools: Vec<String>,
     m2m: Option<(String, String, String, String)>,
-    counter: u64,
+    /// Numbers the requests (identifiers, pools); a run may start it elsewhere.
+    pub counter: u64,
     run_tag: String,
     /// Pools of the scale data set (`<region>_s00000000` ...), for DescribeScale.
     pub seeded_pools: u64,
