@@ -4,7 +4,9 @@ use async_trait::async_trait;
 use rognito_model::{ClientId, UserPoolId};
 use tokio_postgres::Row;
 
-use super::{PostgresStore, Sql as _, Tx, id_at, is_unique_violation, lock_pool, quota};
+use super::{
+    PostgresStore, Sql as _, Tx, id_at, is_missing_parent, is_unique_violation, lock_pool, quota,
+};
 use crate::{Change, ClientRecord, ClientSecretRecord, ClientStore, Page, StoreError};
 
 const CLIENT_COLUMNS: &str = "client_id, user_pool_id, client_name, doc, created_ms, modified_ms";
@@ -80,23 +82,7 @@ impl ClientStore for PostgresStore {
             let (client, secret) = (client.clone(), secret.clone());
             async move {
                 let pool = client.user_pool_id.as_str();
-                let counted = c
-                    .run(
-                        "UPDATE user_pools SET client_count = client_count + 1 \
-                         WHERE id = $1 AND client_count < $2",
-                        &[&pool, &max],
-                    )
-                    .await?;
-                if counted == 0 {
-                    let exists = c
-                        .exists("SELECT 1 FROM user_pools WHERE id = $1", &[&pool])
-                        .await?;
-                    return Err(if exists {
-                        StoreError::LimitExceeded
-                    } else {
-                        StoreError::NotFound
-                    });
-                }
+                // The rows first, the pool's counter last (see create_resource_server).
                 let inserted = c
                     .run(
                         &format!(
@@ -114,11 +100,22 @@ impl ClientStore for PostgresStore {
                     )
                     .await;
                 match inserted {
+                    Err(e) if is_missing_parent(&e) => return Err(StoreError::NotFound),
                     Err(e) if is_unique_violation(&e) => return Err(StoreError::AlreadyExists),
                     other => other?,
                 };
                 if let Some(secret) = &secret {
                     insert_secret(&c, secret).await?;
+                }
+                let counted = c
+                    .run(
+                        "UPDATE user_pools SET client_count = client_count + 1 \
+                         WHERE id = $1 AND client_count < $2",
+                        &[&pool, &max],
+                    )
+                    .await?;
+                if counted == 0 {
+                    return Err(StoreError::LimitExceeded);
                 }
                 c.changed(Change::Client {
                     user_pool_id: client.user_pool_id,

@@ -1,10 +1,11 @@
-//! PostgreSQL's side of the change feed: the outbox row a write adds (with a notification), and
-//! the tail that reads other nodes' rows.
+//! PostgreSQL's side of the change feed: the outbox row a write adds, the notification its node
+//! sends after the commit, and the tail that reads other nodes' rows.
 //!
 //! Rows are numbered by their transaction's id, and read only below the horizon (the oldest
 //! transaction still running, `pg_snapshot_xmin`): every transaction below it has finished, so
 //! the part of the outbox a tail has read never grows a row later (see the migration's comment).
-//! Each write notifies [`CHANNEL`] at commit, which wakes every tail at once; a tail also reads
+//! After each write commits, its node notifies [`CHANNEL`], which wakes every tail at once (a
+//! burst of writes shares notifications); a tail also reads
 //! every poll interval, so a lost notification (a dropped listening connection, a restart)
 //! delays a change by at most that interval and never loses it. A tail whose database was
 //! unreachable publishes `Change::Everything` when it comes back (every cache starts afresh) and
@@ -48,8 +49,10 @@ pub(crate) async fn horizon(c: &ClientWrapper) -> Result<i64, StoreError> {
     Ok(row.try_get(0)?)
 }
 
-/// Writes a write's changes to the outbox as one row numbered by its transaction, and notifies
-/// every tail (delivered when the transaction commits; never if it does not).
+/// Writes a write's changes to the outbox as one row numbered by its transaction. The other
+/// nodes are notified after the commit, by [`notify_others`]: a transaction that notifies takes
+/// a database-wide lock through its commit's WAL flush, so notifying inside every write would
+/// make writes take turns for the whole flush (measured: half the insert rate).
 pub(crate) async fn record(
     c: &ClientWrapper,
     origin: i64,
@@ -61,15 +64,61 @@ pub(crate) async fn record(
     let origin = row_origin(origin, changes);
     let text = serde_json::to_string(changes).map_err(|e| StoreError::Backend(Box::new(e)))?;
     c.run(
-        &format!(
-            "WITH wake AS (SELECT pg_notify('{CHANNEL}', '')) \
-             INSERT INTO changes (seq, at_ms, origin, change) \
-             SELECT pg_current_xact_id()::text::bigint, $1, $2, $3 FROM wake"
-        ),
+        "INSERT INTO changes (seq, at_ms, origin, change) \
+         VALUES (pg_current_xact_id()::text::bigint, $1, $2, $3)",
         &[&now_ms(), &origin, &text],
     )
     .await?;
     Ok(())
+}
+
+/// Notifies every node's tail once per poke of `poked`, outside any write and on a connection
+/// of its own (not the pool's, which a write load keeps busy): pokes that arrive while a
+/// notification is being sent are answered by one more, so a burst of writes costs a few
+/// notifications, not one each. The connection runs with `synchronous_commit = off`: a
+/// notification is a hint (the poll finds the change anyway), so it need not wait for a WAL
+/// flush. Ends when `stopped` says so.
+pub(crate) async fn notify_others(
+    connect: Arc<Connect>,
+    poked: Arc<Notify>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let mut connection: Option<tokio_postgres::Client> = None;
+    loop {
+        tokio::select! {
+            () = poked.notified() => {}
+            _ = stopped.changed() => return,
+        }
+        if connection
+            .as_ref()
+            .is_none_or(tokio_postgres::Client::is_closed)
+        {
+            connection = match connect.config.connect(connect.tls.clone()).await {
+                Ok((client, driver)) => {
+                    tokio::spawn(driver);
+                    match client.batch_execute("SET synchronous_commit = off").await {
+                        Ok(()) => Some(client),
+                        Err(_) => None,
+                    }
+                }
+                Err(e) => {
+                    // The other nodes' polls still find the change, within their interval.
+                    tracing::debug!(error = %e, "cannot notify the other nodes");
+                    None
+                }
+            };
+        }
+        if let Some(client) = &connection {
+            let sent = tokio::time::timeout(
+                super::STATEMENT_TIMEOUT,
+                client.execute("SELECT pg_notify($1, '')", &[&CHANNEL]),
+            )
+            .await;
+            if !matches!(sent, Ok(Ok(_))) {
+                connection = None;
+            }
+        }
+    }
 }
 
 /// Committed outbox rows after `after`, in transaction order (which is commit order for writes

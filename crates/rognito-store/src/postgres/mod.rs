@@ -93,6 +93,11 @@ pub struct PostgresStore {
     nodes: Arc<std::sync::atomic::AtomicUsize>,
     /// Whether the heartbeat and the change feed's last reads got an answer.
     reachable: Arc<std::sync::atomic::AtomicBool>,
+    /// Poked after every committed write with changes: wakes the task that notifies the other
+    /// nodes (see `feed::notify_others`).
+    notifier: Arc<tokio::sync::Notify>,
+    /// Ends the notifying task (at close).
+    stop_notifying: tokio::sync::watch::Sender<bool>,
 }
 
 impl PostgresStore {
@@ -128,7 +133,16 @@ impl PostgresStore {
         migrations::apply(&mut client).await.map_err(open_error)?;
         let start = feed::horizon(&client).await.map_err(open_error)? - 1;
         drop(client);
+        let notifier = Arc::new(tokio::sync::Notify::new());
+        let (stop_notifying, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(feed::notify_others(
+            connect.clone(),
+            notifier.clone(),
+            stopped,
+        ));
         Ok(PostgresStore {
+            notifier,
+            stop_notifying,
             pool,
             connect,
             origin: crate::changes::origin_number(),
@@ -157,12 +171,16 @@ impl PostgresStore {
         Fut: Future<Output = Result<T, StoreError>> + Send + 'static,
     {
         let (pool, origin, listeners) = (self.pool.clone(), self.origin, self.listeners.clone());
+        let notifier = self.notifier.clone();
         tokio::spawn(async move {
             let mut backoff = Duration::from_millis(2);
             let mut attempt = 1;
             loop {
                 match write_once(&pool, origin, &f).await {
                     Ok((value, changes)) => {
+                        if !changes.is_empty() {
+                            notifier.notify_one();
+                        }
                         listeners.publish(&changes);
                         return Ok(value);
                     }
@@ -208,13 +226,7 @@ where
         return Err(StoreError::Backend("a write kept its transaction".into()));
     };
     let changes = changes.into_inner().unwrap_or_default();
-    let prepared = match result {
-        Ok(value) => feed::record(&client, origin, &changes)
-            .await
-            .map(|()| value),
-        Err(e) => Err(e),
-    };
-    let value = match prepared {
+    let value = match result {
         Ok(value) => value,
         Err(e) => {
             // A connection that cannot roll back (or that a timed-out statement left busy) is
@@ -226,12 +238,27 @@ where
             return Err(e);
         }
     };
-    if let Err(e) = bounded(async { Ok(client.batch_execute("COMMIT").await?) }).await {
-        // The outcome is unknown (the commit may have been made): never retried.
-        drop(Object::take(client));
-        return Err(StoreError::Commit(e.to_string()));
+    // The outbox row and COMMIT go out together (one round trip, the row lock `f` may hold
+    // released one round trip sooner). Should the row fail, PostgreSQL answers the COMMIT of
+    // the failed transaction with a rollback: the row's error is what counts.
+    let (recorded, committed) = tokio::join!(
+        feed::record(&client, origin, &changes),
+        bounded(async { Ok(client.batch_execute("COMMIT").await?) })
+    );
+    match (recorded, committed) {
+        (Ok(()), Ok(())) => Ok((value, changes)),
+        (Err(e), Ok(())) => {
+            if is_timeout(&e) {
+                drop(Object::take(client));
+            }
+            Err(e)
+        }
+        (_, Err(e)) => {
+            // The outcome is unknown (the commit may have been made): never retried.
+            drop(Object::take(client));
+            Err(StoreError::Commit(e.to_string()))
+        }
     }
-    Ok((value, changes))
 }
 
 /// A write's transaction: the connection it runs on (derefs to it) and the changes it records.
@@ -523,6 +550,7 @@ impl ServerStore for PostgresStore {
                     .await;
             }
         }
+        let _ = self.stop_notifying.send(true);
         self.pool.close();
     }
 

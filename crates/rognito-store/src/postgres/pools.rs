@@ -100,16 +100,7 @@ impl UserPoolStore for PostgresStore {
                     &[&account],
                 )
                 .await?;
-                let counted = c
-                    .run(
-                        "UPDATE accounts SET user_pool_count = user_pool_count + 1 \
-                         WHERE account_id = $1 AND user_pool_count < $2",
-                        &[&account, &max],
-                    )
-                    .await?;
-                if counted == 0 {
-                    return Err(StoreError::LimitExceeded);
-                }
+                // The rows first, the account's counter last (see create_resource_server).
                 let inserted = c
                     .run(
                         &format!(
@@ -132,6 +123,16 @@ impl UserPoolStore for PostgresStore {
                 };
                 for key in &keys {
                     insert_key(&c, key).await?;
+                }
+                let counted = c
+                    .run(
+                        "UPDATE accounts SET user_pool_count = user_pool_count + 1 \
+                         WHERE account_id = $1 AND user_pool_count < $2",
+                        &[&account, &max],
+                    )
+                    .await?;
+                if counted == 0 {
+                    return Err(StoreError::LimitExceeded);
                 }
                 c.changed(Change::UserPool {
                     user_pool_id: pool.id,

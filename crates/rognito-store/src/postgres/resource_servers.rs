@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use tokio_postgres::Row;
 
-use super::{PostgresStore, Sql as _, id_at, is_unique_violation, quota};
+use super::{PostgresStore, Sql as _, id_at, is_missing_parent, is_unique_violation, quota};
 use crate::{Change, Page, ResourceServerRecord, ResourceServerStore, StoreError};
 
 const SERVER_COLUMNS: &str = "user_pool_id, identifier, name, scopes, created_ms, modified_ms";
@@ -32,35 +32,10 @@ impl ResourceServerStore for PostgresStore {
             let server = server.clone();
             async move {
                 let pool = server.user_pool_id.as_str();
-                // Takes the pool's row lock: creates in one pool queue here, on every node.
-                let counted = c
-                    .run(
-                        "UPDATE user_pools SET resource_server_count = resource_server_count + 1 \
-                         WHERE id = $1 AND resource_server_count < $2",
-                        &[&pool, &max],
-                    )
-                    .await?;
-                if counted == 0 {
-                    // Tell the three reasons apart in the order Cognito reports them.
-                    if !c
-                        .exists("SELECT 1 FROM user_pools WHERE id = $1", &[&pool])
-                        .await?
-                    {
-                        return Err(StoreError::NotFound);
-                    }
-                    let taken = c
-                        .exists(
-                            "SELECT 1 FROM resource_servers \
-                             WHERE user_pool_id = $1 AND identifier = $2",
-                            &[&pool, &server.identifier],
-                        )
-                        .await?;
-                    return Err(if taken {
-                        StoreError::AlreadyExists
-                    } else {
-                        StoreError::LimitExceeded
-                    });
-                }
+                // The row first, the pool's counter last: the counter's row lock (which makes
+                // creates in one pool take turns, on every node) is then held only for the
+                // UPDATE and the COMMIT. The insert tells the reasons apart in the order
+                // Cognito reports them: no pool (its foreign key), the identifier taken.
                 let inserted = c
                     .run(
                         &format!(
@@ -78,10 +53,22 @@ impl ResourceServerStore for PostgresStore {
                     )
                     .await;
                 match inserted {
-                    // The rollback takes the counter back with it.
+                    Err(e) if is_missing_parent(&e) => return Err(StoreError::NotFound),
                     Err(e) if is_unique_violation(&e) => return Err(StoreError::AlreadyExists),
                     other => other?,
                 };
+                // The insert holds the pool (its foreign key's share lock): it is still there.
+                let counted = c
+                    .run(
+                        "UPDATE user_pools SET resource_server_count = resource_server_count + 1 \
+                         WHERE id = $1 AND resource_server_count < $2",
+                        &[&pool, &max],
+                    )
+                    .await?;
+                if counted == 0 {
+                    // The rollback takes the row back with it.
+                    return Err(StoreError::LimitExceeded);
+                }
                 c.changed(Change::ResourceServer {
                     user_pool_id: server.user_pool_id,
                     identifier: server.identifier,
