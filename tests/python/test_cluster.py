@@ -183,6 +183,27 @@ def test_revocations_on_one_node_are_refused_by_the_others(cluster):
     wait_until(gone, "deleted resource server gone on B")
 
 
+def test_a_long_transaction_elsewhere_does_not_hold_revocations_back(cluster):
+    """A transaction left open in the cluster (another application's, an idle session) holds
+    PostgreSQL's oldest-running horizon back; committed changes must still reach every node."""
+    a, b = cluster.node(), cluster.node()
+    m = make_m2m(a)
+    assert request_token(b.url, m.client_id, m.client_secret).status_code == 200
+    held = subprocess.Popen(
+        ["psql", POSTGRES, "-q", "-c", "BEGIN", "-c", "SELECT pg_current_xact_id()",
+         "-c", "SELECT pg_sleep(20)"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)  # the transaction holds its id
+        a.client().delete_user_pool_client(UserPoolId=m.pool_id, ClientId=m.client_id)
+        wait_until(lambda: oauth_error(request_token(b.url, m.client_id, m.client_secret))
+                   == "invalid_client", "deleted client refused on B with a transaction open")
+        assert held.poll() is None, "the transaction ended too soon to test anything"
+    finally:
+        held.kill()
+        held.wait()
+
+
 def test_identity_and_policy_changes_reach_every_node(cluster):
     a, b = cluster.node(), cluster.node()
     created = cluster.cli("identity", "create", "--name", "deployer")

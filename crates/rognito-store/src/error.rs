@@ -12,8 +12,9 @@ pub enum StoreError {
     LimitExceeded,
     #[error("the change would break an invariant of the stored data")]
     Conflict,
-    /// The engine failed (its driver's error, boxed so this type names no driver).
-    #[error("storage failure: {0}")]
+    /// The engine failed (its driver's error, boxed so this type names no driver). Shown with
+    /// its causes (PostgreSQL's "db error" says nothing without the server's message).
+    #[error("storage failure: {}", with_causes(.0.as_ref()))]
     Backend(Box<dyn std::error::Error + Send + Sync>),
     #[error("the write was not committed: {0}")]
     Commit(String),
@@ -39,4 +40,20 @@ pub enum StoreError {
         key: String,
         problem: String,
     },
+}
+
+/// An error and its sources, `outer: inner: innermost` (a source that repeats its parent's
+/// text is left out).
+pub(crate) fn with_causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }

@@ -170,7 +170,13 @@ async fn open(
                 &config.server.region,
                 config.audit.failure == crate::config::AuditFailureArg::Closed,
             )
-            .with_context(|| format!("cannot open the audit log {}", path.display()))?,
+            .with_context(|| {
+                format!(
+                    "cannot open the audit log {} (the CLI records its changes there: name one \
+                     with --audit-log, or an existing --data-dir)",
+                    path.display()
+                )
+            })?,
         )),
         _ => None,
     };

@@ -84,6 +84,13 @@ fn serve(args: ServeArgs, source_of: rognito::config::SourceOf<'_>) -> ExitCode 
             "tokio_postgres=info"
                 .parse()
                 .unwrap_or_else(|_| tracing::Level::INFO.into()),
+        )
+        // The module that logs them, named too: a directive for it (`ROGNITO_LOG=
+        // tokio_postgres::query=debug`) would be more specific than the one above.
+        .add_directive(
+            "tokio_postgres::query=info"
+                .parse()
+                .unwrap_or_else(|_| tracing::Level::INFO.into()),
         );
     tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -27,12 +27,11 @@ use crate::{StoreError, now_ms};
 /// Rows a tail reads at most per query.
 const BATCH: i64 = 1000;
 
-/// How soon a tail reads again when rows were waiting behind a transaction still running (or a
-/// batch was full).
+/// How soon a tail reads again when a batch was full.
 const AGAIN: Duration = Duration::from_millis(5);
 
 /// How long a read of the outbox may take before the database counts as unreachable.
-const READ_TIMEOUT: Duration = Duration::from_secs(3);
+const READ_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How often a node prunes the outbox.
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
@@ -158,40 +157,69 @@ struct Read {
     /// The position read up to.
     reached: i64,
     changes: Vec<Change>,
-    /// Other nodes' rows exist beyond the horizon (or beyond a full batch): read again soon.
+    /// A batch was full: read again soon.
     more: bool,
     /// Rows after the old position were pruned before this tail read them.
     missed: bool,
 }
 
-/// Other nodes' changes after `after`.
-async fn read(pool: &Pool, after: i64, origin: i64) -> Result<Read, StoreError> {
+/// Other nodes' changes after `after`. The position moves only up to the horizon (below it no
+/// row can appear later); rows above it that are committed (visible) are delivered at once all
+/// the same, so a long transaction elsewhere in the cluster, which holds the horizon back, does
+/// not hold changes back. `ahead` remembers those rows, so each is delivered once: when the
+/// horizon passes them they are skipped.
+async fn read(
+    pool: &Pool,
+    after: i64,
+    origin: i64,
+    ahead: &mut std::collections::BTreeSet<i64>,
+) -> Result<Read, StoreError> {
     let c = pool.get().await.map_err(super::pool_failure)?;
     let below = horizon(&c).await?;
-    let pruned: i64 = c
-        .row("SELECT through FROM changes_pruned", &[])
-        .await?
-        .map(|r| r.try_get(0))
-        .transpose()?
-        .unwrap_or(0);
-    let rows = c
+    let stable = c
         .rows(
             "SELECT seq, change FROM changes WHERE seq > $1 AND seq < $2 AND origin <> $3 \
              ORDER BY seq LIMIT $4",
             &[&after, &below, &origin, &BATCH],
         )
         .await?;
-    let full = rows.len() as i64 == BATCH;
+    let beyond_from = (below - 1).max(ahead.last().copied().unwrap_or(0));
+    let beyond = c
+        .rows(
+            "SELECT seq, change FROM changes WHERE seq > $1 AND origin <> $2 \
+             ORDER BY seq LIMIT $3",
+            &[&beyond_from, &origin, &BATCH],
+        )
+        .await?;
+    // Read after the rows: a prune between the two cannot then pass unnoticed.
+    let pruned: i64 = c
+        .row("SELECT through FROM changes_pruned", &[])
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?
+        .unwrap_or(0);
+    let stable_full = stable.len() as i64 == BATCH;
     let mut reached = after.max(below - 1);
-    let mut changes = Vec::with_capacity(rows.len());
-    for row in &rows {
+    let mut changes = Vec::with_capacity(stable.len() + beyond.len());
+    for row in &stable {
         let seq: i64 = row.try_get(0)?;
-        let text: String = row.try_get(1)?;
-        changes.extend(decode(u64::try_from(seq).unwrap_or(0), &text));
-        if full {
+        if stable_full {
             reached = seq;
         }
+        if ahead.remove(&seq) {
+            continue;
+        }
+        let text: String = row.try_get(1)?;
+        changes.extend(decode(u64::try_from(seq).unwrap_or(0), &text));
     }
+    for row in &beyond {
+        let seq: i64 = row.try_get(0)?;
+        if seq > reached && ahead.insert(seq) {
+            let text: String = row.try_get(1)?;
+            changes.extend(decode(u64::try_from(seq).unwrap_or(0), &text));
+        }
+    }
+    ahead.retain(|seq| *seq > reached);
     // A rate carries its value, and rows are read in transaction order, which is not always
     // commit order: deliver the rate in force now, so the newest committed one wins.
     for change in &mut changes {
@@ -210,16 +238,10 @@ async fn read(pool: &Pool, after: i64, origin: i64) -> Result<Read, StoreError> 
             *value = u32::try_from(row.try_get::<_, i64>(0)?).unwrap_or(u32::MAX);
         }
     }
-    let more = full
-        || c.exists(
-            "SELECT 1 FROM changes WHERE seq >= $1 AND origin <> $2 LIMIT 1",
-            &[&below, &origin],
-        )
-        .await?;
     Ok(Read {
         reached,
         changes,
-        more,
+        more: stable_full || beyond.len() as i64 == BATCH,
         missed: after < pruned,
     })
 }
@@ -307,6 +329,7 @@ impl Tail {
             setup.origin,
             setup.nodes.clone(),
             setup.reachable.clone(),
+            setup.listeners.clone(),
             stopped.clone(),
         ));
         let reading = tokio::spawn(follow(setup, wake, stopped));
@@ -328,6 +351,7 @@ impl Tail {
 /// the listeners; prunes the outbox once a minute.
 async fn follow(setup: TailSetup, wake: Arc<Notify>, mut stopped: watch::Receiver<bool>) {
     let mut last = setup.start;
+    let mut ahead = std::collections::BTreeSet::new();
     let mut unreachable = false;
     let mut wait = setup.poll_interval;
     let mut pruned_at = Instant::now();
@@ -337,9 +361,12 @@ async fn follow(setup: TailSetup, wake: Arc<Notify>, mut stopped: watch::Receive
             () = tokio::time::sleep(wait) => {}
             _ = stopped.changed() => return,
         }
-        let outcome = tokio::time::timeout(READ_TIMEOUT, read(&setup.pool, last, setup.origin))
-            .await
-            .unwrap_or_else(|_| Err(StoreError::Backend("no answer from PostgreSQL".into())));
+        let outcome = tokio::time::timeout(
+            READ_TIMEOUT,
+            read(&setup.pool, last, setup.origin, &mut ahead),
+        )
+        .await
+        .unwrap_or_else(|_| Err(StoreError::Backend("no answer from PostgreSQL".into())));
         match outcome {
             Ok(read) => {
                 if unreachable || read.missed {
@@ -399,6 +426,7 @@ async fn heartbeat(
     origin: i64,
     nodes: Arc<AtomicUsize>,
     reachable: Arc<AtomicBool>,
+    listeners: Arc<Listeners>,
     mut stopped: watch::Receiver<bool>,
 ) {
     let timeout = i64::try_from(super::NODE_TIMEOUT.as_millis()).unwrap_or(i64::MAX);
@@ -425,19 +453,22 @@ async fn heartbeat(
                 .await?;
             Ok::<_, StoreError>(usize::try_from(alive).unwrap_or(1).max(1))
         };
-        match tokio::time::timeout(HEARTBEAT * 2, beat).await {
+        let failure = match tokio::time::timeout(HEARTBEAT, beat).await {
             Ok(Ok(alive)) => {
                 nodes.store(alive, Ordering::Relaxed);
                 reachable.store(true, Ordering::Relaxed);
+                None
             }
-            Ok(Err(e)) => {
-                reachable.store(false, Ordering::Relaxed);
-                tracing::debug!(error = %e, "no heartbeat");
-            }
-            Err(_) => {
-                reachable.store(false, Ordering::Relaxed);
-                tracing::debug!("no heartbeat: the database did not answer");
-            }
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(_) => Some("the database did not answer within a second".to_owned()),
+        };
+        if let Some(failure) = failure
+            && reachable.swap(false, Ordering::Relaxed)
+        {
+            // As the feed's reader does on failing: whatever is cached may have been revoked
+            // by a node that still reaches the database. Whichever notices first drops it.
+            tracing::error!(%failure, "no heartbeat from PostgreSQL: caches are dropped");
+            listeners.publish(&[Change::Everything]);
         }
         tokio::select! {
             () = tokio::time::sleep(HEARTBEAT) => {}

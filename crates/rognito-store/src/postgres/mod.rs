@@ -123,13 +123,10 @@ impl PostgresStore {
             .build()
             .map_err(|e| StoreError::Open(e.to_string()))?;
         let open_error = |e: StoreError| StoreError::Open(format!("{}: {e}", options.url));
-        let mut client = pool.get().await.map_err(|e| {
-            StoreError::Open(format!(
-                "cannot connect to PostgreSQL at {}: {}",
-                options.url,
-                pool_error_text(&e)
-            ))
-        })?;
+        let mut client = pool
+            .get()
+            .await
+            .map_err(|e| StoreError::Open(format!("cannot connect: {}", pool_error_text(&e))))?;
         migrations::apply(&mut client).await.map_err(open_error)?;
         let start = feed::horizon(&client).await.map_err(open_error)? - 1;
         drop(client);
@@ -434,7 +431,7 @@ fn pool_error_text(e: &deadpool_postgres::PoolError) -> String {
         deadpool_postgres::PoolError::Timeout(_) => {
             format!("no connection within {} s", CONNECT_TIMEOUT.as_secs())
         }
-        deadpool_postgres::PoolError::Backend(e) => e.to_string(),
+        deadpool_postgres::PoolError::Backend(e) => crate::error::with_causes(e),
         other => other.to_string(),
     }
 }

@@ -99,6 +99,7 @@ settings! {
         /// can share [default: the embedded SQLite database in --data-dir]. Give a password in
         /// ROGNITO_STORE, the config file or PGPASSWORD rather than this flag, which process
         /// listings show.
+        #[arg(hide_env_values = true)]
         store: String => store.url [optional], "store", "ROGNITO_STORE";
         /// PostgreSQL only: connections each node keeps open at most [default: 16].
         store_connections: usize => store.connections,
