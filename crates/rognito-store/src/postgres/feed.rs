@@ -411,8 +411,11 @@ async fn follow(setup: TailSetup, wake: Arc<Notify>, mut stopped: watch::Receive
         }
         if pruned_at.elapsed() >= PRUNE_EVERY {
             pruned_at = Instant::now();
-            if let Err(e) = prune(&setup.pool).await {
-                tracing::warn!(error = %e, "cannot prune the change feed's outbox");
+            // Bounded: a database that stops answering must not stop the loop that drops caches.
+            match tokio::time::timeout(READ_TIMEOUT * 5, prune(&setup.pool)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "cannot prune the change feed's outbox"),
+                Err(_) => tracing::warn!("pruning the change feed's outbox took too long"),
             }
         }
     }
