@@ -10,6 +10,7 @@
 //! [`Durability`] defines it); a failed write leaves nothing behind.
 
 mod changes;
+mod columns;
 mod error;
 mod migrate;
 mod postgres;

@@ -1,35 +1,21 @@
 //! App clients and their secrets.
 
+use crate::columns::{CLIENT_COLUMNS, FromCells};
 use async_trait::async_trait;
 use rognito_model::{ClientId, UserPoolId};
 use tokio_postgres::Row;
 
 use super::{
-    PostgresStore, Sql as _, Tx, id_at, is_missing_parent, is_unique_violation, lock_pool, quota,
+    PostgresStore, Sql as _, Tx, is_missing_parent, is_unique_violation, lock_pool, quota,
 };
 use crate::{Change, ClientRecord, ClientSecretRecord, ClientStore, Page, StoreError};
 
-const CLIENT_COLUMNS: &str = "client_id, user_pool_id, client_name, doc, created_ms, modified_ms";
-
 fn client_record(row: &Row) -> Result<ClientRecord, StoreError> {
-    Ok(ClientRecord {
-        client_id: id_at(row, 0)?,
-        user_pool_id: id_at(row, 1)?,
-        client_name: row.try_get(2)?,
-        doc: row.try_get(3)?,
-        created_ms: row.try_get(4)?,
-        modified_ms: row.try_get(5)?,
-    })
+    Ok(ClientRecord::from_cells(row)?)
 }
 
 fn secret_record(row: &Row) -> Result<ClientSecretRecord, StoreError> {
-    Ok(ClientSecretRecord {
-        secret_id: row.try_get(0)?,
-        client_id: id_at(row, 1)?,
-        ciphertext: row.try_get(2)?,
-        digest: row.try_get(3)?,
-        created_ms: row.try_get(4)?,
-    })
+    Ok(ClientSecretRecord::from_cells(row)?)
 }
 
 async fn insert_secret(c: &Tx, secret: &ClientSecretRecord) -> Result<u64, StoreError> {

@@ -1,21 +1,14 @@
 //! User pool domains.
 
+use crate::columns::{DOMAIN_COLUMNS, FromCells};
 use async_trait::async_trait;
 use tokio_postgres::Row;
 
-use super::{PostgresStore, Sql as _, id_at, is_missing_parent, is_unique_violation};
+use super::{PostgresStore, Sql as _, is_missing_parent, is_unique_violation};
 use crate::{Change, DomainRecord, DomainStore, StoreError};
 
-const DOMAIN_COLUMNS: &str = "domain, user_pool_id, doc, created_ms, modified_ms";
-
 fn domain_record(row: &Row) -> Result<DomainRecord, StoreError> {
-    Ok(DomainRecord {
-        domain: row.try_get(0)?,
-        user_pool_id: id_at(row, 1)?,
-        doc: row.try_get(2)?,
-        created_ms: row.try_get(3)?,
-        modified_ms: row.try_get(4)?,
-    })
+    Ok(DomainRecord::from_cells(row)?)
 }
 
 #[async_trait]

@@ -1,21 +1,14 @@
 //! Identities, their access keys and policies.
 
+use crate::columns::{ACCESS_KEY_COLUMNS as KEY_COLUMNS, FromCells};
 use async_trait::async_trait;
 use tokio_postgres::Row;
 
 use super::{PostgresStore, Sql as _, id_at, is_missing_parent, is_unique_violation};
 use crate::{AccessKeyRecord, Change, IdentityRecord, IdentityStore, PolicyRecord, StoreError};
 
-const KEY_COLUMNS: &str = "access_key_id, account_id, user_name, secret, created_ms";
-
 fn key_record(row: &Row) -> Result<AccessKeyRecord, StoreError> {
-    Ok(AccessKeyRecord {
-        access_key_id: row.try_get(0)?,
-        account_id: id_at(row, 1)?,
-        user_name: row.try_get(2)?,
-        secret: row.try_get(3)?,
-        created_ms: row.try_get(4)?,
-    })
+    Ok(AccessKeyRecord::from_cells(row)?)
 }
 
 #[async_trait]

@@ -1,5 +1,6 @@
 //! User pools and their signing keys.
 
+use crate::columns::{FromCells, POOL_COLUMNS};
 use async_trait::async_trait;
 use rognito_model::AccountId;
 use tokio_postgres::Row;
@@ -11,29 +12,12 @@ use crate::{
     UserPoolStore,
 };
 
-const POOL_COLUMNS: &str = "id, account_id, name, doc, created_ms, modified_ms, version";
-
 fn pool_record(row: &Row) -> Result<UserPoolRecord, StoreError> {
-    Ok(UserPoolRecord {
-        id: id_at(row, 0)?,
-        account_id: id_at(row, 1)?,
-        name: row.try_get(2)?,
-        doc: row.try_get(3)?,
-        created_ms: row.try_get(4)?,
-        modified_ms: row.try_get(5)?,
-        version: row.try_get(6)?,
-    })
+    Ok(UserPoolRecord::from_cells(row)?)
 }
 
 fn key_record(row: &Row) -> Result<SigningKeyRecord, StoreError> {
-    Ok(SigningKeyRecord {
-        kid: row.try_get(0)?,
-        user_pool_id: id_at(row, 1)?,
-        purpose: row.try_get(2)?,
-        private_key: row.try_get(3)?,
-        public_jwk: row.try_get(4)?,
-        created_ms: row.try_get(5)?,
-    })
+    Ok(SigningKeyRecord::from_cells(row)?)
 }
 
 const INSERT_KEY: &str = "INSERT INTO signing_keys \

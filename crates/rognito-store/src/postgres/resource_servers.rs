@@ -1,22 +1,14 @@
 //! Resource servers.
 
+use crate::columns::{FromCells, SERVER_COLUMNS};
 use async_trait::async_trait;
 use tokio_postgres::Row;
 
-use super::{PostgresStore, Sql as _, id_at, is_missing_parent, is_unique_violation, quota};
+use super::{PostgresStore, Sql as _, is_missing_parent, is_unique_violation, quota};
 use crate::{Change, Page, ResourceServerRecord, ResourceServerStore, StoreError};
 
-const SERVER_COLUMNS: &str = "user_pool_id, identifier, name, scopes, created_ms, modified_ms";
-
 fn server_record(row: &Row) -> Result<ResourceServerRecord, StoreError> {
-    Ok(ResourceServerRecord {
-        user_pool_id: id_at(row, 0)?,
-        identifier: row.try_get(1)?,
-        name: row.try_get(2)?,
-        scopes: row.try_get(3)?,
-        created_ms: row.try_get(4)?,
-        modified_ms: row.try_get(5)?,
-    })
+    Ok(ResourceServerRecord::from_cells(row)?)
 }
 
 #[async_trait]

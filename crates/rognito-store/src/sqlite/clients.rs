@@ -1,34 +1,20 @@
 //! App clients and their secrets.
 
 use super::Cached as _;
+use crate::columns::{CLIENT_COLUMNS, FromCells};
 use async_trait::async_trait;
 use rognito_model::{ClientId, UserPoolId};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{SqliteStore, exists, id_at, is_unique_violation, quota};
+use super::{SqliteStore, exists, is_unique_violation, quota};
 use crate::{Change, ClientRecord, ClientSecretRecord, ClientStore, Page, StoreError};
 
-const CLIENT_COLUMNS: &str = "client_id, user_pool_id, client_name, doc, created_ms, modified_ms";
-
 fn client_record(row: &Row<'_>) -> rusqlite::Result<ClientRecord> {
-    Ok(ClientRecord {
-        client_id: id_at(row, 0)?,
-        user_pool_id: id_at(row, 1)?,
-        client_name: row.get(2)?,
-        doc: row.get(3)?,
-        created_ms: row.get(4)?,
-        modified_ms: row.get(5)?,
-    })
+    ClientRecord::from_cells(row)
 }
 
 fn secret_record(row: &Row<'_>) -> rusqlite::Result<ClientSecretRecord> {
-    Ok(ClientSecretRecord {
-        secret_id: row.get(0)?,
-        client_id: id_at(row, 1)?,
-        ciphertext: row.get(2)?,
-        digest: row.get(3)?,
-        created_ms: row.get(4)?,
-    })
+    ClientSecretRecord::from_cells(row)
 }
 
 fn insert_secret(c: &Connection, secret: &ClientSecretRecord) -> rusqlite::Result<usize> {

@@ -1,22 +1,15 @@
 //! User pool domains.
 
 use super::Cached as _;
+use crate::columns::{DOMAIN_COLUMNS, FromCells};
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::{SqliteStore, exists, id_at, is_unique_violation};
+use super::{SqliteStore, exists, is_unique_violation};
 use crate::{Change, DomainRecord, DomainStore, StoreError};
 
-const DOMAIN_COLUMNS: &str = "domain, user_pool_id, doc, created_ms, modified_ms";
-
 fn domain_record(row: &Row<'_>) -> rusqlite::Result<DomainRecord> {
-    Ok(DomainRecord {
-        domain: row.get(0)?,
-        user_pool_id: id_at(row, 1)?,
-        doc: row.get(2)?,
-        created_ms: row.get(3)?,
-        modified_ms: row.get(4)?,
-    })
+    DomainRecord::from_cells(row)
 }
 
 #[async_trait]

@@ -1,6 +1,7 @@
 //! Identities, their access keys and policies.
 
 use super::Cached as _;
+use crate::columns::{ACCESS_KEY_COLUMNS as KEY_COLUMNS, FromCells};
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, Row, params};
 
@@ -8,16 +9,8 @@ use super::{SqliteStore, exists, id_at, is_unique_violation};
 use crate::{AccessKeyRecord, Change, IdentityRecord, IdentityStore, PolicyRecord, StoreError};
 
 fn key_record(row: &Row<'_>) -> rusqlite::Result<AccessKeyRecord> {
-    Ok(AccessKeyRecord {
-        access_key_id: row.get(0)?,
-        account_id: id_at(row, 1)?,
-        user_name: row.get(2)?,
-        secret: row.get(3)?,
-        created_ms: row.get(4)?,
-    })
+    AccessKeyRecord::from_cells(row)
 }
-
-const KEY_COLUMNS: &str = "access_key_id, account_id, user_name, secret, created_ms";
 
 #[async_trait]
 impl IdentityStore for SqliteStore {

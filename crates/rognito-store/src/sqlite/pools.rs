@@ -1,6 +1,7 @@
 //! User pools and their signing keys.
 
 use super::Cached as _;
+use crate::columns::{FromCells, POOL_COLUMNS};
 use async_trait::async_trait;
 use rognito_model::AccountId;
 use rusqlite::{OptionalExtension, Row, params};
@@ -11,18 +12,8 @@ use crate::{
     UserPoolStore,
 };
 
-const POOL_COLUMNS: &str = "id, account_id, name, doc, created_ms, modified_ms, version";
-
 fn pool_record(row: &Row<'_>) -> rusqlite::Result<UserPoolRecord> {
-    Ok(UserPoolRecord {
-        id: id_at(row, 0)?,
-        account_id: id_at(row, 1)?,
-        name: row.get(2)?,
-        doc: row.get(3)?,
-        created_ms: row.get(4)?,
-        modified_ms: row.get(5)?,
-        version: row.get(6)?,
-    })
+    UserPoolRecord::from_cells(row)
 }
 
 /// What deleting a pool removes with it (resource servers, clients, the domain), as the change
@@ -251,16 +242,7 @@ impl UserPoolStore for SqliteStore {
                  FROM signing_keys WHERE user_pool_id = ?1 ORDER BY created_ms, kid",
             )?;
             let rows = statement
-                .query_map([&user_pool_id], |row| {
-                    Ok(SigningKeyRecord {
-                        kid: row.get(0)?,
-                        user_pool_id: id_at(row, 1)?,
-                        purpose: row.get(2)?,
-                        private_key: row.get(3)?,
-                        public_jwk: row.get(4)?,
-                        created_ms: row.get(5)?,
-                    })
-                })?
+                .query_map([&user_pool_id], |row| SigningKeyRecord::from_cells(row))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(rows)
         })

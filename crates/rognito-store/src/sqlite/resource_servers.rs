@@ -1,23 +1,15 @@
 //! Resource servers.
 
 use super::Cached as _;
+use crate::columns::{FromCells, SERVER_COLUMNS};
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::{SqliteStore, exists, id_at, is_unique_violation, quota};
+use super::{SqliteStore, exists, is_unique_violation, quota};
 use crate::{Change, Page, ResourceServerRecord, ResourceServerStore, StoreError};
 
-const SERVER_COLUMNS: &str = "user_pool_id, identifier, name, scopes, created_ms, modified_ms";
-
 fn server_record(row: &Row<'_>) -> rusqlite::Result<ResourceServerRecord> {
-    Ok(ResourceServerRecord {
-        user_pool_id: id_at(row, 0)?,
-        identifier: row.get(1)?,
-        name: row.get(2)?,
-        scopes: row.get(3)?,
-        created_ms: row.get(4)?,
-        modified_ms: row.get(5)?,
-    })
+    ResourceServerRecord::from_cells(row)
 }
 
 #[async_trait]

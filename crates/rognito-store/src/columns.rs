@@ -1,0 +1,144 @@
+//! The records' columns, in the order both engines select them, and how a row becomes a record:
+//! written once for SQLite and PostgreSQL, which differ only in how a cell is read ([`Cells`]).
+
+use crate::{
+    AccessKeyRecord, ClientRecord, ClientSecretRecord, DomainRecord, ResourceServerRecord,
+    SigningKeyRecord, UserPoolRecord,
+};
+
+pub(crate) const POOL_COLUMNS: &str = "id, account_id, name, doc, created_ms, modified_ms, version";
+pub(crate) const SERVER_COLUMNS: &str =
+    "user_pool_id, identifier, name, scopes, created_ms, modified_ms";
+pub(crate) const CLIENT_COLUMNS: &str =
+    "client_id, user_pool_id, client_name, doc, created_ms, modified_ms";
+pub(crate) const DOMAIN_COLUMNS: &str = "domain, user_pool_id, doc, created_ms, modified_ms";
+pub(crate) const ACCESS_KEY_COLUMNS: &str =
+    "access_key_id, account_id, user_name, secret, created_ms";
+
+/// A result row as its engine's driver reads it: text, integers (BIGINT) and bytes by column.
+pub(crate) trait Cells {
+    type Error;
+    fn text(&self, column: usize) -> Result<String, Self::Error>;
+    fn int(&self, column: usize) -> Result<i64, Self::Error>;
+    fn bytes(&self, column: usize) -> Result<Vec<u8>, Self::Error>;
+}
+
+impl Cells for rusqlite::Row<'_> {
+    type Error = rusqlite::Error;
+    fn text(&self, column: usize) -> rusqlite::Result<String> {
+        self.get(column)
+    }
+    fn int(&self, column: usize) -> rusqlite::Result<i64> {
+        self.get(column)
+    }
+    fn bytes(&self, column: usize) -> rusqlite::Result<Vec<u8>> {
+        self.get(column)
+    }
+}
+
+impl Cells for tokio_postgres::Row {
+    type Error = tokio_postgres::Error;
+    fn text(&self, column: usize) -> Result<String, tokio_postgres::Error> {
+        self.try_get(column)
+    }
+    fn int(&self, column: usize) -> Result<i64, tokio_postgres::Error> {
+        self.try_get(column)
+    }
+    fn bytes(&self, column: usize) -> Result<Vec<u8>, tokio_postgres::Error> {
+        self.try_get(column)
+    }
+}
+
+/// A record from a row holding its `*_COLUMNS`, in that order.
+pub(crate) trait FromCells: Sized {
+    fn from_cells<C: Cells + ?Sized>(row: &C) -> Result<Self, C::Error>;
+}
+
+impl FromCells for UserPoolRecord {
+    fn from_cells<C: Cells + ?Sized>(r: &C) -> Result<Self, C::Error> {
+        Ok(UserPoolRecord {
+            id: r.text(0)?.into(),
+            account_id: r.text(1)?.into(),
+            name: r.text(2)?,
+            doc: r.text(3)?,
+            created_ms: r.int(4)?,
+            modified_ms: r.int(5)?,
+            version: r.int(6)?,
+        })
+    }
+}
+
+impl FromCells for ResourceServerRecord {
+    fn from_cells<C: Cells + ?Sized>(r: &C) -> Result<Self, C::Error> {
+        Ok(ResourceServerRecord {
+            user_pool_id: r.text(0)?.into(),
+            identifier: r.text(1)?,
+            name: r.text(2)?,
+            scopes: r.text(3)?,
+            created_ms: r.int(4)?,
+            modified_ms: r.int(5)?,
+        })
+    }
+}
+
+impl FromCells for ClientRecord {
+    fn from_cells<C: Cells + ?Sized>(r: &C) -> Result<Self, C::Error> {
+        Ok(ClientRecord {
+            client_id: r.text(0)?.into(),
+            user_pool_id: r.text(1)?.into(),
+            client_name: r.text(2)?,
+            doc: r.text(3)?,
+            created_ms: r.int(4)?,
+            modified_ms: r.int(5)?,
+        })
+    }
+}
+
+impl FromCells for ClientSecretRecord {
+    fn from_cells<C: Cells + ?Sized>(r: &C) -> Result<Self, C::Error> {
+        Ok(ClientSecretRecord {
+            secret_id: r.text(0)?,
+            client_id: r.text(1)?.into(),
+            ciphertext: r.bytes(2)?,
+            digest: r.bytes(3)?,
+            created_ms: r.int(4)?,
+        })
+    }
+}
+
+impl FromCells for DomainRecord {
+    fn from_cells<C: Cells + ?Sized>(r: &C) -> Result<Self, C::Error> {
+        Ok(DomainRecord {
+            domain: r.text(0)?,
+            user_pool_id: r.text(1)?.into(),
+            doc: r.text(2)?,
+            created_ms: r.int(3)?,
+            modified_ms: r.int(4)?,
+        })
+    }
+}
+
+impl FromCells for SigningKeyRecord {
+    fn from_cells<C: Cells + ?Sized>(r: &C) -> Result<Self, C::Error> {
+        Ok(SigningKeyRecord {
+            kid: r.text(0)?,
+            user_pool_id: r.text(1)?.into(),
+            purpose: r.text(2)?,
+            private_key: r.bytes(3)?,
+            public_jwk: r.text(4)?,
+            created_ms: r.int(5)?,
+        })
+    }
+}
+
+impl FromCells for AccessKeyRecord {
+    fn from_cells<C: Cells + ?Sized>(r: &C) -> Result<Self, C::Error> {
+        Ok(AccessKeyRecord {
+            access_key_id: r.text(0)?,
+            account_id: r.text(1)?.into(),
+            user_name: r.text(2)?,
+            secret: r.bytes(3)?,
+            created_ms: r.int(4)?,
+        })
+    }
+}
