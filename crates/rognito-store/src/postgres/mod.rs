@@ -196,6 +196,115 @@ impl PostgresStore {
     }
 }
 
+/// A write that is one statement, run on its own (autocommit: the statement is its
+/// transaction), so a create costs one round trip and holds its row locks only while the
+/// statement runs and its commit is flushed. The statement records its own outbox row: it
+/// must contain the CTE [`OUTBOX_CTE`] reading from a CTE named `done` (the rows that
+/// changed), with the outbox's three values as its last parameters (`$n+1..$n+3` for `n`
+/// parameters given). `changes` are what the statement made if it returned rows.
+pub(crate) struct OneStatement {
+    pub sql: String,
+    pub params: Vec<Box<dyn ToSql + Send + Sync>>,
+    pub changes: Vec<Change>,
+}
+
+/// The outbox row of a [`OneStatement`] write: one row if the CTE `done` has any, numbered by
+/// the transaction's id like every outbox row (see `feed.rs`). `{at}` `{origin}` `{change}`
+/// are replaced by the parameter numbers.
+pub(crate) const OUTBOX_CTE: &str = "recorded AS (INSERT INTO changes (seq, at_ms, origin, change) \
+     SELECT pg_current_xact_id()::text::bigint, ${at}, ${origin}, ${change} \
+     WHERE EXISTS (SELECT 1 FROM done))";
+
+impl OneStatement {
+    /// `sql` with `{outbox}` replaced by the outbox CTE, numbered after `params`.
+    pub(crate) fn new(
+        sql: &str,
+        params: Vec<Box<dyn ToSql + Send + Sync>>,
+        changes: Vec<Change>,
+    ) -> Self {
+        let n = params.len();
+        let outbox = OUTBOX_CTE
+            .replace("{at}", &(n + 1).to_string())
+            .replace("{origin}", &(n + 2).to_string())
+            .replace("{change}", &(n + 3).to_string());
+        OneStatement {
+            sql: sql.replace("{outbox}", &outbox),
+            params,
+            changes,
+        }
+    }
+}
+
+impl PostgresStore {
+    /// Runs a [`OneStatement`] write: its rows. If it returned any, its changes are in the
+    /// outbox and, before this returns, published to this process's listeners. A
+    /// serialization failure or a deadlock (the statement rolled back) is retried as for
+    /// [`PostgresStore::write`]; so is a connection found closed before the statement was sent.
+    /// A connection lost while it ran leaves the outcome unknown: `StoreError::Commit`, never
+    /// retried.
+    pub(crate) async fn write_one(&self, write: OneStatement) -> Result<Vec<Row>, StoreError> {
+        let (pool, origin, listeners) = (self.pool.clone(), self.origin, self.listeners.clone());
+        let notifier = self.notifier.clone();
+        tokio::spawn(async move {
+            let text = serde_json::to_string(&write.changes)
+                .map_err(|e| StoreError::Backend(Box::new(e)))?;
+            let outbox: [Box<dyn ToSql + Send + Sync>; 3] = [
+                Box::new(crate::now_ms()),
+                Box::new(crate::changes::row_origin(origin, &write.changes)),
+                Box::new(text),
+            ];
+            let params: Vec<&(dyn ToSql + Sync)> = write
+                .params
+                .iter()
+                .chain(outbox.iter())
+                .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+                .collect();
+            let mut backoff = Duration::from_millis(2);
+            let mut attempt = 1;
+            loop {
+                let client = pool.get().await.map_err(pool_failure)?;
+                if client.is_closed() {
+                    // Its peer went away while it idled (a database restart): nothing was sent.
+                    drop(Object::take(client));
+                    if attempt < MAX_ATTEMPTS {
+                        attempt += 1;
+                        continue;
+                    }
+                    return Err(StoreError::Closed);
+                }
+                match client.rows(&write.sql, &params).await {
+                    Ok(rows) => {
+                        if !rows.is_empty() && !write.changes.is_empty() {
+                            notifier.notify_one();
+                            listeners.publish(&write.changes);
+                        }
+                        return Ok(rows);
+                    }
+                    Err(e) if attempt < MAX_ATTEMPTS && is_rolled_back(&e) => {
+                        tracing::debug!(error = %e, attempt, "retrying a write");
+                        tokio::time::sleep(jitter(backoff)).await;
+                        backoff = (backoff * 2).min(Duration::from_millis(250));
+                        attempt += 1;
+                    }
+                    Err(e) => {
+                        if driver_error(&e)
+                            .and_then(tokio_postgres::Error::code)
+                            .is_some()
+                        {
+                            // PostgreSQL refused it: nothing was written.
+                            return Err(e);
+                        }
+                        drop(Object::take(client));
+                        return Err(StoreError::Commit(e.to_string()));
+                    }
+                }
+            }
+        })
+        .await
+        .map_err(|_| StoreError::Closed)?
+    }
+}
+
 /// One try of a write: BEGIN, `f`, the outbox row and its notification, COMMIT. On any error
 /// before COMMIT the transaction is rolled back (or, if that fails, its connection discarded),
 /// so no connection goes back to the pool inside a transaction.
@@ -407,13 +516,15 @@ pub(crate) fn is_missing_parent(e: &StoreError) -> bool {
 /// serialization failure or a deadlock (PostgreSQL rolled it back), or the connection was lost
 /// (the server rolls back what a lost connection had begun).
 fn is_retryable(e: &StoreError) -> bool {
-    let Some(e) = driver_error(e) else {
-        return false;
-    };
+    is_rolled_back(e) || driver_error(e).is_some_and(tokio_postgres::Error::is_closed)
+}
+
+/// Whether PostgreSQL rolled a statement back as a serialization failure or a deadlock.
+fn is_rolled_back(e: &StoreError) -> bool {
     matches!(
-        e.code(),
+        driver_error(e).and_then(tokio_postgres::Error::code),
         Some(&SqlState::T_R_SERIALIZATION_FAILURE) | Some(&SqlState::T_R_DEADLOCK_DETECTED)
-    ) || e.is_closed()
+    )
 }
 
 /// `d` less a random part of up to half of it, so retries of writes that collided spread out.

@@ -4,7 +4,7 @@ use crate::columns::{FromCells, SERVER_COLUMNS};
 use async_trait::async_trait;
 use tokio_postgres::Row;
 
-use super::{PostgresStore, Sql as _, is_missing_parent, is_unique_violation, quota};
+use super::{OneStatement, PostgresStore, Sql as _, is_unique_violation, quota};
 use crate::{Change, Page, ResourceServerRecord, ResourceServerStore, StoreError};
 
 fn server_record(row: &Row) -> Result<ResourceServerRecord, StoreError> {
@@ -18,57 +18,62 @@ impl ResourceServerStore for PostgresStore {
         server: &ResourceServerRecord,
         max_per_pool: u64,
     ) -> Result<(), StoreError> {
-        let server = server.clone();
-        let max = quota(max_per_pool);
-        self.write(move |c| {
-            let server = server.clone();
-            async move {
-                let pool = server.user_pool_id.as_str();
-                // The row first, the pool's counter last: the counter's row lock (which makes
-                // creates in one pool take turns, on every node) is then held only for the
-                // UPDATE and the COMMIT. The insert tells the reasons apart in the order
-                // Cognito reports them: no pool (its foreign key), the identifier taken.
-                let inserted = c
-                    .run(
-                        &format!(
-                            "INSERT INTO resource_servers ({SERVER_COLUMNS}) \
-                             VALUES ($1, $2, $3, $4, $5, $6)"
-                        ),
-                        &[
-                            &pool,
-                            &server.identifier,
-                            &server.name,
-                            &server.scopes,
-                            &server.created_ms,
-                            &server.modified_ms,
-                        ],
+        // One statement: the pool's counter first (its row lock makes creates in one pool
+        // take turns, on every node, for the statement and its commit only), the row inserted
+        // from it, the outbox row from that. A taken identifier aborts it all (the key); no
+        // row back means no pool or a full quota, told apart below.
+        let pool = server.user_pool_id.to_string();
+        let rows = self
+            .write_one(OneStatement::new(
+                &format!(
+                    "WITH counted AS (UPDATE user_pools \
+                     SET resource_server_count = resource_server_count + 1 \
+                     WHERE id = $1 AND resource_server_count < $7 RETURNING id), \
+                     done AS (INSERT INTO resource_servers ({SERVER_COLUMNS}) \
+                     SELECT id, $2, $3, $4, $5, $6 FROM counted RETURNING 1), \
+                     {{outbox}} SELECT 1 FROM done"
+                ),
+                vec![
+                    Box::new(pool.clone()),
+                    Box::new(server.identifier.clone()),
+                    Box::new(server.name.clone()),
+                    Box::new(server.scopes.clone()),
+                    Box::new(server.created_ms),
+                    Box::new(server.modified_ms),
+                    Box::new(quota(max_per_pool)),
+                ],
+                vec![Change::ResourceServer {
+                    user_pool_id: server.user_pool_id.clone(),
+                    identifier: server.identifier.clone(),
+                }],
+            ))
+            .await;
+        match rows {
+            Ok(rows) if !rows.is_empty() => Ok(()),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyExists),
+            Err(e) => Err(e),
+            // In the order Cognito reports them: no pool, the identifier taken, the quota.
+            Ok(_) => {
+                let c = self.client().await?;
+                let why = c
+                    .row(
+                        "SELECT EXISTS (SELECT 1 FROM user_pools WHERE id = $1), \
+                         EXISTS (SELECT 1 FROM resource_servers \
+                         WHERE user_pool_id = $1 AND identifier = $2)",
+                        &[&pool, &server.identifier],
                     )
-                    .await;
-                match inserted {
-                    Err(e) if is_missing_parent(&e) => return Err(StoreError::NotFound),
-                    Err(e) if is_unique_violation(&e) => return Err(StoreError::AlreadyExists),
-                    other => other?,
-                };
-                // The insert holds the pool (its foreign key's share lock): it is still there.
-                let counted = c
-                    .run(
-                        "UPDATE user_pools SET resource_server_count = resource_server_count + 1 \
-                         WHERE id = $1 AND resource_server_count < $2",
-                        &[&pool, &max],
-                    )
-                    .await?;
-                if counted == 0 {
-                    // The rollback takes the row back with it.
-                    return Err(StoreError::LimitExceeded);
-                }
-                c.changed(Change::ResourceServer {
-                    user_pool_id: server.user_pool_id,
-                    identifier: server.identifier,
-                });
-                Ok(())
+                    .await?
+                    .ok_or_else(|| StoreError::Backend("no row from SELECT EXISTS".into()))?;
+                let (pool_exists, taken): (bool, bool) = (why.try_get(0)?, why.try_get(1)?);
+                Err(if !pool_exists {
+                    StoreError::NotFound
+                } else if taken {
+                    StoreError::AlreadyExists
+                } else {
+                    StoreError::LimitExceeded
+                })
             }
-        })
-        .await
+        }
     }
 
     async fn resource_server(
