@@ -649,9 +649,16 @@ def test_pools_belong_to_their_account(start_server, tmp_path):
     data = tmp_path / "accounts"
     srv = start_server("--account-id", "111111111111", data_dir=data, durability="fsync")
     pool_id = srv.client().create_user_pool(PoolName="mine")["UserPool"]["Id"]
+    srv.client().create_resource_server(UserPoolId=pool_id, Identifier="rs", Name="rs")
     assert srv.stop() == 0
 
-    other = start_server("--account-id", "222222222222", data_dir=data, durability="fsync").client()
+    other_srv = start_server("--account-id", "222222222222", data_dir=data, durability="fsync")
+    other = other_srv.client()
+    # First, on cold caches: Describe reads the pool's account and the server together.
+    for identifier in ("rs", "missing"):
+        err = client_error(other.describe_resource_server, UserPoolId=pool_id,
+                           Identifier=identifier)
+        assert_error(err, "ResourceNotFoundException", f"User pool {pool_id} does not exist.")
     assert other.list_user_pools(MaxResults=60)["UserPools"] == []
     for call, extra in (
         (other.describe_user_pool, {}),
@@ -661,3 +668,11 @@ def test_pools_belong_to_their_account(start_server, tmp_path):
     ):
         err = client_error(call, UserPoolId=pool_id, **extra)
         assert_error(err, "ResourceNotFoundException", f"User pool {pool_id} does not exist.")
+    assert other_srv.stop() == 0
+
+    # The owner, on cold caches again: the server, and a server that is not there.
+    owner = start_server("--account-id", "111111111111", data_dir=data, durability="fsync").client()
+    err = client_error(owner.describe_resource_server, UserPoolId=pool_id, Identifier="missing")
+    assert_error(err, "ResourceNotFoundException", f"missing does not exist in user pool {pool_id}.")
+    assert owner.describe_resource_server(UserPoolId=pool_id, Identifier="rs")[
+        "ResourceServer"]["Name"] == "rs"

@@ -49,10 +49,22 @@ impl<K: Eq + Hash + Clone, V> Cache<K, V> {
         if let Some(hit) = self.get(key) {
             return Ok(Some(hit));
         }
-        let generation = self.generation.load(Ordering::Acquire);
+        let generation = self.generation();
         let Some(value) = load().await?.map(Arc::new) else {
             return Ok(None);
         };
+        self.keep(generation, K::from(key.to_owned()), value.clone());
+        Ok(Some(value))
+    }
+
+    /// Where the invalidations stand: take it before reading what [`Cache::keep`] will store.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Caches `value`, read after [`Cache::generation`] said `generation`, unless an
+    /// invalidation came since (the value may be stale).
+    pub fn keep(&self, generation: u64, key: K, value: Arc<V>) {
         if let Ok(mut entries) = self.entries.write()
             && self.generation.load(Ordering::Acquire) == generation
         {
@@ -67,9 +79,8 @@ impl<K: Eq + Hash + Clone, V> Cache<K, V> {
                     entries.remove::<K>(victim);
                 }
             }
-            entries.insert(K::from(key.to_owned()), value.clone());
+            entries.insert(key, value);
         }
-        Ok(Some(value))
     }
 
     pub fn invalidate<Q>(&self, key: &Q)

@@ -94,8 +94,13 @@ impl Cognito {
     ) -> Result<JsonBody, CognitoError> {
         let pool_id = required(input.user_pool_id.as_deref(), "UserPoolId")?;
         let identifier = required(input.identifier.as_deref(), "Identifier")?;
-        self.check_pool(ctx, pool_id).await?;
         let key = (UserPoolId::from(pool_id), identifier.to_owned());
+        if self.caches.pool_accounts.get(pool_id).is_none()
+            && self.caches.server_json.get(&key).is_none()
+        {
+            return self.describe_uncached(ctx, key).await;
+        }
+        self.check_pool(ctx, pool_id).await?;
         let server = self
             .caches
             .server_json
@@ -116,12 +121,43 @@ impl Cognito {
             })
             .await?
             .ok_or_else(|| server_not_found(pool_id, identifier))?;
-        let json = server.get();
-        let mut out = String::with_capacity(json.len() + 20);
-        out.push_str(r#"{"ResourceServer":"#);
-        out.push_str(json);
-        out.push('}');
-        Ok(JsonBody::assembled(out))
+        Ok(describe_body(server.get()))
+    }
+
+    /// Describe when neither the pool's account nor the server is cached: both in one read
+    /// (at scale, with pools read at random, this is most Describes), both kept.
+    async fn describe_uncached(
+        &self,
+        ctx: &RequestContext,
+        key: (UserPoolId, String),
+    ) -> Result<JsonBody, CognitoError> {
+        let caches = &self.caches;
+        let generations = (
+            caches.pool_accounts.generation(),
+            caches.server_json.generation(),
+        );
+        let (pool_id, identifier) = (key.0.as_str(), key.1.as_str());
+        let Some((account, server)) = self
+            .store
+            .resource_server_in_pool(pool_id, identifier)
+            .await
+            .map_err(internal)?
+        else {
+            return Err(pool_not_found(pool_id));
+        };
+        caches
+            .pool_accounts
+            .keep(generations.0, key.0.clone(), Arc::new(account.clone()));
+        if account != ctx.account_id {
+            return Err(pool_not_found(pool_id));
+        }
+        let Some(record) = server else {
+            return Err(server_not_found(pool_id, identifier));
+        };
+        let json = server_json(&record)?;
+        let body = describe_body(json.get());
+        caches.server_json.keep(generations.1, key, Arc::new(json));
+        Ok(body)
     }
 
     pub(crate) async fn list_resource_servers(
@@ -320,4 +356,13 @@ fn resource_server_type(record: &ResourceServerRecord) -> Result<ResourceServerT
         scopes: Some(scopes),
         managed_by: None,
     })
+}
+
+/// `{"ResourceServer": <server>}` around a server's JSON.
+fn describe_body(server: &str) -> JsonBody {
+    let mut out = String::with_capacity(server.len() + 20);
+    out.push_str(r#"{"ResourceServer":"#);
+    out.push_str(server);
+    out.push('}');
+    JsonBody::assembled(out)
 }

@@ -9,6 +9,14 @@ use crate::{
 pub(crate) const POOL_COLUMNS: &str = "id, account_id, name, doc, created_ms, modified_ms, version";
 pub(crate) const SERVER_COLUMNS: &str =
     "user_pool_id, identifier, name, scopes, created_ms, modified_ms";
+/// How many columns [`SERVER_COLUMNS`] names.
+pub(crate) const SERVER_COLUMN_COUNT: usize = 6;
+/// After `SELECT`: a pool's resource server's columns (NULL when it has no such server) and,
+/// after them, the pool's account; no row when the pool is missing. Parameters: pool id,
+/// identifier.
+pub(crate) const SERVER_IN_POOL: &str = "user_pool_id, identifier, name, scopes, created_ms, \
+     modified_ms, account FROM (SELECT id AS pool, account_id AS account FROM user_pools \
+     WHERE id = $1) p LEFT JOIN resource_servers ON user_pool_id = p.pool AND identifier = $2";
 pub(crate) const CLIENT_COLUMNS: &str =
     "client_id, user_pool_id, client_name, doc, created_ms, modified_ms";
 pub(crate) const DOMAIN_COLUMNS: &str = "domain, user_pool_id, doc, created_ms, modified_ms";

@@ -187,6 +187,14 @@ pub trait ResourceServerStore: Send + Sync + 'static {
         identifier: &str,
     ) -> Result<Option<ResourceServerRecord>, StoreError>;
 
+    /// The pool's account and the server, in one read (a Describe that finds neither cached):
+    /// `None` when the pool is missing, `Some((account, None))` when the server is.
+    async fn resource_server_in_pool(
+        &self,
+        user_pool_id: &str,
+        identifier: &str,
+    ) -> Result<Option<(AccountId, Option<ResourceServerRecord>)>, StoreError>;
+
     /// Servers of a pool in identifier order, starting after `after`.
     async fn list_resource_servers(
         &self,

@@ -456,8 +456,23 @@ async fn resource_servers() {
         );
         assert_eq!(
             s.resource_server("p1", "a").await.expect("read"),
-            Some(stored),
+            Some(stored.clone()),
             "{name}"
+        );
+        assert_eq!(
+            s.resource_server_in_pool("p1", "a").await.expect("read"),
+            Some((ACCOUNT.into(), Some(stored))),
+            "{name}: the server with its pool's account"
+        );
+        assert_eq!(
+            s.resource_server_in_pool("p1", "zz").await.expect("read"),
+            Some((ACCOUNT.into(), None)),
+            "{name}: the pool's account, no server"
+        );
+        assert_eq!(
+            s.resource_server_in_pool("nope", "a").await.expect("read"),
+            None,
+            "{name}: no pool"
         );
         assert_eq!(
             s.replace_resource_server(&server("p1", "zz"))

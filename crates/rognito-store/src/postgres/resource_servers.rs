@@ -1,11 +1,11 @@
 //! Resource servers.
 
-use crate::columns::{FromCells, SERVER_COLUMNS};
+use crate::columns::{FromCells, SERVER_COLUMN_COUNT, SERVER_COLUMNS, SERVER_IN_POOL};
 use async_trait::async_trait;
 use tokio_postgres::Row;
 
 use super::{OneStatement, PostgresStore, Sql as _, is_unique_violation, quota};
-use crate::{Change, Page, ResourceServerRecord, ResourceServerStore, StoreError};
+use crate::{AccountId, Change, Page, ResourceServerRecord, ResourceServerStore, StoreError};
 
 fn server_record(row: &Row) -> Result<ResourceServerRecord, StoreError> {
     Ok(ResourceServerRecord::from_cells(row)?)
@@ -93,6 +93,29 @@ impl ResourceServerStore for PostgresStore {
         .as_ref()
         .map(server_record)
         .transpose()
+    }
+
+    async fn resource_server_in_pool(
+        &self,
+        user_pool_id: &str,
+        identifier: &str,
+    ) -> Result<Option<(AccountId, Option<ResourceServerRecord>)>, StoreError> {
+        let c = self.client().await?;
+        let Some(row) = c
+            .row(
+                &format!("SELECT {SERVER_IN_POOL}"),
+                &[&user_pool_id, &identifier],
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        let account: String = row.try_get(SERVER_COLUMN_COUNT)?;
+        let server = match row.try_get::<_, Option<String>>(1)? {
+            Some(_) => Some(server_record(&row)?),
+            None => None,
+        };
+        Ok(Some((account.into(), server)))
     }
 
     async fn list_resource_servers(

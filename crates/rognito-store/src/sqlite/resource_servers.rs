@@ -1,12 +1,12 @@
 //! Resource servers.
 
 use super::Cached as _;
-use crate::columns::{FromCells, SERVER_COLUMNS};
+use crate::columns::{FromCells, SERVER_COLUMN_COUNT, SERVER_COLUMNS, SERVER_IN_POOL};
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{SqliteStore, exists, is_unique_violation, quota};
-use crate::{Change, Page, ResourceServerRecord, ResourceServerStore, StoreError};
+use crate::{AccountId, Change, Page, ResourceServerRecord, ResourceServerStore, StoreError};
 
 fn server_record(row: &Row<'_>) -> rusqlite::Result<ResourceServerRecord> {
     ResourceServerRecord::from_cells(row)
@@ -83,6 +83,30 @@ impl ResourceServerStore for SqliteStore {
                 ),
                 params![pool, identifier],
                 server_record,
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn resource_server_in_pool(
+        &self,
+        user_pool_id: &str,
+        identifier: &str,
+    ) -> Result<Option<(AccountId, Option<ResourceServerRecord>)>, StoreError> {
+        let (pool, identifier) = (user_pool_id.to_owned(), identifier.to_owned());
+        self.read(move |c| {
+            Ok(c.row(
+                &format!("SELECT {SERVER_IN_POOL}"),
+                params![pool, identifier],
+                |r| {
+                    let account: String = r.get(SERVER_COLUMN_COUNT)?;
+                    let server = match r.get::<_, Option<String>>(1)? {
+                        Some(_) => Some(server_record(r)?),
+                        None => None,
+                    };
+                    Ok((account.into(), server))
+                },
             )
             .optional()?)
         })
