@@ -1457,3 +1457,135 @@ async fn deletes_racing_a_pool_delete_never_fail() {
         }
     }
 }
+
+/// Many creates at once (on PostgreSQL they are committed in groups): each gets the answer it
+/// would get alone, in some order of the creates: a quota filled exactly, an identifier asked for
+/// three times made once, a missing pool refused; what was made is counted, listed, published
+/// and in the outbox.
+#[tokio::test]
+async fn creates_at_once_answer_as_one_by_one() {
+    for Engine { name, store, .. } in engines().await {
+        let seen = Arc::new(Recorder::default());
+        store.subscribe(seen.clone()).expect("subscribe");
+        for id in ["full", "open"] {
+            store
+                .create_user_pool(&pool(id), &[], 10)
+                .await
+                .expect("pool");
+        }
+        let mut asks: Vec<(&str, String)> = Vec::new();
+        asks.extend((0..30).map(|i| ("full", format!("f{i:02}"))));
+        asks.extend((0..3).map(|_| ("open", "twice".to_owned())));
+        asks.extend((0..7).map(|i| ("open", format!("o{i}"))));
+        asks.extend((0..4).map(|i| ("missing", format!("m{i}"))));
+        let tasks: Vec<_> = asks
+            .iter()
+            .map(|(pool_id, identifier)| {
+                let (store, rs) = (store.clone(), server(pool_id, identifier));
+                let pool_id = (*pool_id).to_owned();
+                tokio::spawn(async move {
+                    (
+                        pool_id,
+                        outcome(store.create_resource_server(&rs, 25).await),
+                    )
+                })
+            })
+            .collect();
+        let mut counts = std::collections::BTreeMap::new();
+        for task in tasks {
+            *counts.entry(task.await.expect("join")).or_insert(0) += 1;
+        }
+        let expected: std::collections::BTreeMap<(String, &str), i32> = [
+            (("full".to_owned(), "Ok"), 25),
+            (("full".to_owned(), "LimitExceeded"), 5),
+            (("open".to_owned(), "Ok"), 8),
+            (("open".to_owned(), "AlreadyExists"), 2),
+            (("missing".to_owned(), "NotFound"), 4),
+        ]
+        .into();
+        assert_eq!(counts, expected, "{name}");
+        for (id, made) in [("full", 25), ("open", 8)] {
+            let listed = store
+                .list_resource_servers(id, None, 60)
+                .await
+                .expect("list");
+            assert_eq!(listed.items.len(), made, "{name}: {id}");
+        }
+        let published: Vec<Change> = seen
+            .take()
+            .into_iter()
+            .filter(|c| matches!(c, Change::ResourceServer { .. }))
+            .collect();
+        assert_eq!(published.len(), 33, "{name}: one change per server made");
+        let recorded = store
+            .changes_after(0, 1000)
+            .await
+            .expect("outbox")
+            .into_iter()
+            .filter(|(_, c)| matches!(c, Change::ResourceServer { .. }))
+            .count();
+        assert_eq!(recorded, 33, "{name}: the outbox names every server made");
+        // A round that fits as a whole, and one with an identifier already taken (on
+        // PostgreSQL the group's insert is refused and each create is made alone).
+        for (round, taken) in [("fits", None), ("retried", Some("o0"))] {
+            store
+                .create_user_pool(&pool(round), &[], 10)
+                .await
+                .expect("pool");
+            let mut asks: Vec<(String, String)> = (0..20)
+                .map(|i| (round.to_owned(), format!("r{i:02}")))
+                .collect();
+            asks.extend(taken.map(|t| ("open".to_owned(), t.to_owned())));
+            let tasks: Vec<_> = asks
+                .iter()
+                .map(|(pool_id, identifier)| {
+                    let (store, rs) = (store.clone(), server(pool_id, identifier));
+                    tokio::spawn(
+                        async move { outcome(store.create_resource_server(&rs, 25).await) },
+                    )
+                })
+                .collect();
+            let mut answers = Vec::new();
+            for task in tasks {
+                answers.push(task.await.expect("join"));
+            }
+            answers.sort_unstable();
+            let mut expected = vec!["Ok"; 20];
+            if taken.is_some() {
+                expected.insert(0, "AlreadyExists");
+            }
+            assert_eq!(answers, expected, "{name}: {round}");
+            let listed = store
+                .list_resource_servers(round, None, 60)
+                .await
+                .expect("list");
+            assert_eq!(listed.items.len(), 20, "{name}: {round}");
+        }
+
+        // The counters are exact: one delete in the full pool makes room for one create.
+        assert!(
+            store
+                .delete_resource_server("full", "f00")
+                .await
+                .expect("delete")
+        );
+        assert_eq!(
+            outcome(
+                store
+                    .create_resource_server(&server("full", "again"), 25)
+                    .await
+            ),
+            "Ok",
+            "{name}"
+        );
+        assert_eq!(
+            outcome(
+                store
+                    .create_resource_server(&server("full", "more"), 25)
+                    .await
+            ),
+            "LimitExceeded",
+            "{name}"
+        );
+    }
+}

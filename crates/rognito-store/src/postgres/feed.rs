@@ -62,13 +62,19 @@ pub(crate) async fn record(
     }
     let origin = row_origin(origin, changes);
     let text = serde_json::to_string(changes).map_err(|e| StoreError::Backend(Box::new(e)))?;
-    c.run(
-        "INSERT INTO changes (seq, at_ms, origin, change) \
-         VALUES (pg_current_xact_id()::text::bigint, $1, $2, $3)",
-        &[&now_ms(), &origin, &text],
-    )
-    .await?;
+    c.run(RECORD, &[&now_ms(), &origin, &text]).await?;
     Ok(())
+}
+
+/// The statement [`record`] runs.
+const RECORD: &str = "INSERT INTO changes (seq, at_ms, origin, change) \
+     VALUES (pg_current_xact_id()::text::bigint, $1, $2, $3)";
+
+/// Prepares [`record`]'s statement on `c` (nothing to do after its first use on `c`): sent
+/// together with COMMIT, the row must not wait for a prepare's answer, or COMMIT would reach
+/// the server before it and the row would be written after the transaction, on its own.
+pub(crate) async fn prepare_record(c: &ClientWrapper) -> Result<(), StoreError> {
+    super::bounded(async { Ok(c.statement(RECORD).await.map(drop)?) }).await
 }
 
 /// Notifies every node's tail once per poke of `poked`, outside any write and on a connection

@@ -18,6 +18,7 @@
 mod clients;
 mod domains;
 mod feed;
+mod group;
 mod identities;
 mod limits;
 mod migrations;
@@ -98,6 +99,8 @@ pub struct PostgresStore {
     notifier: Arc<tokio::sync::Notify>,
     /// Ends the notifying task (at close).
     stop_notifying: tokio::sync::watch::Sender<bool>,
+    /// Creates of resource servers, committed in groups (`group.rs`).
+    creates: group::Creates,
 }
 
 impl PostgresStore {
@@ -137,13 +140,21 @@ impl PostgresStore {
             notifier.clone(),
             stopped,
         ));
+        let (origin, listeners) = (crate::changes::origin_number(), Arc::<Listeners>::default());
+        let creates = group::Creates::start(group::Writer {
+            pool: pool.clone(),
+            origin,
+            listeners: listeners.clone(),
+            notifier: notifier.clone(),
+        });
         Ok(PostgresStore {
             notifier,
             stop_notifying,
+            creates,
             pool,
             connect,
-            origin: crate::changes::origin_number(),
-            listeners: Arc::default(),
+            origin,
+            listeners,
             start,
             poll_interval: options.poll_interval,
             tail: Mutex::new(None),
@@ -332,6 +343,11 @@ where
         return Err(StoreError::Backend("a write kept its transaction".into()));
     };
     let changes = changes.into_inner().unwrap_or_default();
+    // Before the row and COMMIT are sent together (see `feed::prepare_record`).
+    let result = match result {
+        Ok(value) if !changes.is_empty() => feed::prepare_record(&client).await.map(|()| value),
+        other => other,
+    };
     let value = match result {
         Ok(value) => value,
         Err(e) => {

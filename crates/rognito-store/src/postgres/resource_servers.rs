@@ -4,6 +4,7 @@ use crate::columns::{FromCells, SERVER_COLUMN_COUNT, SERVER_COLUMNS, SERVER_IN_P
 use async_trait::async_trait;
 use tokio_postgres::Row;
 
+use super::group::Outcome;
 use super::{OneStatement, PostgresStore, Sql as _, is_unique_violation, quota};
 use crate::{AccountId, Change, Page, ResourceServerRecord, ResourceServerStore, StoreError};
 
@@ -18,61 +19,13 @@ impl ResourceServerStore for PostgresStore {
         server: &ResourceServerRecord,
         max_per_pool: u64,
     ) -> Result<(), StoreError> {
-        // One statement: the pool's counter first (its row lock makes creates in one pool
-        // take turns, on every node, for the statement and its commit only), the row inserted
-        // from it, the outbox row from that. A taken identifier aborts it all (the key); no
-        // row back means no pool or a full quota, told apart below.
-        let pool = server.user_pool_id.to_string();
-        let rows = self
-            .write_one(OneStatement::new(
-                &format!(
-                    "WITH counted AS (UPDATE user_pools \
-                     SET resource_server_count = resource_server_count + 1 \
-                     WHERE id = $1 AND resource_server_count < $7 RETURNING id), \
-                     done AS (INSERT INTO resource_servers ({SERVER_COLUMNS}) \
-                     SELECT id, $2, $3, $4, $5, $6 FROM counted RETURNING 1), \
-                     {{outbox}} SELECT 1 FROM done"
-                ),
-                vec![
-                    Box::new(pool.clone()),
-                    Box::new(server.identifier.clone()),
-                    Box::new(server.name.clone()),
-                    Box::new(server.scopes.clone()),
-                    Box::new(server.created_ms),
-                    Box::new(server.modified_ms),
-                    Box::new(quota(max_per_pool)),
-                ],
-                vec![Change::ResourceServer {
-                    user_pool_id: server.user_pool_id.clone(),
-                    identifier: server.identifier.clone(),
-                }],
-            ))
-            .await;
-        match rows {
-            Ok(rows) if !rows.is_empty() => Ok(()),
-            Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyExists),
-            Err(e) => Err(e),
-            // In the order Cognito reports them: no pool, the identifier taken, the quota.
-            Ok(_) => {
-                let c = self.client().await?;
-                let why = c
-                    .row(
-                        "SELECT EXISTS (SELECT 1 FROM user_pools WHERE id = $1), \
-                         EXISTS (SELECT 1 FROM resource_servers \
-                         WHERE user_pool_id = $1 AND identifier = $2)",
-                        &[&pool, &server.identifier],
-                    )
-                    .await?
-                    .ok_or_else(|| StoreError::Backend("no row from SELECT EXISTS".into()))?;
-                let (pool_exists, taken): (bool, bool) = (why.try_get(0)?, why.try_get(1)?);
-                Err(if !pool_exists {
-                    StoreError::NotFound
-                } else if taken {
-                    StoreError::AlreadyExists
-                } else {
-                    StoreError::LimitExceeded
-                })
-            }
+        match self
+            .creates
+            .create(server.clone(), quota(max_per_pool))
+            .await
+        {
+            Outcome::Done(made) => made,
+            Outcome::Alone => self.create_alone(server, max_per_pool).await,
         }
     }
 
@@ -210,5 +163,71 @@ impl ResourceServerStore for PostgresStore {
             }
         })
         .await
+    }
+}
+
+impl PostgresStore {
+    /// A create on its own, as one statement (see [`ResourceServerStore::create_resource_server`]).
+    async fn create_alone(
+        &self,
+        server: &ResourceServerRecord,
+        max_per_pool: u64,
+    ) -> Result<(), StoreError> {
+        // One statement: the pool's counter first (its row lock makes creates in one pool
+        // take turns, on every node, for the statement and its commit only), the row inserted
+        // from it, the outbox row from that. A taken identifier aborts it all (the key); no
+        // row back means no pool or a full quota, told apart below.
+        let pool = server.user_pool_id.to_string();
+        let rows = self
+            .write_one(OneStatement::new(
+                &format!(
+                    "WITH counted AS (UPDATE user_pools \
+                     SET resource_server_count = resource_server_count + 1 \
+                     WHERE id = $1 AND resource_server_count < $7 RETURNING id), \
+                     done AS (INSERT INTO resource_servers ({SERVER_COLUMNS}) \
+                     SELECT id, $2, $3, $4, $5, $6 FROM counted RETURNING 1), \
+                     {{outbox}} SELECT 1 FROM done"
+                ),
+                vec![
+                    Box::new(pool.clone()),
+                    Box::new(server.identifier.clone()),
+                    Box::new(server.name.clone()),
+                    Box::new(server.scopes.clone()),
+                    Box::new(server.created_ms),
+                    Box::new(server.modified_ms),
+                    Box::new(quota(max_per_pool)),
+                ],
+                vec![Change::ResourceServer {
+                    user_pool_id: server.user_pool_id.clone(),
+                    identifier: server.identifier.clone(),
+                }],
+            ))
+            .await;
+        match rows {
+            Ok(rows) if !rows.is_empty() => Ok(()),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyExists),
+            Err(e) => Err(e),
+            // In the order Cognito reports them: no pool, the identifier taken, the quota.
+            Ok(_) => {
+                let c = self.client().await?;
+                let why = c
+                    .row(
+                        "SELECT EXISTS (SELECT 1 FROM user_pools WHERE id = $1), \
+                         EXISTS (SELECT 1 FROM resource_servers \
+                         WHERE user_pool_id = $1 AND identifier = $2)",
+                        &[&pool, &server.identifier],
+                    )
+                    .await?
+                    .ok_or_else(|| StoreError::Backend("no row from SELECT EXISTS".into()))?;
+                let (pool_exists, taken): (bool, bool) = (why.try_get(0)?, why.try_get(1)?);
+                Err(if !pool_exists {
+                    StoreError::NotFound
+                } else if taken {
+                    StoreError::AlreadyExists
+                } else {
+                    StoreError::LimitExceeded
+                })
+            }
+        }
     }
 }
