@@ -13,7 +13,8 @@ pub(crate) const SERVER_COLUMNS: &str =
 pub(crate) const SERVER_COLUMN_COUNT: usize = 6;
 /// After `SELECT`: a pool's resource server's columns (NULL when it has no such server) and,
 /// after them, the pool's account; no row when the pool is missing. Parameters: pool id,
-/// identifier.
+/// identifier (SQLite binds `$1` and `$2` by position, numbering names in order of first
+/// appearance: `$1` must come first).
 pub(crate) const SERVER_IN_POOL: &str = "user_pool_id, identifier, name, scopes, created_ms, \
      modified_ms, account FROM (SELECT id AS pool, account_id AS account FROM user_pools \
      WHERE id = $1) p LEFT JOIN resource_servers ON user_pool_id = p.pool AND identifier = $2";

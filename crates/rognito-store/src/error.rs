@@ -20,7 +20,8 @@ pub enum StoreError {
     Commit(String),
     #[error("the store is closed")]
     Closed,
-    #[error("cannot open the database: {0}")]
+    /// The database could not be opened: why (the caller says which database).
+    #[error("{0}")]
     Open(String),
     /// `rognito migrate`: the target database already holds records (the first table found
     /// with a row); nothing was copied.

@@ -71,6 +71,13 @@ async fn engines() -> Vec<Engine> {
 
 /// A fresh schema in the test database, and the store configuration that uses it.
 async fn postgres_schema() -> StoreConfig {
+    StoreConfig::Postgres(rognito_store::PostgresOptions::new(
+        rognito_store::PostgresUrl::parse(&postgres_schema_url().await).expect("URL"),
+    ))
+}
+
+/// A fresh schema in the test database: the URL that uses it.
+async fn postgres_schema_url() -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let url = std::env::var("ROGNITO_TEST_POSTGRES")
@@ -93,10 +100,7 @@ async fn postgres_schema() -> StoreConfig {
         .await
         .expect("create a schema");
     let separator = if url.contains('?') { '&' } else { '?' };
-    let url = format!("{url}{separator}options=-csearch_path%3D{schema}");
-    StoreConfig::Postgres(rognito_store::PostgresOptions::new(
-        rognito_store::PostgresUrl::parse(&url).expect("URL"),
-    ))
+    format!("{url}{separator}options=-csearch_path%3D{schema}")
 }
 
 const ACCOUNT: &str = "111111111111";
@@ -1588,4 +1592,65 @@ async fn creates_at_once_answer_as_one_by_one() {
             "{name}"
         );
     }
+}
+
+/// PostgreSQL: a pool row another transaction holds (a slow pool delete, a stuck session) holds
+/// up the creates in that pool only, not the creates in other pools that share their group.
+#[tokio::test]
+async fn a_held_pool_row_holds_up_only_its_own_creates() {
+    if std::env::var_os("ROGNITO_TEST_POSTGRES").is_none() {
+        return;
+    }
+    let url = postgres_schema_url().await;
+    let config = StoreConfig::Postgres(rognito_store::PostgresOptions::new(
+        rognito_store::PostgresUrl::parse(&url).expect("URL"),
+    ));
+    let store = rognito_store::open(&config).await.expect("open");
+    for id in ["held", "free"] {
+        store
+            .create_user_pool(&pool(id), &[], 10)
+            .await
+            .expect("pool");
+    }
+    let (holder, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(connection);
+    holder
+        .batch_execute("BEGIN; SELECT 1 FROM user_pools WHERE id = 'held' FOR UPDATE")
+        .await
+        .expect("hold the pool's row");
+    let create = |pool_id: &'static str, i: usize| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            outcome(
+                store
+                    .create_resource_server(&server(pool_id, &format!("s{i:02}")), 25)
+                    .await,
+            )
+        })
+    };
+    let held: Vec<_> = (0..3).map(|i| create("held", i)).collect();
+    let free: Vec<_> = (0..20).map(|i| create("free", i)).collect();
+    // While the row is still held (the guard only stops a hang: a statement gives up after
+    // 5 s, the group's lock wait after 0.1 s).
+    let answers = tokio::time::timeout(std::time::Duration::from_secs(4), async {
+        let mut answers = Vec::new();
+        for task in free {
+            answers.push(task.await.expect("join"));
+        }
+        answers
+    })
+    .await
+    .expect("the creates in the free pool are made while the other pool's row is held");
+    assert_eq!(answers, vec!["Ok"; 20]);
+    assert!(
+        held.iter().all(|t| !t.is_finished()),
+        "the held pool's creates wait"
+    );
+    holder.batch_execute("ROLLBACK").await.expect("release");
+    for task in held {
+        assert_eq!(task.await.expect("join"), "Ok");
+    }
+    store.close().await;
 }

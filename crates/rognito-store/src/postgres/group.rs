@@ -20,7 +20,7 @@ use deadpool_postgres::{Object, Pool};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio_postgres::types::ToSql;
 
-use super::{Sql as _, bounded, feed, pool_failure};
+use super::{Sql as _, bounded, feed, pool_failure, refused_by_server};
 use crate::changes::Listeners;
 use crate::columns::SERVER_COLUMNS;
 use crate::{Change, ResourceServerRecord, StoreError};
@@ -173,6 +173,9 @@ async fn write_group(writer: &Writer, creates: Vec<Queued>) {
         }
         Written::Unknown(e) => {
             drop(Object::take(client));
+            // It may have committed: this node's caches must not keep what it replaced (the
+            // tail skips this node's own outbox rows). Dropping entries is harmless if not.
+            writer.listeners.publish(&changes);
             for create in made {
                 let _ = create
                     .reply
@@ -193,11 +196,18 @@ async fn lock_pools(
     let sql = "SELECT id, resource_server_count FROM user_pools WHERE id = ANY($1) \
                ORDER BY id FOR NO KEY UPDATE";
     let params: [&(dyn ToSql + Sync); 1] = [&ids];
-    let (begun, rows) = tokio::join!(
+    // `biased`: sent in the order written (see `insert_and_commit`).
+    let (begun, settings, rows) = tokio::join!(
+        biased;
         bounded(async { Ok(client.batch_execute("BEGIN").await?) }),
+        // A pool row held elsewhere (a slow pool delete, a stuck transaction) must not hold
+        // up this node's creates in every other pool: the group gives up waiting and its
+        // creates are made alone.
+        bounded(async { Ok(client.batch_execute(LOCK_TIMEOUT).await?) }),
         client.rows(sql, &params)
     );
     begun?;
+    settings?;
     let mut admitted = HashSet::new();
     for row in rows? {
         let (id, count): (String, i64) = (row.try_get(0)?, row.try_get(1)?);
@@ -207,6 +217,9 @@ async fn lock_pools(
     }
     Ok(admitted)
 }
+
+/// Sent with BEGIN: how long the group waits for a pool row another transaction holds.
+const LOCK_TIMEOUT: &str = "SET LOCAL lock_timeout = '100ms'";
 
 enum Written {
     Committed,
@@ -256,7 +269,10 @@ async fn insert_and_commit(
     if prepared.await.is_err() {
         return Written::RolledBack;
     }
+    // `biased`: polled, so sent, in the order written; every statement is prepared (above),
+    // so each is sent at its first poll, and COMMIT goes last.
     let (counted, inserted, recorded, committed) = tokio::join!(
+        biased;
         client.run(count, &count_params),
         client.run(&insert, &row_params),
         feed::record(client, origin, changes),
@@ -265,8 +281,20 @@ async fn insert_and_commit(
     match (counted, inserted, recorded, committed) {
         (Ok(_), Ok(_), Ok(()), Ok(())) => Written::Committed,
         (_, _, _, Err(e)) => Written::Unknown(e.to_string()),
-        // A refused statement makes PostgreSQL answer the COMMIT with a rollback.
-        _ => Written::RolledBack,
+        (counted, inserted, recorded, Ok(())) => {
+            let failures = [counted.err(), inserted.err(), recorded.err()];
+            match failures
+                .into_iter()
+                .flatten()
+                .find(|e| !refused_by_server(e))
+            {
+                // Not PostgreSQL's refusal (a timeout, a value that could not be sent): the
+                // COMMIT may have committed what did go out.
+                Some(e) => Written::Unknown(e.to_string()),
+                // A refused statement makes PostgreSQL answer the COMMIT with a rollback.
+                None => Written::RolledBack,
+            }
+        }
     }
 }
 

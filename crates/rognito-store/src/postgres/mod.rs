@@ -5,7 +5,8 @@
 //! and pipelines; sqlx's compile-time checking would need a database at build time, and its
 //! pool and runtime layers add nothing here). TLS to the database is rustls (`tls.rs`).
 //!
-//! Each write is one transaction at READ COMMITTED, run on a spawned task so that once it has
+//! Each write is one transaction at READ COMMITTED (CreateResourceServer: one statement, or a
+//! share of a group's transaction, see `group.rs`), run on a spawned task so that once it has
 //! started it finishes even if its caller goes away (as SQLite's queued writes do). It commits
 //! with `synchronous_commit` as the server has it (on by default: the commit record is flushed
 //! to the WAL before COMMIT returns); rognito answers only after COMMIT returned. Quotas are
@@ -125,7 +126,7 @@ impl PostgresStore {
             .recycle_timeout(Some(CONNECT_TIMEOUT))
             .build()
             .map_err(|e| StoreError::Open(e.to_string()))?;
-        let open_error = |e: StoreError| StoreError::Open(format!("{}: {e}", options.url));
+        let open_error = |e: StoreError| StoreError::Open(e.to_string());
         let mut client = pool
             .get()
             .await
@@ -209,10 +210,10 @@ impl PostgresStore {
 
 /// A write that is one statement, run on its own (autocommit: the statement is its
 /// transaction), so a create costs one round trip and holds its row locks only while the
-/// statement runs and its commit is flushed. The statement records its own outbox row: it
-/// must contain the CTE [`OUTBOX_CTE`] reading from a CTE named `done` (the rows that
-/// changed), with the outbox's three values as its last parameters (`$n+1..$n+3` for `n`
-/// parameters given). `changes` are what the statement made if it returned rows.
+/// statement runs and its commit is flushed. The statement records its own outbox row: its
+/// text holds `{outbox}` where [`OUTBOX_CTE`] goes (a CTE reading from a CTE named `done`, the
+/// rows that changed), numbered after the parameters given. `changes` are what the statement
+/// made if it returned rows.
 pub(crate) struct OneStatement {
     pub sql: String,
     pub params: Vec<Box<dyn ToSql + Send + Sync>>,
@@ -251,8 +252,8 @@ impl PostgresStore {
     /// outbox and, before this returns, published to this process's listeners. A
     /// serialization failure or a deadlock (the statement rolled back) is retried as for
     /// [`PostgresStore::write`]; so is a connection found closed before the statement was sent.
-    /// A connection lost while it ran leaves the outcome unknown: `StoreError::Commit`, never
-    /// retried.
+    /// A connection lost while it ran, a statement timeout or a FATAL error leave the outcome
+    /// unknown: `StoreError::Commit`, never retried.
     pub(crate) async fn write_one(&self, write: OneStatement) -> Result<Vec<Row>, StoreError> {
         let (pool, origin, listeners) = (self.pool.clone(), self.origin, self.listeners.clone());
         let notifier = self.notifier.clone();
@@ -298,14 +299,15 @@ impl PostgresStore {
                         attempt += 1;
                     }
                     Err(e) => {
-                        if driver_error(&e)
-                            .and_then(tokio_postgres::Error::code)
-                            .is_some()
-                        {
-                            // PostgreSQL refused it: nothing was written.
+                        if refused_by_server(&e) && !client.is_closed() {
+                            // PostgreSQL refused it with an ERROR: nothing was written.
                             return Err(e);
                         }
+                        // A timeout, a lost connection, a FATAL error (the server going
+                        // down, perhaps after the commit): it may have been made. This node's
+                        // caches drop what it would have changed (harmless if not).
                         drop(Object::take(client));
+                        listeners.publish(&write.changes);
                         return Err(StoreError::Commit(e.to_string()));
                     }
                 }
@@ -363,7 +365,9 @@ where
     // The outbox row and COMMIT go out together (one round trip, the row lock `f` may hold
     // released one round trip sooner). Should the row fail, PostgreSQL answers the COMMIT of
     // the failed transaction with a rollback: the row's error is what counts.
+    // `biased`: the row is sent before COMMIT (it is prepared, above, so at its first poll).
     let (recorded, committed) = tokio::join!(
+        biased;
         feed::record(&client, origin, &changes),
         bounded(async { Ok(client.batch_execute("COMMIT").await?) })
     );
@@ -533,6 +537,14 @@ pub(crate) fn is_missing_parent(e: &StoreError) -> bool {
 /// (the server rolls back what a lost connection had begun).
 fn is_retryable(e: &StoreError) -> bool {
     is_rolled_back(e) || driver_error(e).is_some_and(tokio_postgres::Error::is_closed)
+}
+
+/// Whether PostgreSQL refused a statement with an ERROR (it then rolls the statement, and its
+/// transaction, back; a FATAL error ends the session, perhaps after a commit).
+pub(crate) fn refused_by_server(e: &StoreError) -> bool {
+    driver_error(e)
+        .and_then(tokio_postgres::Error::as_db_error)
+        .is_some_and(|db| db.severity() == "ERROR")
 }
 
 /// Whether PostgreSQL rolled a statement back as a serialization failure or a deadlock.

@@ -104,7 +104,7 @@ impl Connect {
     pub fn new(url: &PostgresUrl) -> Result<Self, StoreError> {
         let (rest, root) = url.split_root_cert();
         let mut config = tokio_postgres::Config::from_str(&rest)
-            .map_err(|e| StoreError::Open(format!("{url}: {e}")))?;
+            .map_err(|e| StoreError::Open(format!("the URL cannot be read: {e}")))?;
         // As libpq: a password not in the URL may come from PGPASSWORD (so it need not show in
         // a process listing or a config file).
         if config.get_password().is_none()
@@ -123,26 +123,23 @@ impl Connect {
         config.keepalives_idle(Duration::from_secs(30));
         Ok(Connect {
             config,
-            tls: MakeRustlsConnect::new(client_config(url, root.as_deref())?),
+            tls: MakeRustlsConnect::new(client_config(root.as_deref())?),
         })
     }
 }
 
-fn client_config(
-    url: &PostgresUrl,
-    root: Option<&str>,
-) -> Result<rustls::ClientConfig, StoreError> {
+fn client_config(root: Option<&str>) -> Result<rustls::ClientConfig, StoreError> {
     let mut roots = rustls::RootCertStore::empty();
     match root {
         Some(file) => {
             use rustls::pki_types::pem::PemObject;
             let certs = rustls::pki_types::CertificateDer::pem_file_iter(file)
                 .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-                .map_err(|e| StoreError::Open(format!("{url}: sslrootcert {file}: {e}")))?;
+                .map_err(|e| StoreError::Open(format!("sslrootcert {file}: {e}")))?;
             for cert in certs {
                 roots
                     .add(cert)
-                    .map_err(|e| StoreError::Open(format!("{url}: sslrootcert {file}: {e}")))?;
+                    .map_err(|e| StoreError::Open(format!("sslrootcert {file}: {e}")))?;
             }
         }
         None => {
