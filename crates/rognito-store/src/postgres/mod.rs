@@ -185,7 +185,7 @@ impl PostgresStore {
             let mut backoff = Duration::from_millis(2);
             let mut attempt = 1;
             loop {
-                match write_once(&pool, origin, &f).await {
+                match write_once(&pool, origin, &listeners, &f).await {
                     Ok((value, changes)) => {
                         if !changes.is_empty() {
                             notifier.notify_one();
@@ -324,6 +324,7 @@ impl PostgresStore {
 async fn write_once<T, F, Fut>(
     pool: &Pool,
     origin: i64,
+    listeners: &Listeners,
     f: &F,
 ) -> Result<(T, Vec<Change>), StoreError>
 where
@@ -380,8 +381,11 @@ where
             Err(e)
         }
         (_, Err(e)) => {
-            // The outcome is unknown (the commit may have been made): never retried.
+            // The outcome is unknown (the commit may have been made): never retried. This
+            // node's caches drop what it would have changed (the tail skips this node's own
+            // outbox rows; dropping entries is harmless if nothing changed).
             drop(Object::take(client));
+            listeners.publish(&changes);
             Err(StoreError::Commit(e.to_string()))
         }
     }
