@@ -95,38 +95,30 @@ impl ResourceServerStore for PostgresStore {
         &self,
         server: &ResourceServerRecord,
     ) -> Result<Option<ResourceServerRecord>, StoreError> {
-        let server = server.clone();
-        // One statement, last writer wins (as on SQLite).
-        self.write(move |c| {
-            let server = server.clone();
-            async move {
-                let replaced = c
-                    .row(
-                        &format!(
-                            "UPDATE resource_servers SET name = $3, scopes = $4, modified_ms = $5 \
-                             WHERE user_pool_id = $1 AND identifier = $2 \
-                             RETURNING {SERVER_COLUMNS}"
-                        ),
-                        &[
-                            &server.user_pool_id.as_str(),
-                            &server.identifier,
-                            &server.name,
-                            &server.scopes,
-                            &server.modified_ms,
-                        ],
-                    )
-                    .await?;
-                let Some(replaced) = replaced else {
-                    return Ok(None);
-                };
-                c.changed(Change::ResourceServer {
-                    user_pool_id: server.user_pool_id,
-                    identifier: server.identifier,
-                });
-                Ok(Some(server_record(&replaced)?))
-            }
-        })
-        .await
+        // One statement (autocommit), last writer wins as on SQLite: the row's lock is held for
+        // the statement and its commit only, which is what concurrent updates queue on.
+        let rows = self
+            .write_one(OneStatement::new(
+                &format!(
+                    "WITH done AS (UPDATE resource_servers \
+                     SET name = $3, scopes = $4, modified_ms = $5 \
+                     WHERE user_pool_id = $1 AND identifier = $2 RETURNING {SERVER_COLUMNS}), \
+                     {{outbox}} SELECT {SERVER_COLUMNS} FROM done"
+                ),
+                vec![
+                    Box::new(server.user_pool_id.to_string()),
+                    Box::new(server.identifier.clone()),
+                    Box::new(server.name.clone()),
+                    Box::new(server.scopes.clone()),
+                    Box::new(server.modified_ms),
+                ],
+                vec![Change::ResourceServer {
+                    user_pool_id: server.user_pool_id.clone(),
+                    identifier: server.identifier.clone(),
+                }],
+            ))
+            .await?;
+        rows.first().map(server_record).transpose()
     }
 
     async fn delete_resource_server(
