@@ -5,7 +5,9 @@
 //! turns on its row lock, each holding it through its own commit's WAL flush; PostgreSQL then
 //! spends its time queueing lock waiters and flushing one commit per create. A group locks the
 //! pools it touches once, in id order (so two nodes' groups cannot deadlock), adds each pool's
-//! creates to its counter at once, inserts every row with one statement and commits once.
+//! creates to its counter at once, inserts every row with one statement and commits once. It
+//! waits at most [`LOCK_TIMEOUT`] for a pool row held elsewhere, so one held pool cannot stall
+//! a node's creates in every other pool.
 //!
 //! A group only ever takes the creates it can make as a whole. Whatever needs a decision of
 //! its own (a pool that is missing or whose quota the group would pass, an identifier asked
