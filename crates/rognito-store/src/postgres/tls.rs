@@ -16,7 +16,7 @@ use crate::StoreError;
 pub struct PostgresUrl(String);
 
 impl PostgresUrl {
-    /// Whether `text` is a PostgreSQL URL (not whether it is a valid one: see [`Connect`]).
+    /// Whether `text` is a PostgreSQL URL (not whether it is a valid one: see `Connect`).
     pub fn is_postgres(text: &str) -> bool {
         text.starts_with("postgres://") || text.starts_with("postgresql://")
     }
