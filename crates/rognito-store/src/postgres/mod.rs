@@ -182,8 +182,7 @@ impl PostgresStore {
         let (pool, origin, listeners) = (self.pool.clone(), self.origin, self.listeners.clone());
         let notifier = self.notifier.clone();
         tokio::spawn(async move {
-            let mut backoff = Duration::from_millis(2);
-            let mut attempt = 1;
+            let mut retries = Retries::new();
             loop {
                 match write_once(&pool, origin, &listeners, &f).await {
                     Ok((value, changes)) => {
@@ -193,12 +192,7 @@ impl PostgresStore {
                         listeners.publish(&changes);
                         return Ok(value);
                     }
-                    Err(e) if attempt < MAX_ATTEMPTS && is_retryable(&e) => {
-                        tracing::debug!(error = %e, attempt, "retrying a write");
-                        tokio::time::sleep(jitter(backoff)).await;
-                        backoff = (backoff * 2).min(Duration::from_millis(250));
-                        attempt += 1;
-                    }
+                    Err(e) if retries.left() && is_retryable(&e) => retries.wait(&e).await,
                     Err(e) => return Err(e),
                 }
             }
@@ -271,15 +265,14 @@ impl PostgresStore {
                 .chain(outbox.iter())
                 .map(|p| p.as_ref() as &(dyn ToSql + Sync))
                 .collect();
-            let mut backoff = Duration::from_millis(2);
-            let mut attempt = 1;
+            let mut retries = Retries::new();
             loop {
                 let client = pool.get().await.map_err(pool_failure)?;
                 if client.is_closed() {
                     // Its peer went away while it idled (a database restart): nothing was sent.
                     drop(Object::take(client));
-                    if attempt < MAX_ATTEMPTS {
-                        attempt += 1;
+                    if retries.left() {
+                        retries.wait(&StoreError::Closed).await;
                         continue;
                     }
                     return Err(StoreError::Closed);
@@ -292,12 +285,7 @@ impl PostgresStore {
                         }
                         return Ok(rows);
                     }
-                    Err(e) if attempt < MAX_ATTEMPTS && is_rolled_back(&e) => {
-                        tracing::debug!(error = %e, attempt, "retrying a write");
-                        tokio::time::sleep(jitter(backoff)).await;
-                        backoff = (backoff * 2).min(Duration::from_millis(250));
-                        attempt += 1;
-                    }
+                    Err(e) if retries.left() && is_rolled_back(&e) => retries.wait(&e).await,
                     Err(e) => {
                         if refused_by_server(&e) && !client.is_closed() {
                             // PostgreSQL refused it with an ERROR: nothing was written.
@@ -557,6 +545,35 @@ fn is_rolled_back(e: &StoreError) -> bool {
         driver_error(e).and_then(tokio_postgres::Error::code),
         Some(&SqlState::T_R_SERIALIZATION_FAILURE) | Some(&SqlState::T_R_DEADLOCK_DETECTED)
     )
+}
+
+/// The tries of one write: [`MAX_ATTEMPTS`] in all, with a doubling, jittered wait (2 ms up
+/// to 250 ms) before each retry.
+struct Retries {
+    attempt: u32,
+    backoff: Duration,
+}
+
+impl Retries {
+    fn new() -> Self {
+        Retries {
+            attempt: 1,
+            backoff: Duration::from_millis(2),
+        }
+    }
+
+    /// Whether a try is left after this one.
+    fn left(&self) -> bool {
+        self.attempt < MAX_ATTEMPTS
+    }
+
+    /// Waits before the next try (this one failed with `e`).
+    async fn wait(&mut self, e: &StoreError) {
+        tracing::debug!(error = %e, attempt = self.attempt, "retrying a write");
+        tokio::time::sleep(jitter(self.backoff)).await;
+        self.backoff = (self.backoff * 2).min(Duration::from_millis(250));
+        self.attempt += 1;
+    }
 }
 
 /// `d` less a random part of up to half of it, so retries of writes that collided spread out.
