@@ -7,6 +7,8 @@ pub struct OpsConfig {
     pub issuer_base: String,
     /// Where this server is reached: the base of the JWKS and OAuth endpoint URLs it advertises.
     pub public_url: String,
+    /// The cost of users' password hashes.
+    pub password_hashing: crate::users::PasswordHashing,
 }
 
 /// Cognito's default quotas; each can be raised (or lowered) in the server's configuration.
@@ -16,6 +18,7 @@ pub struct Quotas {
     pub resource_servers_per_user_pool: u64,
     pub scopes_per_resource_server: u64,
     pub clients_per_user_pool: u64,
+    pub groups_per_user_pool: u64,
 }
 
 impl Default for Quotas {
@@ -26,6 +29,7 @@ impl Default for Quotas {
             resource_servers_per_user_pool: 25,
             scopes_per_resource_server: 100,
             clients_per_user_pool: 1_000,
+            groups_per_user_pool: 10_000,
         }
     }
 }

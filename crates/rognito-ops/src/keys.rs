@@ -115,6 +115,23 @@ impl SigningKey {
         &self.jwk
     }
 
+    /// The payload of a JWT this key signed: the header must be this key's exactly (its kid and
+    /// RS256) and the RS256 signature must verify. None for anything else.
+    pub fn verified_payload(&self, token: &str) -> Option<Vec<u8>> {
+        let (signed, signature) = token.rsplit_once('.')?;
+        let (header, payload) = signed.split_once('.')?;
+        if header != self.header_b64 {
+            return None;
+        }
+        let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+        let public = aws_lc_rs::signature::UnparsedPublicKey::new(
+            &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+            self.key_pair.public_key().as_ref(),
+        );
+        public.verify(signed.as_bytes(), &signature).ok()?;
+        URL_SAFE_NO_PAD.decode(payload).ok()
+    }
+
     /// `header.payload.signature`, RS256 over the already-serialised claims.
     pub fn sign_jwt(&self, claims_json: &[u8]) -> Result<String, KeyError> {
         let payload = URL_SAFE_NO_PAD.encode(claims_json);

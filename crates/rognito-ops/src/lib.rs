@@ -14,15 +14,21 @@ mod config;
 mod crypto;
 mod discovery;
 mod domains;
+mod groups;
 pub mod ids;
 pub mod key_check;
 mod keys;
 mod pagination;
 pub mod provisioned_limits;
 mod resource_servers;
+mod sign_in;
 mod signing;
+pub mod srp;
 mod tokens;
+pub mod totp;
+pub mod user_filter;
 mod user_pools;
+mod users;
 
 use std::sync::Arc;
 
@@ -35,6 +41,8 @@ pub use keys::Jwk;
 pub use provisioned_limits::{RateMeter, Unmetered, throttled};
 pub use rognito_model::{CognitoApi, RequestContext};
 pub use tokens::{IssuedToken, OAuthError, TokenEndpointRequest};
+pub use users::PasswordHashing;
+pub use users::codes::Message;
 
 /// The Cognito control plane: every operation rognito implements, over one store.
 pub struct Cognito {
@@ -124,6 +132,7 @@ impl Cognito {
             quotas: Quotas::default(),
             issuer_base: "http://127.0.0.1:9229".into(),
             public_url: "http://127.0.0.1:9229".into(),
+            password_hashing: PasswordHashing::Fast,
         };
         Cognito::new(store, config, Arc::new(master), Arc::new(Unmetered)).await
     }
@@ -149,6 +158,23 @@ impl Cognito {
 fn internal(e: StoreError) -> CognitoError {
     tracing::error!(error = %e, "storage failure");
     CognitoError::internal()
+}
+
+impl Cognito {
+    /// Charges an unsigned user operation (by app client or access token) to the pool's
+    /// account once the caller is known: `TooManyRequestsException` over the category's rate.
+    /// (Signed operations are charged by the gateway.)
+    pub(crate) fn charge_user_operation(
+        &self,
+        pool: &users::PoolView,
+        category: rognito_model::ApiCategory,
+    ) -> Result<(), CognitoError> {
+        if self.meter.charge(&pool.account_id, category) {
+            Ok(())
+        } else {
+            Err(throttled())
+        }
+    }
 }
 
 /// The value of a member that validation has already required; a missing one here is a bug in

@@ -17,6 +17,12 @@ pub enum Listing {
     UserPools,
     ResourceServers,
     Clients,
+    Users,
+    Groups,
+    /// AdminListGroupsForUser (parent: pool and username).
+    GroupsOfUser,
+    /// ListUsersInGroup (parent: pool and group).
+    UsersInGroup,
 }
 
 impl Listing {
@@ -25,6 +31,10 @@ impl Listing {
             Listing::UserPools => b"user-pools",
             Listing::ResourceServers => b"resource-servers",
             Listing::Clients => b"clients",
+            Listing::Users => b"users",
+            Listing::Groups => b"groups",
+            Listing::GroupsOfUser => b"groups-of-user",
+            Listing::UsersInGroup => b"users-in-group",
         }
     }
 }

@@ -2,8 +2,8 @@
 //! written once for SQLite and PostgreSQL, which differ only in how a cell is read ([`Cells`]).
 
 use crate::{
-    AccessKeyRecord, ClientRecord, ClientSecretRecord, DomainRecord, ResourceServerRecord,
-    SigningKeyRecord, UserPoolRecord,
+    AccessKeyRecord, ClientRecord, ClientSecretRecord, DomainRecord, GroupRecord, MessageRecord,
+    ResourceServerRecord, SessionRecord, SigningKeyRecord, UserPoolRecord, UserRecord,
 };
 
 pub(crate) const POOL_COLUMNS: &str = "id, account_id, name, doc, created_ms, modified_ms, version";
@@ -21,6 +21,18 @@ pub(crate) const SERVER_IN_POOL: &str = "user_pool_id, identifier, name, scopes,
 pub(crate) const CLIENT_COLUMNS: &str =
     "client_id, user_pool_id, client_name, doc, created_ms, modified_ms";
 pub(crate) const DOMAIN_COLUMNS: &str = "domain, user_pool_id, doc, created_ms, modified_ms";
+pub(crate) const USER_COLUMNS: &str =
+    "user_pool_id, username, doc, secrets, created_ms, modified_ms, version";
+/// [`USER_COLUMNS`] qualified by the table name, for joins.
+pub(crate) const USER_COLUMNS_OF_USERS: &str = "users.user_pool_id, users.username, users.doc, \
+     users.secrets, users.created_ms, users.modified_ms, users.version";
+pub(crate) const GROUP_COLUMNS: &str = "user_pool_id, group_name, doc, created_ms, modified_ms";
+/// [`GROUP_COLUMNS`] qualified by the table name, for joins.
+pub(crate) const GROUP_COLUMNS_OF_GROUPS: &str = "user_groups.user_pool_id, \
+     user_groups.group_name, user_groups.doc, user_groups.created_ms, user_groups.modified_ms";
+pub(crate) const SESSION_COLUMNS: &str =
+    "user_pool_id, session_id, username, client_id, doc, created_ms, expires_ms";
+pub(crate) const MESSAGE_COLUMNS: &str = "user_pool_id, message_id, username, doc, created_ms";
 pub(crate) const ACCESS_KEY_COLUMNS: &str =
     "access_key_id, account_id, user_name, secret, created_ms";
 
@@ -147,6 +159,58 @@ impl FromCells for AccessKeyRecord {
             account_id: r.text(1)?.into(),
             user_name: r.text(2)?,
             secret: r.bytes(3)?,
+            created_ms: r.int(4)?,
+        })
+    }
+}
+
+impl FromCells for UserRecord {
+    fn from_cells<C: Cells + ?Sized>(r: &C) -> Result<Self, C::Error> {
+        Ok(UserRecord {
+            user_pool_id: r.text(0)?.into(),
+            username: r.text(1)?,
+            doc: r.text(2)?,
+            secrets: r.bytes(3)?,
+            created_ms: r.int(4)?,
+            modified_ms: r.int(5)?,
+            version: r.int(6)?,
+        })
+    }
+}
+
+impl FromCells for GroupRecord {
+    fn from_cells<C: Cells + ?Sized>(r: &C) -> Result<Self, C::Error> {
+        Ok(GroupRecord {
+            user_pool_id: r.text(0)?.into(),
+            group_name: r.text(1)?,
+            doc: r.text(2)?,
+            created_ms: r.int(3)?,
+            modified_ms: r.int(4)?,
+        })
+    }
+}
+
+impl FromCells for SessionRecord {
+    fn from_cells<C: Cells + ?Sized>(r: &C) -> Result<Self, C::Error> {
+        Ok(SessionRecord {
+            user_pool_id: r.text(0)?.into(),
+            session_id: r.text(1)?,
+            username: r.text(2)?,
+            client_id: r.text(3)?.into(),
+            doc: r.text(4)?,
+            created_ms: r.int(5)?,
+            expires_ms: r.int(6)?,
+        })
+    }
+}
+
+impl FromCells for MessageRecord {
+    fn from_cells<C: Cells + ?Sized>(r: &C) -> Result<Self, C::Error> {
+        Ok(MessageRecord {
+            user_pool_id: r.text(0)?.into(),
+            message_id: r.text(1)?,
+            username: r.text(2)?,
+            doc: r.text(3)?,
             created_ms: r.int(4)?,
         })
     }

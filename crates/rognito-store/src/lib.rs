@@ -27,8 +27,9 @@ pub use postgres::{
     DEFAULT_POLL_INTERVAL, MAX_ATTEMPTS, NODE_TIMEOUT, PostgresOptions, PostgresStore, PostgresUrl,
 };
 pub use records::{
-    AccessKeyRecord, ClientRecord, ClientSecretRecord, DomainRecord, IdentityRecord, Page,
-    PolicyRecord, ResourceServerRecord, SealedSample, SigningKeyRecord, UserPoolRecord,
+    AccessKeyRecord, ClientRecord, ClientSecretRecord, DomainRecord, GroupRecord, IdentityRecord,
+    MessageRecord, Page, PolicyRecord, ResourceServerRecord, SealedSample, SessionRecord,
+    SigningKeyRecord, UserPoolRecord, UserRecord,
 };
 pub use sqlite::{DATABASE_FILE, Durability, SqliteStore};
 
@@ -100,6 +101,9 @@ pub trait Store:
     + ResourceServerStore
     + ClientStore
     + DomainStore
+    + UserStore
+    + GroupStore
+    + SessionStore
     + IdentityStore
     + LimitStore
     + ChangeStore
@@ -112,6 +116,9 @@ impl<T> Store for T where
         + ResourceServerStore
         + ClientStore
         + DomainStore
+        + UserStore
+        + GroupStore
+        + SessionStore
         + IdentityStore
         + LimitStore
         + ChangeStore
@@ -287,6 +294,146 @@ pub trait DomainStore: Send + Sync + 'static {
     ) -> Result<Option<DomainRecord>, StoreError>;
 
     async fn delete_domain(&self, user_pool_id: &str, domain: &str) -> Result<bool, StoreError>;
+}
+
+/// The users of pools. A user is found by any of its keys (see the `user_keys` table): names
+/// the operations layer makes from the username, the sub and the alias attributes, unique in
+/// the pool. Users are not cached, so these writes record no [`Change`].
+#[async_trait]
+pub trait UserStore: Send + Sync + 'static {
+    /// Inserts a user with its keys: `NotFound` when the pool is missing, `AlreadyExists` when
+    /// the username or one of `keys` is taken in the pool (nothing is written then).
+    async fn create_user(&self, user: &UserRecord, keys: &[String]) -> Result<(), StoreError>;
+
+    /// The user one of whose keys is `key`.
+    async fn user_by_key(
+        &self,
+        user_pool_id: &str,
+        key: &str,
+    ) -> Result<Option<UserRecord>, StoreError>;
+
+    /// Replaces a user's document and secrets if its version is still `user.version`, storing
+    /// it as the next version, and, when `keys` is given, its whole set of keys. `Ok(None)`
+    /// when there is no such user, `Conflict` when another write replaced it since it was read,
+    /// `AlreadyExists` when one of the new keys belongs to another user (nothing is written).
+    async fn replace_user(
+        &self,
+        user: &UserRecord,
+        keys: Option<&[String]>,
+    ) -> Result<Option<UserRecord>, StoreError>;
+
+    /// Deletes a user with its keys, memberships and sessions; `Ok(false)` when there was none.
+    async fn delete_user(&self, user_pool_id: &str, username: &str) -> Result<bool, StoreError>;
+
+    /// Users of a pool in username order, starting after `after`.
+    async fn list_users(
+        &self,
+        user_pool_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<UserRecord>, StoreError>;
+
+    /// Adds a message to the sink and keeps only the user's `keep` newest (`NotFound` without
+    /// the pool).
+    async fn add_message(&self, message: &MessageRecord, keep: u32) -> Result<(), StoreError>;
+
+    /// A pool's messages, newest first: every user's, or one username's.
+    async fn messages(
+        &self,
+        user_pool_id: &str,
+        username: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<MessageRecord>, StoreError>;
+}
+
+/// Groups of a pool and their members.
+#[async_trait]
+pub trait GroupStore: Send + Sync + 'static {
+    /// `NotFound` without the pool, `AlreadyExists` when the name is taken, `LimitExceeded`
+    /// when the pool has `max_per_pool` groups.
+    async fn create_group(&self, group: &GroupRecord, max_per_pool: u64) -> Result<(), StoreError>;
+
+    async fn group(
+        &self,
+        user_pool_id: &str,
+        group_name: &str,
+    ) -> Result<Option<GroupRecord>, StoreError>;
+
+    /// Groups of a pool in name order, starting after `after`.
+    async fn list_groups(
+        &self,
+        user_pool_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<GroupRecord>, StoreError>;
+
+    /// Replaces an existing group's document; `None` when there is no such group.
+    async fn replace_group(&self, group: &GroupRecord) -> Result<Option<GroupRecord>, StoreError>;
+
+    /// Deletes a group and its memberships; `Ok(false)` when there was none.
+    async fn delete_group(&self, user_pool_id: &str, group_name: &str) -> Result<bool, StoreError>;
+
+    /// Makes a user a member (again: no error when it is one): `NotFound` when the group or the
+    /// user is missing.
+    async fn add_to_group(
+        &self,
+        user_pool_id: &str,
+        group_name: &str,
+        username: &str,
+    ) -> Result<(), StoreError>;
+
+    /// `Ok(false)` when the user was not a member.
+    async fn remove_from_group(
+        &self,
+        user_pool_id: &str,
+        group_name: &str,
+        username: &str,
+    ) -> Result<bool, StoreError>;
+
+    /// The groups a user is in, in name order, starting after `after`.
+    async fn groups_of_user(
+        &self,
+        user_pool_id: &str,
+        username: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<GroupRecord>, StoreError>;
+
+    /// A group's members in username order, starting after `after`.
+    async fn users_in_group(
+        &self,
+        user_pool_id: &str,
+        group_name: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<UserRecord>, StoreError>;
+}
+
+/// Sign-in sessions: one row per refresh-token family.
+#[async_trait]
+pub trait SessionStore: Send + Sync + 'static {
+    /// `NotFound` when the user is gone; `AlreadyExists` on an id collision.
+    async fn create_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
+
+    async fn session(
+        &self,
+        user_pool_id: &str,
+        session_id: &str,
+    ) -> Result<Option<SessionRecord>, StoreError>;
+
+    /// `Ok(false)` when there was none.
+    async fn delete_session(
+        &self,
+        user_pool_id: &str,
+        session_id: &str,
+    ) -> Result<bool, StoreError>;
+
+    /// Deletes every session of a user (global sign-out); how many there were.
+    async fn delete_sessions_of(
+        &self,
+        user_pool_id: &str,
+        username: &str,
+    ) -> Result<u64, StoreError>;
 }
 
 #[async_trait]

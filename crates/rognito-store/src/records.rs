@@ -158,3 +158,68 @@ pub enum SealedSample {
         sealed: Vec<u8>,
     },
 }
+
+/// A user of a pool as stored. `doc` is owned by the operations layer (attributes, status, MFA
+/// settings, pending codes' digests) and `secrets` is sealed by it under the master key
+/// (password hash, SRP verifier, TOTP secret): the store keeps both opaque.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub user_pool_id: UserPoolId,
+    /// The username as created (case kept); immutable.
+    pub username: String,
+    pub doc: String,
+    pub secrets: Vec<u8>,
+    pub created_ms: i64,
+    pub modified_ms: i64,
+    /// Bumped by every replacement; what [`UserStore::replace_user`] compares (0 when new).
+    ///
+    /// [`UserStore::replace_user`]: crate::UserStore::replace_user
+    pub version: i64,
+}
+
+impl std::fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("user_pool_id", &self.user_pool_id)
+            .field("username", &self.username)
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A group of a pool; `doc` holds Description, Precedence and RoleArn as JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRecord {
+    pub user_pool_id: UserPoolId,
+    pub group_name: String,
+    pub doc: String,
+    pub created_ms: i64,
+    pub modified_ms: i64,
+}
+
+/// One sign-in's refresh-token family: refreshed, revoked and signed out as one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub user_pool_id: UserPoolId,
+    /// The family's id: the `origin_jti` of every token issued from it.
+    pub session_id: String,
+    pub username: String,
+    pub client_id: ClientId,
+    /// What refreshing needs (auth time, device, scopes) as JSON.
+    pub doc: String,
+    pub created_ms: i64,
+    /// When the refresh token expires (ms since the epoch).
+    pub expires_ms: i64,
+}
+
+/// A message Cognito would have sent (confirmation code, temporary password, MFA code), kept in
+/// the local message sink. `doc` is the message as JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRecord {
+    pub user_pool_id: UserPoolId,
+    /// Sorts by creation within the pool.
+    pub message_id: String,
+    pub username: String,
+    pub doc: String,
+    pub created_ms: i64,
+}

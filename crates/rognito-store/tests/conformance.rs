@@ -21,8 +21,9 @@ use std::sync::Arc;
 
 use rognito_store::{
     AccessKeyRecord, Change, ChangeListener, ClientRecord, ClientSecretRecord, DomainRecord,
-    Durability, IdentityRecord, PolicyRecord, ResourceServerRecord, SealedSample, SigningKeyRecord,
-    Store, StoreConfig, StoreError, UserPoolRecord,
+    Durability, GroupRecord, IdentityRecord, MessageRecord, Page, PolicyRecord,
+    ResourceServerRecord, SealedSample, SessionRecord, SigningKeyRecord, Store, StoreConfig,
+    StoreError, UserPoolRecord, UserRecord,
 };
 
 /// A store under test, with the directory it lives in (removed when dropped).
@@ -1653,4 +1654,1215 @@ async fn a_held_pool_row_holds_up_only_its_own_creates() {
         assert_eq!(task.await.expect("join"), "Ok");
     }
     store.close().await;
+}
+
+fn user(pool: &str, username: &str) -> UserRecord {
+    UserRecord {
+        user_pool_id: pool.into(),
+        username: username.into(),
+        doc: format!(r#"{{"user":"{username}"}}"#),
+        secrets: vec![3, 1, 4],
+        created_ms: 10,
+        modified_ms: 10,
+        version: 0,
+    }
+}
+
+fn keys(names: &[&str]) -> Vec<String> {
+    names.iter().map(|&k| k.to_owned()).collect()
+}
+
+fn group(pool: &str, name: &str) -> GroupRecord {
+    GroupRecord {
+        user_pool_id: pool.into(),
+        group_name: name.into(),
+        doc: r#"{"Precedence":1}"#.into(),
+        created_ms: 5,
+        modified_ms: 5,
+    }
+}
+
+fn session(pool: &str, id: &str, username: &str) -> SessionRecord {
+    SessionRecord {
+        user_pool_id: pool.into(),
+        session_id: id.into(),
+        username: username.into(),
+        client_id: "c1".into(),
+        doc: r#"{"scopes":[]}"#.into(),
+        created_ms: 7,
+        expires_ms: 70,
+    }
+}
+
+fn message(pool: &str, id: &str, username: &str, at: i64) -> MessageRecord {
+    MessageRecord {
+        user_pool_id: pool.into(),
+        message_id: id.into(),
+        username: username.into(),
+        doc: format!(r#"{{"code":"{id}"}}"#),
+        created_ms: at,
+    }
+}
+
+/// The usernames a page of users holds, in its order.
+fn usernames(page: &Page<UserRecord>) -> Vec<&str> {
+    page.items.iter().map(|u| u.username.as_str()).collect()
+}
+
+/// The names a page of groups holds, in its order.
+fn group_names(page: &Page<GroupRecord>) -> Vec<&str> {
+    page.items.iter().map(|g| g.group_name.as_str()).collect()
+}
+
+/// Who `key` finds in `pool`, by username.
+async fn found_by(s: &dyn Store, pool: &str, key: &str) -> Option<String> {
+    s.user_by_key(pool, key)
+        .await
+        .expect("user by key")
+        .map(|u| u.username)
+}
+
+#[tokio::test]
+async fn users_are_created_and_found_by_each_key() {
+    for Engine { name, store, .. } in engines().await {
+        let s = store.as_ref();
+        s.create_user_pool(&pool("p1"), &[], 10)
+            .await
+            .expect("pool");
+        s.create_user_pool(&pool("p2"), &[], 10)
+            .await
+            .expect("pool");
+        assert_eq!(
+            outcome(
+                s.create_user(&user("nope", "alice"), &keys(&["alice"]))
+                    .await
+            ),
+            "NotFound",
+            "{name}: no pool"
+        );
+        let alice_keys = keys(&["alice", "sub-a", "a@example.com"]);
+        assert_eq!(
+            outcome(s.create_user(&user("p1", "alice"), &alice_keys).await),
+            "Ok",
+            "{name}"
+        );
+        for k in &alice_keys {
+            assert_eq!(
+                s.user_by_key("p1", k).await.expect("read"),
+                Some(user("p1", "alice")),
+                "{name}: found by {k}"
+            );
+        }
+        assert_eq!(found_by(s, "p1", "nobody").await, None, "{name}");
+        assert_eq!(
+            found_by(s, "p2", "alice").await,
+            None,
+            "{name}: keys are per pool"
+        );
+
+        // The username taken (with keys of its own): nothing of the failed create is left.
+        assert_eq!(
+            outcome(
+                s.create_user(&user("p1", "alice"), &keys(&["alice2", "sub-x"]))
+                    .await
+            ),
+            "AlreadyExists",
+            "{name}: username taken"
+        );
+        assert_eq!(found_by(s, "p1", "alice2").await, None, "{name}");
+        assert_eq!(found_by(s, "p1", "sub-x").await, None, "{name}");
+        // A key taken, after keys that were free: no user, no key.
+        assert_eq!(
+            outcome(
+                s.create_user(
+                    &user("p1", "bob"),
+                    &keys(&["bob", "sub-b", "a@example.com"])
+                )
+                .await
+            ),
+            "AlreadyExists",
+            "{name}: key taken"
+        );
+        assert_eq!(found_by(s, "p1", "bob").await, None, "{name}");
+        assert_eq!(found_by(s, "p1", "sub-b").await, None, "{name}");
+        assert_eq!(
+            found_by(s, "p1", "a@example.com").await.as_deref(),
+            Some("alice"),
+            "{name}: the owner keeps its key"
+        );
+        let listed = s.list_users("p1", None, 10).await.expect("list");
+        assert_eq!(
+            usernames(&listed),
+            ["alice"],
+            "{name}: the failed creates left no user"
+        );
+        // The same key twice in one create.
+        assert_eq!(
+            outcome(
+                s.create_user(&user("p1", "carol"), &keys(&["carol", "carol"]))
+                    .await
+            ),
+            "AlreadyExists",
+            "{name}: key named twice"
+        );
+        assert_eq!(found_by(s, "p1", "carol").await, None, "{name}");
+        // Now bob can be made, and the same names in another pool are free.
+        assert_eq!(
+            outcome(
+                s.create_user(&user("p1", "bob"), &keys(&["bob", "sub-b"]))
+                    .await
+            ),
+            "Ok",
+            "{name}"
+        );
+        assert_eq!(
+            outcome(s.create_user(&user("p2", "alice"), &alice_keys).await),
+            "Ok",
+            "{name}: another pool"
+        );
+        assert_eq!(
+            found_by(s, "p2", "sub-a").await.as_deref(),
+            Some("alice"),
+            "{name}"
+        );
+        // A user without keys is listed, though no key finds it.
+        assert_eq!(
+            outcome(s.create_user(&user("p1", "dave"), &[]).await),
+            "Ok",
+            "{name}"
+        );
+        let listed = s.list_users("p1", None, 10).await.expect("list");
+        assert_eq!(usernames(&listed), ["alice", "bob", "dave"], "{name}");
+    }
+}
+
+#[tokio::test]
+async fn replacing_a_user_checks_its_version_and_keys() {
+    for Engine { name, store, .. } in engines().await {
+        let s = store.as_ref();
+        s.create_user_pool(&pool("p1"), &[], 10)
+            .await
+            .expect("pool");
+        s.create_user(&user("p1", "alice"), &keys(&["alice", "a@example.com"]))
+            .await
+            .expect("alice");
+        s.create_user(&user("p1", "bob"), &keys(&["bob", "b@example.com"]))
+            .await
+            .expect("bob");
+
+        // Keys left as they are.
+        let mut next = user("p1", "alice");
+        next.doc = r#"{"v":1}"#.into();
+        next.secrets = vec![9, 9];
+        next.modified_ms = 20;
+        let stored = s
+            .replace_user(&next, None)
+            .await
+            .expect("replace")
+            .expect("alice exists");
+        let expected = UserRecord {
+            version: 1,
+            ..next.clone()
+        };
+        assert_eq!(stored, expected, "{name}: the next version is returned");
+        assert_eq!(stored.doc, next.doc, "{name}");
+        assert_eq!(stored.secrets, next.secrets, "{name}");
+        assert_eq!(
+            s.user_by_key("p1", "a@example.com").await.expect("read"),
+            Some(expected.clone()),
+            "{name}: keys kept, new version stored"
+        );
+
+        // Read at version 0, replaced since.
+        let mut stale = user("p1", "alice");
+        stale.doc = r#"{"stale":true}"#.into();
+        assert_eq!(
+            outcome(s.replace_user(&stale, None).await),
+            "Conflict",
+            "{name}: stale version"
+        );
+        assert_eq!(
+            outcome(s.replace_user(&stale, Some(&keys(&["alice", "new"]))).await),
+            "Conflict",
+            "{name}: stale version with keys"
+        );
+        assert_eq!(found_by(s, "p1", "new").await, None, "{name}");
+        assert_eq!(
+            s.user_by_key("p1", "alice").await.expect("read"),
+            Some(expected.clone()),
+            "{name}: a conflict writes nothing"
+        );
+        assert_eq!(
+            s.replace_user(&user("p1", "nobody"), None)
+                .await
+                .expect("replace"),
+            None,
+            "{name}: no such user"
+        );
+        assert_eq!(
+            s.replace_user(&user("nope", "alice"), None)
+                .await
+                .expect("replace"),
+            None,
+            "{name}: no such pool"
+        );
+
+        // A new key that is bob's: nothing written, the old keys still work.
+        let mut taking = expected.clone();
+        taking.doc = r#"{"taking":true}"#.into();
+        assert_eq!(
+            outcome(
+                s.replace_user(&taking, Some(&keys(&["alice", "fresh", "b@example.com"])))
+                    .await
+            ),
+            "AlreadyExists",
+            "{name}: key of another user"
+        );
+        assert_eq!(
+            s.user_by_key("p1", "a@example.com").await.expect("read"),
+            Some(expected.clone()),
+            "{name}: old keys, old version, old document"
+        );
+        assert_eq!(found_by(s, "p1", "fresh").await, None, "{name}");
+        assert_eq!(
+            found_by(s, "p1", "b@example.com").await.as_deref(),
+            Some("bob"),
+            "{name}"
+        );
+
+        // The whole set of keys replaced.
+        let mut moved = expected.clone();
+        moved.doc = r#"{"v":2}"#.into();
+        let stored = s
+            .replace_user(&moved, Some(&keys(&["alice", "a2@example.com"])))
+            .await
+            .expect("replace")
+            .expect("alice exists");
+        assert_eq!(stored.version, 2, "{name}");
+        assert_eq!(
+            found_by(s, "p1", "a@example.com").await,
+            None,
+            "{name}: a dropped key"
+        );
+        assert_eq!(
+            found_by(s, "p1", "a2@example.com").await.as_deref(),
+            Some("alice"),
+            "{name}: a new key"
+        );
+        assert_eq!(
+            s.user_by_key("p1", "alice")
+                .await
+                .expect("read")
+                .map(|u| u.doc),
+            Some(r#"{"v":2}"#.to_owned()),
+            "{name}"
+        );
+        // The dropped key is free for another user.
+        let bob = s
+            .user_by_key("p1", "bob")
+            .await
+            .expect("read")
+            .expect("bob");
+        assert_eq!(
+            s.replace_user(&bob, Some(&keys(&["bob", "a@example.com"])))
+                .await
+                .expect("replace")
+                .map(|u| u.version),
+            Some(1),
+            "{name}"
+        );
+        assert_eq!(
+            found_by(s, "p1", "a@example.com").await.as_deref(),
+            Some("bob"),
+            "{name}"
+        );
+        // Keys replaced by none.
+        let mut bare = stored.clone();
+        bare.modified_ms = 30;
+        assert_eq!(
+            s.replace_user(&bare, Some(&[]))
+                .await
+                .expect("replace")
+                .map(|u| u.version),
+            Some(3),
+            "{name}"
+        );
+        assert_eq!(found_by(s, "p1", "alice").await, None, "{name}");
+        assert_eq!(
+            usernames(&s.list_users("p1", None, 10).await.expect("list")),
+            ["alice", "bob"],
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn deleting_a_user_removes_its_keys_memberships_and_sessions() {
+    for Engine { name, store, .. } in engines().await {
+        let s = store.as_ref();
+        s.create_user_pool(&pool("p1"), &[], 10)
+            .await
+            .expect("pool");
+        s.create_user(&user("p1", "alice"), &keys(&["alice", "sub-a"]))
+            .await
+            .expect("alice");
+        s.create_user(&user("p1", "bob"), &keys(&["bob"]))
+            .await
+            .expect("bob");
+        s.create_group(&group("p1", "g1"), 10).await.expect("group");
+        s.add_to_group("p1", "g1", "alice").await.expect("member");
+        s.add_to_group("p1", "g1", "bob").await.expect("member");
+        s.create_session(&session("p1", "s1", "alice"))
+            .await
+            .expect("session");
+        s.create_session(&session("p1", "s2", "bob"))
+            .await
+            .expect("session");
+
+        assert!(
+            s.delete_user("p1", "alice").await.expect("delete"),
+            "{name}"
+        );
+        assert!(
+            !s.delete_user("p1", "alice").await.expect("delete"),
+            "{name}: gone already"
+        );
+        assert!(
+            !s.delete_user("nope", "alice").await.expect("delete"),
+            "{name}: no pool"
+        );
+        assert_eq!(found_by(s, "p1", "alice").await, None, "{name}");
+        assert_eq!(found_by(s, "p1", "sub-a").await, None, "{name}");
+        assert_eq!(s.session("p1", "s1").await.expect("read"), None, "{name}");
+        assert_eq!(
+            usernames(&s.users_in_group("p1", "g1", None, 10).await.expect("list")),
+            ["bob"],
+            "{name}"
+        );
+        // Others keep theirs.
+        assert!(
+            s.session("p1", "s2").await.expect("read").is_some(),
+            "{name}"
+        );
+        assert_eq!(
+            found_by(s, "p1", "bob").await.as_deref(),
+            Some("bob"),
+            "{name}"
+        );
+
+        // Made again, the user starts with nothing: its keys, memberships and sessions were
+        // removed, not merely hidden.
+        s.create_user(&user("p1", "alice"), &keys(&["alice", "sub-a"]))
+            .await
+            .expect("alice again");
+        assert!(
+            s.groups_of_user("p1", "alice", None, 10)
+                .await
+                .expect("list")
+                .items
+                .is_empty(),
+            "{name}: no membership left"
+        );
+        assert_eq!(s.session("p1", "s1").await.expect("read"), None, "{name}");
+        assert_eq!(
+            s.delete_sessions_of("p1", "alice").await.expect("delete"),
+            0,
+            "{name}: no session left"
+        );
+        // And a session id of the deleted user's is free again.
+        assert_eq!(
+            outcome(s.create_session(&session("p1", "s1", "alice")).await),
+            "Ok",
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn user_and_group_pages_follow_the_key_order() {
+    for Engine { name, store, .. } in engines().await {
+        let s = store.as_ref();
+        s.create_user_pool(&pool("p1"), &[], 10)
+            .await
+            .expect("pool");
+        s.create_user_pool(&pool("p2"), &[], 10)
+            .await
+            .expect("pool");
+        for u in ["u3", "u1", "u5", "u2", "u4"] {
+            s.create_user(&user("p1", u), &keys(&[u]))
+                .await
+                .expect("user");
+        }
+        s.create_user(&user("p2", "u0"), &[]).await.expect("user");
+        for g in ["g4", "g2", "g1", "g5", "g3"] {
+            s.create_group(&group("p1", g), 10).await.expect("group");
+        }
+        s.create_group(&group("p2", "g0"), 10).await.expect("group");
+        for g in ["g5", "g1", "g3", "g4"] {
+            s.add_to_group("p1", g, "u2").await.expect("member");
+        }
+        for u in ["u5", "u1", "u4", "u2"] {
+            s.add_to_group("p1", "g3", u).await.expect("member");
+        }
+
+        let first = s.list_users("p1", None, 2).await.expect("page");
+        assert_eq!(
+            (usernames(&first), first.more),
+            (vec!["u1", "u2"], true),
+            "{name}"
+        );
+        let second = s.list_users("p1", Some("u2"), 2).await.expect("page");
+        assert_eq!(
+            (usernames(&second), second.more),
+            (vec!["u3", "u4"], true),
+            "{name}"
+        );
+        let last = s.list_users("p1", Some("u4"), 2).await.expect("page");
+        assert_eq!((usernames(&last), last.more), (vec!["u5"], false), "{name}");
+        let exact = s.list_users("p1", Some("u3"), 2).await.expect("page");
+        assert_eq!(
+            (usernames(&exact), exact.more),
+            (vec!["u4", "u5"], false),
+            "{name}"
+        );
+        assert_eq!(
+            s.list_users("p1", None, 10).await.expect("page").items[0],
+            user("p1", "u1"),
+            "{name}: whole records"
+        );
+
+        let first = s.list_groups("p1", None, 2).await.expect("page");
+        assert_eq!(
+            (group_names(&first), first.more),
+            (vec!["g1", "g2"], true),
+            "{name}"
+        );
+        let second = s.list_groups("p1", Some("g2"), 2).await.expect("page");
+        assert_eq!(
+            (group_names(&second), second.more),
+            (vec!["g3", "g4"], true),
+            "{name}"
+        );
+        let last = s.list_groups("p1", Some("g4"), 2).await.expect("page");
+        assert_eq!(
+            (group_names(&last), last.more),
+            (vec!["g5"], false),
+            "{name}"
+        );
+        assert_eq!(
+            s.list_groups("p1", None, 10).await.expect("page").items[0],
+            group("p1", "g1"),
+            "{name}: whole records"
+        );
+
+        let first = s.groups_of_user("p1", "u2", None, 2).await.expect("page");
+        assert_eq!(
+            (group_names(&first), first.more),
+            (vec!["g1", "g3"], true),
+            "{name}"
+        );
+        let last = s
+            .groups_of_user("p1", "u2", Some("g3"), 2)
+            .await
+            .expect("page");
+        assert_eq!(
+            (group_names(&last), last.more),
+            (vec!["g4", "g5"], false),
+            "{name}"
+        );
+        assert_eq!(
+            s.groups_of_user("p1", "u2", None, 10)
+                .await
+                .expect("page")
+                .items[0],
+            group("p1", "g1"),
+            "{name}: whole records"
+        );
+        assert!(
+            s.groups_of_user("p1", "u3", None, 10)
+                .await
+                .expect("page")
+                .items
+                .is_empty(),
+            "{name}"
+        );
+
+        let first = s.users_in_group("p1", "g3", None, 3).await.expect("page");
+        assert_eq!(
+            (usernames(&first), first.more),
+            (vec!["u1", "u2", "u4"], true),
+            "{name}"
+        );
+        let last = s
+            .users_in_group("p1", "g3", Some("u4"), 3)
+            .await
+            .expect("page");
+        assert_eq!((usernames(&last), last.more), (vec!["u5"], false), "{name}");
+        assert_eq!(
+            s.users_in_group("p1", "g3", None, 10)
+                .await
+                .expect("page")
+                .items[0],
+            user("p1", "u1"),
+            "{name}: whole records"
+        );
+        assert!(
+            s.users_in_group("p1", "g2", None, 10)
+                .await
+                .expect("page")
+                .items
+                .is_empty(),
+            "{name}"
+        );
+        assert_eq!(
+            usernames(&s.list_users("p2", None, 10).await.expect("page")),
+            ["u0"],
+            "{name}: other pools' users are not listed"
+        );
+    }
+}
+
+#[tokio::test]
+async fn groups_and_members() {
+    for Engine { name, store, .. } in engines().await {
+        let s = store.as_ref();
+        s.create_user_pool(&pool("p1"), &[], 10)
+            .await
+            .expect("pool");
+        s.create_user(&user("p1", "alice"), &keys(&["alice"]))
+            .await
+            .expect("alice");
+        assert_eq!(
+            outcome(s.create_group(&group("nope", "g1"), 3).await),
+            "NotFound",
+            "{name}: no pool"
+        );
+        for g in ["g1", "g2", "g3"] {
+            assert_eq!(
+                outcome(s.create_group(&group("p1", g), 3).await),
+                "Ok",
+                "{name}"
+            );
+        }
+        assert_eq!(
+            outcome(s.create_group(&group("p1", "g4"), 3).await),
+            "LimitExceeded",
+            "{name}: 3 per pool"
+        );
+        assert_eq!(
+            outcome(s.create_group(&group("p1", "g1"), 3).await),
+            "AlreadyExists",
+            "{name}: a taken name at the quota"
+        );
+        assert_eq!(
+            outcome(s.create_group(&group("p1", "g1"), 10).await),
+            "AlreadyExists",
+            "{name}: a taken name"
+        );
+        assert_eq!(s.group("p1", "g4").await.expect("read"), None, "{name}");
+        assert_eq!(
+            s.group("p1", "g1").await.expect("read"),
+            Some(group("p1", "g1")),
+            "{name}"
+        );
+        assert_eq!(s.group("nope", "g1").await.expect("read"), None, "{name}");
+
+        let mut changed = group("p1", "g1");
+        changed.doc = r#"{"Precedence":2}"#.into();
+        changed.modified_ms = 9;
+        assert_eq!(
+            s.replace_group(&changed).await.expect("replace"),
+            Some(changed.clone()),
+            "{name}"
+        );
+        assert_eq!(
+            s.group("p1", "g1").await.expect("read"),
+            Some(changed.clone()),
+            "{name}"
+        );
+        assert_eq!(
+            s.replace_group(&group("p1", "g9")).await.expect("replace"),
+            None,
+            "{name}: no such group"
+        );
+        assert_eq!(s.group("p1", "g9").await.expect("read"), None, "{name}");
+
+        // Members.
+        assert_eq!(
+            outcome(s.add_to_group("p1", "g1", "nobody").await),
+            "NotFound",
+            "{name}: no such user"
+        );
+        assert_eq!(
+            outcome(s.add_to_group("p1", "g9", "alice").await),
+            "NotFound",
+            "{name}: no such group"
+        );
+        assert_eq!(
+            outcome(s.add_to_group("nope", "g1", "alice").await),
+            "NotFound",
+            "{name}: no such pool"
+        );
+        assert_eq!(
+            outcome(s.add_to_group("p1", "g1", "alice").await),
+            "Ok",
+            "{name}"
+        );
+        assert_eq!(
+            outcome(s.add_to_group("p1", "g1", "alice").await),
+            "Ok",
+            "{name}: a member already"
+        );
+        assert_eq!(
+            usernames(&s.users_in_group("p1", "g1", None, 10).await.expect("list")),
+            ["alice"],
+            "{name}: one membership"
+        );
+        assert!(
+            s.remove_from_group("p1", "g1", "alice")
+                .await
+                .expect("remove"),
+            "{name}"
+        );
+        assert!(
+            !s.remove_from_group("p1", "g1", "alice")
+                .await
+                .expect("remove"),
+            "{name}: not a member"
+        );
+        assert!(
+            !s.remove_from_group("p1", "g9", "alice")
+                .await
+                .expect("remove"),
+            "{name}: no such group"
+        );
+        assert!(
+            s.groups_of_user("p1", "alice", None, 10)
+                .await
+                .expect("list")
+                .items
+                .is_empty(),
+            "{name}"
+        );
+
+        // Deleting a group removes its memberships and frees a slot.
+        s.add_to_group("p1", "g2", "alice").await.expect("member");
+        assert!(s.delete_group("p1", "g2").await.expect("delete"), "{name}");
+        assert!(
+            !s.delete_group("p1", "g2").await.expect("delete"),
+            "{name}: gone already"
+        );
+        assert!(
+            !s.delete_group("nope", "g2").await.expect("delete"),
+            "{name}: no pool"
+        );
+        assert_eq!(s.group("p1", "g2").await.expect("read"), None, "{name}");
+        assert!(
+            s.groups_of_user("p1", "alice", None, 10)
+                .await
+                .expect("list")
+                .items
+                .is_empty(),
+            "{name}: membership gone with the group"
+        );
+        assert_eq!(
+            outcome(s.create_group(&group("p1", "g2"), 3).await),
+            "Ok",
+            "{name}: a slot free again"
+        );
+        assert!(
+            s.users_in_group("p1", "g2", None, 10)
+                .await
+                .expect("list")
+                .items
+                .is_empty(),
+            "{name}: made again, the group has no members"
+        );
+        assert_eq!(
+            outcome(s.add_to_group("p1", "g2", "alice").await),
+            "Ok",
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn group_quota_and_user_versions_hold_under_concurrency() {
+    for Engine {
+        name,
+        store,
+        shared,
+        ..
+    } in engines().await
+    {
+        store
+            .create_user_pool(&pool("p1"), &[], 10)
+            .await
+            .expect("pool");
+        // Where the data can be shared, half the writes go through a second handle: another
+        // process, or another node.
+        let second = match &shared {
+            Some(config) => rognito_store::open(config).await.expect("second handle"),
+            None => store.clone(),
+        };
+        let handles = [store.clone(), second.clone()];
+        let tasks: Vec<_> = (0..30)
+            .map(|i| {
+                let store = handles[i % 2].clone();
+                tokio::spawn(async move {
+                    outcome(
+                        store
+                            .create_group(&group("p1", &format!("g{i:02}")), 7)
+                            .await,
+                    )
+                })
+            })
+            .collect();
+        let mut answers = Vec::new();
+        for task in tasks {
+            answers.push(task.await.expect("join"));
+        }
+        answers.sort_unstable();
+        assert_eq!(
+            answers,
+            [vec!["LimitExceeded"; 23], vec!["Ok"; 7]].concat(),
+            "{name}: 7 groups per pool"
+        );
+        assert_eq!(
+            store
+                .list_groups("p1", None, 100)
+                .await
+                .expect("list")
+                .items
+                .len(),
+            7,
+            "{name}"
+        );
+
+        // Replacements of one version: exactly one wins, however many race.
+        store
+            .create_user(&user("p1", "alice"), &keys(&["alice"]))
+            .await
+            .expect("alice");
+        let tasks: Vec<_> = (0..10)
+            .map(|i| {
+                let store = handles[i % 2].clone();
+                tokio::spawn(async move {
+                    let mut next = user("p1", "alice");
+                    next.doc = format!(r#"{{"writer":{i}}}"#);
+                    let key = format!("k{i}");
+                    outcome(store.replace_user(&next, Some(&[key])).await)
+                })
+            })
+            .collect();
+        let mut answers = Vec::new();
+        for task in tasks {
+            answers.push(task.await.expect("join"));
+        }
+        answers.sort_unstable();
+        assert_eq!(
+            answers,
+            [vec!["Conflict"; 9], vec!["Ok"]].concat(),
+            "{name}: one replacement per version"
+        );
+        let alice = store.user_by_key("p1", "alice").await.expect("read");
+        assert_eq!(
+            alice, None,
+            "{name}: the winner's keys replaced the first ones"
+        );
+        let mut found = Vec::new();
+        for i in 0..10 {
+            if let Some(u) = store
+                .user_by_key("p1", &format!("k{i}"))
+                .await
+                .expect("read")
+            {
+                assert_eq!(u.version, 1, "{name}");
+                assert_eq!(
+                    u.doc,
+                    format!(r#"{{"writer":{i}}}"#),
+                    "{name}: the winner's"
+                );
+                found.push(i);
+            }
+        }
+        assert_eq!(found.len(), 1, "{name}: only the winner's key");
+        if shared.is_some() {
+            second.close().await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn sessions() {
+    for Engine { name, store, .. } in engines().await {
+        let s = store.as_ref();
+        s.create_user_pool(&pool("p1"), &[], 10)
+            .await
+            .expect("pool");
+        s.create_user(&user("p1", "alice"), &keys(&["alice"]))
+            .await
+            .expect("alice");
+        s.create_user(&user("p1", "bob"), &keys(&["bob"]))
+            .await
+            .expect("bob");
+        assert_eq!(
+            outcome(s.create_session(&session("p1", "s0", "nobody")).await),
+            "NotFound",
+            "{name}: no such user"
+        );
+        assert_eq!(
+            outcome(s.create_session(&session("nope", "s0", "alice")).await),
+            "NotFound",
+            "{name}: no such pool"
+        );
+        assert_eq!(s.session("p1", "s0").await.expect("read"), None, "{name}");
+        for (id, who) in [("s1", "alice"), ("s2", "alice"), ("s3", "bob")] {
+            assert_eq!(
+                outcome(s.create_session(&session("p1", id, who)).await),
+                "Ok",
+                "{name}"
+            );
+        }
+        assert_eq!(
+            outcome(s.create_session(&session("p1", "s1", "bob")).await),
+            "AlreadyExists",
+            "{name}: id collision"
+        );
+        assert_eq!(
+            s.session("p1", "s1").await.expect("read"),
+            Some(session("p1", "s1", "alice")),
+            "{name}: the first one stays"
+        );
+        assert_eq!(s.session("nope", "s1").await.expect("read"), None, "{name}");
+
+        assert!(
+            s.delete_session("p1", "s1").await.expect("delete"),
+            "{name}"
+        );
+        assert!(
+            !s.delete_session("p1", "s1").await.expect("delete"),
+            "{name}: gone already"
+        );
+        assert!(
+            !s.delete_session("nope", "s2").await.expect("delete"),
+            "{name}: no pool"
+        );
+        assert_eq!(s.session("p1", "s1").await.expect("read"), None, "{name}");
+        s.create_session(&session("p1", "s4", "alice"))
+            .await
+            .expect("session");
+        assert_eq!(
+            s.delete_sessions_of("p1", "alice").await.expect("delete"),
+            2,
+            "{name}: s2 and s4"
+        );
+        assert_eq!(
+            s.delete_sessions_of("p1", "alice").await.expect("delete"),
+            0,
+            "{name}"
+        );
+        assert_eq!(
+            s.delete_sessions_of("nope", "bob").await.expect("delete"),
+            0,
+            "{name}: no pool"
+        );
+        assert_eq!(s.session("p1", "s2").await.expect("read"), None, "{name}");
+        assert_eq!(s.session("p1", "s4").await.expect("read"), None, "{name}");
+        assert_eq!(
+            s.session("p1", "s3").await.expect("read"),
+            Some(session("p1", "s3", "bob")),
+            "{name}: other users' sessions stay"
+        );
+    }
+}
+
+#[tokio::test]
+async fn messages_newest_first_and_pruned() {
+    for Engine { name, store, .. } in engines().await {
+        let s = store.as_ref();
+        s.create_user_pool(&pool("p1"), &[], 10)
+            .await
+            .expect("pool");
+        s.create_user_pool(&pool("p2"), &[], 10)
+            .await
+            .expect("pool");
+        assert_eq!(
+            outcome(s.add_message(&message("nope", "m0", "alice", 1), 3).await),
+            "NotFound",
+            "{name}: no pool"
+        );
+        // Out of order, with two at the same time (the id breaks the tie).
+        for (id, who, at) in [
+            ("m02", "alice", 2),
+            ("m01", "alice", 1),
+            ("m03", "bob", 3),
+            ("m05", "alice", 4),
+            ("m04", "alice", 4),
+            ("m06", "bob", 6),
+        ] {
+            assert_eq!(
+                outcome(s.add_message(&message("p1", id, who, at), 3).await),
+                "Ok",
+                "{name}"
+            );
+        }
+        s.add_message(&message("p2", "m07", "alice", 7), 3)
+            .await
+            .expect("other pool");
+        let ids = |messages: Vec<MessageRecord>| {
+            messages
+                .into_iter()
+                .map(|m| m.message_id)
+                .collect::<Vec<_>>()
+        };
+        // alice had four: the oldest (m01) was pruned.
+        assert_eq!(
+            ids(s.messages("p1", Some("alice"), 10).await.expect("read")),
+            ["m05", "m04", "m02"],
+            "{name}: alice's three newest"
+        );
+        assert_eq!(
+            ids(s.messages("p1", None, 10).await.expect("read")),
+            ["m06", "m05", "m04", "m03", "m02"],
+            "{name}: everyone's, newest first"
+        );
+        assert_eq!(
+            ids(s.messages("p1", None, 2).await.expect("read")),
+            ["m06", "m05"],
+            "{name}: limit"
+        );
+        assert_eq!(
+            s.messages("p1", Some("bob"), 1).await.expect("read"),
+            vec![message("p1", "m06", "bob", 6)],
+            "{name}: whole records"
+        );
+        assert!(
+            s.messages("p1", Some("carol"), 10)
+                .await
+                .expect("read")
+                .is_empty(),
+            "{name}"
+        );
+        // A smaller `keep` prunes more; other users keep theirs.
+        s.add_message(&message("p1", "m08", "alice", 8), 1)
+            .await
+            .expect("add");
+        assert_eq!(
+            ids(s.messages("p1", Some("alice"), 10).await.expect("read")),
+            ["m08"],
+            "{name}: keep 1"
+        );
+        assert_eq!(
+            ids(s.messages("p1", Some("bob"), 10).await.expect("read")),
+            ["m06", "m03"],
+            "{name}: bob's untouched"
+        );
+        assert_eq!(
+            ids(s.messages("p2", None, 10).await.expect("read")),
+            ["m07"],
+            "{name}: other pools' untouched"
+        );
+    }
+}
+
+#[tokio::test]
+async fn deleting_a_pool_removes_its_users_groups_sessions_and_messages() {
+    for Engine { name, store, .. } in engines().await {
+        let s = store.as_ref();
+        for p in ["p1", "p2"] {
+            s.create_user_pool(&pool(p), &[], 10).await.expect("pool");
+            s.create_user(&user(p, "alice"), &keys(&["alice", "sub-a"]))
+                .await
+                .expect("user");
+            s.create_group(&group(p, "g1"), 10).await.expect("group");
+            s.add_to_group(p, "g1", "alice").await.expect("member");
+            s.create_session(&session(p, "s1", "alice"))
+                .await
+                .expect("session");
+            s.add_message(&message(p, "m1", "alice", 1), 10)
+                .await
+                .expect("message");
+        }
+        assert!(s.delete_user_pool("p1", 0).await.expect("delete"), "{name}");
+        let check_empty = async |what: &str| {
+            assert_eq!(found_by(s, "p1", "alice").await, None, "{name}: {what}");
+            assert_eq!(found_by(s, "p1", "sub-a").await, None, "{name}: {what}");
+            assert!(
+                s.list_users("p1", None, 10)
+                    .await
+                    .expect("list")
+                    .items
+                    .is_empty(),
+                "{name}: {what}"
+            );
+            assert!(
+                s.list_groups("p1", None, 10)
+                    .await
+                    .expect("list")
+                    .items
+                    .is_empty(),
+                "{name}: {what}"
+            );
+            assert!(
+                s.groups_of_user("p1", "alice", None, 10)
+                    .await
+                    .expect("list")
+                    .items
+                    .is_empty(),
+                "{name}: {what}"
+            );
+            assert_eq!(
+                s.session("p1", "s1").await.expect("read"),
+                None,
+                "{name}: {what}"
+            );
+            assert!(
+                s.messages("p1", None, 10).await.expect("read").is_empty(),
+                "{name}: {what}"
+            );
+        };
+        check_empty("after the delete").await;
+        // Made again, the pool holds none of the old rows.
+        s.create_user_pool(&pool("p1"), &[], 10)
+            .await
+            .expect("pool again");
+        check_empty("the pool made again").await;
+        s.create_user(&user("p1", "alice"), &keys(&["alice", "sub-a"]))
+            .await
+            .expect("user again");
+        s.create_group(&group("p1", "g1"), 10)
+            .await
+            .expect("group again");
+        assert!(
+            s.users_in_group("p1", "g1", None, 10)
+                .await
+                .expect("list")
+                .items
+                .is_empty(),
+            "{name}: no membership survived"
+        );
+        // The other pool keeps everything.
+        assert_eq!(
+            found_by(s, "p2", "sub-a").await.as_deref(),
+            Some("alice"),
+            "{name}"
+        );
+        assert_eq!(
+            usernames(&s.users_in_group("p2", "g1", None, 10).await.expect("list")),
+            ["alice"],
+            "{name}"
+        );
+        assert!(
+            s.session("p2", "s1").await.expect("read").is_some(),
+            "{name}"
+        );
+        assert_eq!(
+            s.messages("p2", None, 10).await.expect("read").len(),
+            1,
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn user_writes_racing_a_pool_delete_never_fail() {
+    for Engine {
+        name,
+        store,
+        shared,
+        ..
+    } in engines().await
+    {
+        let second = match &shared {
+            Some(config) => rognito_store::open(config).await.expect("second handle"),
+            None => store.clone(),
+        };
+        for round in 0..3 {
+            let p = format!("race{round}");
+            store
+                .create_user_pool(&pool(&p), &[], 100)
+                .await
+                .expect("pool");
+            for i in 0..6 {
+                let u = format!("u{i}");
+                store
+                    .create_user(&user(&p, &u), &keys(&[&u, &format!("sub{i}")]))
+                    .await
+                    .expect("user");
+                store
+                    .create_group(&group(&p, &format!("g{i}")), 100)
+                    .await
+                    .expect("group");
+                store
+                    .add_to_group(&p, &format!("g{i}"), &u)
+                    .await
+                    .expect("member");
+                store
+                    .create_session(&session(&p, &format!("s{i}"), &u))
+                    .await
+                    .expect("session");
+            }
+            let mut tasks = Vec::new();
+            for i in 0..6 {
+                let (one, other) = (store.clone(), second.clone());
+                let p = p.clone();
+                tasks.push(tokio::spawn(async move {
+                    let (u, g) = (format!("u{i}"), format!("g{i}"));
+                    let next = (i + 1) % 6;
+                    let mut answers = vec![
+                        outcome(one.add_to_group(&p, &format!("g{next}"), &u).await),
+                        outcome(
+                            other
+                                .create_session(&session(&p, &format!("t{i}"), &u))
+                                .await,
+                        ),
+                        outcome(
+                            one.add_message(&message(&p, &format!("m{i}"), &u, 1), 5)
+                                .await,
+                        ),
+                        outcome(
+                            other
+                                .replace_user(&user(&p, &u), Some(&keys(&[&u, "x"])))
+                                .await,
+                        ),
+                        outcome(other.create_user(&user(&p, &format!("n{i}")), &[]).await),
+                        outcome(one.delete_sessions_of(&p, &u).await),
+                    ];
+                    answers.push(outcome(other.delete_group(&p, &g).await));
+                    answers.push(outcome(one.delete_user(&p, &u).await));
+                    answers
+                }));
+            }
+            let deleted = outcome(second.delete_user_pool(&p, 0).await);
+            assert_eq!(deleted, "Ok", "{name}");
+            for task in tasks {
+                for answer in task.await.expect("join") {
+                    // `outcome` fails the test on any other error; AlreadyExists is a replace
+                    // whose key "x" another replacement took first.
+                    assert!(
+                        ["Ok", "NotFound", "AlreadyExists"].contains(&answer),
+                        "{name}: {answer}"
+                    );
+                }
+            }
+            assert!(store.user_pool(&p).await.expect("read").is_none(), "{name}");
+            assert!(
+                store
+                    .list_users(&p, None, 10)
+                    .await
+                    .expect("list")
+                    .items
+                    .is_empty(),
+                "{name}"
+            );
+            assert!(
+                store.messages(&p, None, 10).await.expect("read").is_empty(),
+                "{name}"
+            );
+        }
+        if shared.is_some() {
+            second.close().await;
+        }
+    }
 }

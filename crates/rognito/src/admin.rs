@@ -187,6 +187,7 @@ async fn open(
             quotas: (&config.quotas).into(),
             issuer_base: String::new(),
             public_url: String::new(),
+            password_hashing: config.server.password_hashing.into(),
         },
         Arc::new(master.key),
         RateLimits::disabled(),

@@ -201,6 +201,7 @@ async fn start(
                 quotas: config.quotas.clone(),
                 issuer_base: issuer_base.trim_end_matches('/').to_owned(),
                 public_url,
+                password_hashing: config.password_hashing,
             },
             master,
             RateLimits::new(config.rate_limits_enabled, &config.rate_limit_overrides)

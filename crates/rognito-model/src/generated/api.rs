@@ -2845,6 +2845,358 @@ pub mod operations {
         }
     }
 
+    /// `AdminAddUserToGroup`.
+    pub struct AdminAddUserToGroup;
+
+    impl ApiOperation for AdminAddUserToGroup {
+        const OPERATION: Operation = Operation::AdminAddUserToGroup;
+        type Input = AdminAddUserToGroupRequest;
+        type Output = crate::EmptyOutput;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.admin_add_user_to_group(ctx, input)
+        }
+    }
+
+    /// `AdminConfirmSignUp`.
+    pub struct AdminConfirmSignUp;
+
+    impl ApiOperation for AdminConfirmSignUp {
+        const OPERATION: Operation = Operation::AdminConfirmSignUp;
+        type Input = AdminConfirmSignUpRequest;
+        type Output = AdminConfirmSignUpResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.admin_confirm_sign_up(ctx, input)
+        }
+    }
+
+    /// `AdminCreateUser`.
+    pub struct AdminCreateUser;
+
+    impl ApiOperation for AdminCreateUser {
+        const OPERATION: Operation = Operation::AdminCreateUser;
+        type Input = AdminCreateUserRequest;
+        type Output = AdminCreateUserResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.admin_create_user(ctx, input)
+        }
+    }
+
+    /// `AdminDeleteUser`.
+    pub struct AdminDeleteUser;
+
+    impl ApiOperation for AdminDeleteUser {
+        const OPERATION: Operation = Operation::AdminDeleteUser;
+        type Input = AdminDeleteUserRequest;
+        type Output = crate::EmptyOutput;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.admin_delete_user(ctx, input)
+        }
+    }
+
+    /// `AdminDeleteUserAttributes`.
+    pub struct AdminDeleteUserAttributes;
+
+    impl ApiOperation for AdminDeleteUserAttributes {
+        const OPERATION: Operation = Operation::AdminDeleteUserAttributes;
+        type Input = AdminDeleteUserAttributesRequest;
+        type Output = AdminDeleteUserAttributesResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.admin_delete_user_attributes(ctx, input)
+        }
+    }
+
+    /// `AdminDisableUser`.
+    pub struct AdminDisableUser;
+
+    impl ApiOperation for AdminDisableUser {
+        const OPERATION: Operation = Operation::AdminDisableUser;
+        type Input = AdminDisableUserRequest;
+        type Output = AdminDisableUserResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.admin_disable_user(ctx, input)
+        }
+    }
+
+    /// `AdminEnableUser`.
+    pub struct AdminEnableUser;
+
+    impl ApiOperation for AdminEnableUser {
+        const OPERATION: Operation = Operation::AdminEnableUser;
+        type Input = AdminEnableUserRequest;
+        type Output = AdminEnableUserResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.admin_enable_user(ctx, input)
+        }
+    }
+
+    /// `AdminGetUser`.
+    pub struct AdminGetUser;
+
+    impl ApiOperation for AdminGetUser {
+        const OPERATION: Operation = Operation::AdminGetUser;
+        type Input = AdminGetUserRequest;
+        type Output = AdminGetUserResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.admin_get_user(ctx, input)
+        }
+    }
+
+    /// `AdminInitiateAuth`.
+    pub struct AdminInitiateAuth;
+
+    impl ApiOperation for AdminInitiateAuth {
+        const OPERATION: Operation = Operation::AdminInitiateAuth;
+        type Input = AdminInitiateAuthRequest;
+        type Output = AdminInitiateAuthResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.admin_initiate_auth(ctx, input)
+        }
+    }
+
+    /// `AdminListGroupsForUser`.
+    pub struct AdminListGroupsForUser;
+
+    impl ApiOperation for AdminListGroupsForUser {
+        const OPERATION: Operation = Operation::AdminListGroupsForUser;
+        type Input = AdminListGroupsForUserRequest;
+        type Output = AdminListGroupsForUserResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.admin_list_groups_for_user(ctx, input)
+        }
+    }
+
+    /// `AdminRemoveUserFromGroup`.
+    pub struct AdminRemoveUserFromGroup;
+
+    impl ApiOperation for AdminRemoveUserFromGroup {
+        const OPERATION: Operation = Operation::AdminRemoveUserFromGroup;
+        type Input = AdminRemoveUserFromGroupRequest;
+        type Output = crate::EmptyOutput;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.admin_remove_user_from_group(ctx, input)
+        }
+    }
+
+    /// `AdminResetUserPassword`.
+    pub struct AdminResetUserPassword;
+
+    impl ApiOperation for AdminResetUserPassword {
+        const OPERATION: Operation = Operation::AdminResetUserPassword;
+        type Input = AdminResetUserPasswordRequest;
+        type Output = AdminResetUserPasswordResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.admin_reset_user_password(ctx, input)
+        }
+    }
+
+    /// `AdminRespondToAuthChallenge`.
+    pub struct AdminRespondToAuthChallenge;
+
+    impl ApiOperation for AdminRespondToAuthChallenge {
+        const OPERATION: Operation = Operation::AdminRespondToAuthChallenge;
+        type Input = AdminRespondToAuthChallengeRequest;
+        type Output = AdminRespondToAuthChallengeResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.admin_respond_to_auth_challenge(ctx, input)
+        }
+    }
+
+    /// `AdminSetUserMFAPreference`.
+    pub struct AdminSetUserMFAPreference;
+
+    impl ApiOperation for AdminSetUserMFAPreference {
+        const OPERATION: Operation = Operation::AdminSetUserMFAPreference;
+        type Input = AdminSetUserMFAPreferenceRequest;
+        type Output = AdminSetUserMFAPreferenceResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.admin_set_user_mfa_preference(ctx, input)
+        }
+    }
+
+    /// `AdminSetUserPassword`.
+    pub struct AdminSetUserPassword;
+
+    impl ApiOperation for AdminSetUserPassword {
+        const OPERATION: Operation = Operation::AdminSetUserPassword;
+        type Input = AdminSetUserPasswordRequest;
+        type Output = AdminSetUserPasswordResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.admin_set_user_password(ctx, input)
+        }
+    }
+
+    /// `AdminUpdateUserAttributes`.
+    pub struct AdminUpdateUserAttributes;
+
+    impl ApiOperation for AdminUpdateUserAttributes {
+        const OPERATION: Operation = Operation::AdminUpdateUserAttributes;
+        type Input = AdminUpdateUserAttributesRequest;
+        type Output = AdminUpdateUserAttributesResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.admin_update_user_attributes(ctx, input)
+        }
+    }
+
+    /// `AdminUserGlobalSignOut`.
+    pub struct AdminUserGlobalSignOut;
+
+    impl ApiOperation for AdminUserGlobalSignOut {
+        const OPERATION: Operation = Operation::AdminUserGlobalSignOut;
+        type Input = AdminUserGlobalSignOutRequest;
+        type Output = AdminUserGlobalSignOutResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.admin_user_global_sign_out(ctx, input)
+        }
+    }
+
+    /// `AssociateSoftwareToken`.
+    pub struct AssociateSoftwareToken;
+
+    impl ApiOperation for AssociateSoftwareToken {
+        const OPERATION: Operation = Operation::AssociateSoftwareToken;
+        type Input = AssociateSoftwareTokenRequest;
+        type Output = AssociateSoftwareTokenResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.associate_software_token(ctx, input)
+        }
+    }
+
+    /// `ChangePassword`.
+    pub struct ChangePassword;
+
+    impl ApiOperation for ChangePassword {
+        const OPERATION: Operation = Operation::ChangePassword;
+        type Input = ChangePasswordRequest;
+        type Output = ChangePasswordResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.change_password(ctx, input)
+        }
+    }
+
+    /// `ConfirmForgotPassword`.
+    pub struct ConfirmForgotPassword;
+
+    impl ApiOperation for ConfirmForgotPassword {
+        const OPERATION: Operation = Operation::ConfirmForgotPassword;
+        type Input = ConfirmForgotPasswordRequest;
+        type Output = ConfirmForgotPasswordResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.confirm_forgot_password(ctx, input)
+        }
+    }
+
+    /// `ConfirmSignUp`.
+    pub struct ConfirmSignUp;
+
+    impl ApiOperation for ConfirmSignUp {
+        const OPERATION: Operation = Operation::ConfirmSignUp;
+        type Input = ConfirmSignUpRequest;
+        type Output = ConfirmSignUpResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.confirm_sign_up(ctx, input)
+        }
+    }
+
+    /// `CreateGroup`.
+    pub struct CreateGroup;
+
+    impl ApiOperation for CreateGroup {
+        const OPERATION: Operation = Operation::CreateGroup;
+        type Input = CreateGroupRequest;
+        type Output = CreateGroupResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.create_group(ctx, input)
+        }
+    }
+
     /// `CreateResourceServer`.
     pub struct CreateResourceServer;
 
@@ -2909,6 +3261,22 @@ pub mod operations {
         }
     }
 
+    /// `DeleteGroup`.
+    pub struct DeleteGroup;
+
+    impl ApiOperation for DeleteGroup {
+        const OPERATION: Operation = Operation::DeleteGroup;
+        type Input = DeleteGroupRequest;
+        type Output = crate::EmptyOutput;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.delete_group(ctx, input)
+        }
+    }
+
     /// `DeleteResourceServer`.
     pub struct DeleteResourceServer;
 
@@ -2922,6 +3290,38 @@ pub mod operations {
             input: Self::Input,
         ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
             api.delete_resource_server(ctx, input)
+        }
+    }
+
+    /// `DeleteUser`.
+    pub struct DeleteUser;
+
+    impl ApiOperation for DeleteUser {
+        const OPERATION: Operation = Operation::DeleteUser;
+        type Input = DeleteUserRequest;
+        type Output = crate::EmptyOutput;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.delete_user(ctx, input)
+        }
+    }
+
+    /// `DeleteUserAttributes`.
+    pub struct DeleteUserAttributes;
+
+    impl ApiOperation for DeleteUserAttributes {
+        const OPERATION: Operation = Operation::DeleteUserAttributes;
+        type Input = DeleteUserAttributesRequest;
+        type Output = DeleteUserAttributesResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.delete_user_attributes(ctx, input)
         }
     }
 
@@ -3053,6 +3453,22 @@ pub mod operations {
         }
     }
 
+    /// `ForgotPassword`.
+    pub struct ForgotPassword;
+
+    impl ApiOperation for ForgotPassword {
+        const OPERATION: Operation = Operation::ForgotPassword;
+        type Input = ForgotPasswordRequest;
+        type Output = ForgotPasswordResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.forgot_password(ctx, input)
+        }
+    }
+
     /// `GetClientToken`.
     pub struct GetClientToken;
 
@@ -3066,6 +3482,22 @@ pub mod operations {
             input: Self::Input,
         ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
             api.get_client_token(ctx, input)
+        }
+    }
+
+    /// `GetGroup`.
+    pub struct GetGroup;
+
+    impl ApiOperation for GetGroup {
+        const OPERATION: Operation = Operation::GetGroup;
+        type Input = GetGroupRequest;
+        type Output = GetGroupResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.get_group(ctx, input)
         }
     }
 
@@ -3101,6 +3533,38 @@ pub mod operations {
         }
     }
 
+    /// `GetUser`.
+    pub struct GetUser;
+
+    impl ApiOperation for GetUser {
+        const OPERATION: Operation = Operation::GetUser;
+        type Input = GetUserRequest;
+        type Output = GetUserResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.get_user(ctx, input)
+        }
+    }
+
+    /// `GetUserAttributeVerificationCode`.
+    pub struct GetUserAttributeVerificationCode;
+
+    impl ApiOperation for GetUserAttributeVerificationCode {
+        const OPERATION: Operation = Operation::GetUserAttributeVerificationCode;
+        type Input = GetUserAttributeVerificationCodeRequest;
+        type Output = GetUserAttributeVerificationCodeResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.get_user_attribute_verification_code(ctx, input)
+        }
+    }
+
     /// `GetUserPoolMfaConfig`.
     pub struct GetUserPoolMfaConfig;
 
@@ -3114,6 +3578,54 @@ pub mod operations {
             input: Self::Input,
         ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
             api.get_user_pool_mfa_config(ctx, input)
+        }
+    }
+
+    /// `GlobalSignOut`.
+    pub struct GlobalSignOut;
+
+    impl ApiOperation for GlobalSignOut {
+        const OPERATION: Operation = Operation::GlobalSignOut;
+        type Input = GlobalSignOutRequest;
+        type Output = GlobalSignOutResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.global_sign_out(ctx, input)
+        }
+    }
+
+    /// `InitiateAuth`.
+    pub struct InitiateAuth;
+
+    impl ApiOperation for InitiateAuth {
+        const OPERATION: Operation = Operation::InitiateAuth;
+        type Input = InitiateAuthRequest;
+        type Output = InitiateAuthResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.initiate_auth(ctx, input)
+        }
+    }
+
+    /// `ListGroups`.
+    pub struct ListGroups;
+
+    impl ApiOperation for ListGroups {
+        const OPERATION: Operation = Operation::ListGroups;
+        type Input = ListGroupsRequest;
+        type Output = ListGroupsResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.list_groups(ctx, input)
         }
     }
 
@@ -3197,6 +3709,102 @@ pub mod operations {
         }
     }
 
+    /// `ListUsers`.
+    pub struct ListUsers;
+
+    impl ApiOperation for ListUsers {
+        const OPERATION: Operation = Operation::ListUsers;
+        type Input = ListUsersRequest;
+        type Output = ListUsersResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.list_users(ctx, input)
+        }
+    }
+
+    /// `ListUsersInGroup`.
+    pub struct ListUsersInGroup;
+
+    impl ApiOperation for ListUsersInGroup {
+        const OPERATION: Operation = Operation::ListUsersInGroup;
+        type Input = ListUsersInGroupRequest;
+        type Output = ListUsersInGroupResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.list_users_in_group(ctx, input)
+        }
+    }
+
+    /// `ResendConfirmationCode`.
+    pub struct ResendConfirmationCode;
+
+    impl ApiOperation for ResendConfirmationCode {
+        const OPERATION: Operation = Operation::ResendConfirmationCode;
+        type Input = ResendConfirmationCodeRequest;
+        type Output = ResendConfirmationCodeResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.resend_confirmation_code(ctx, input)
+        }
+    }
+
+    /// `RespondToAuthChallenge`.
+    pub struct RespondToAuthChallenge;
+
+    impl ApiOperation for RespondToAuthChallenge {
+        const OPERATION: Operation = Operation::RespondToAuthChallenge;
+        type Input = RespondToAuthChallengeRequest;
+        type Output = RespondToAuthChallengeResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.respond_to_auth_challenge(ctx, input)
+        }
+    }
+
+    /// `RevokeToken`.
+    pub struct RevokeToken;
+
+    impl ApiOperation for RevokeToken {
+        const OPERATION: Operation = Operation::RevokeToken;
+        type Input = RevokeTokenRequest;
+        type Output = RevokeTokenResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.revoke_token(ctx, input)
+        }
+    }
+
+    /// `SetUserMFAPreference`.
+    pub struct SetUserMFAPreference;
+
+    impl ApiOperation for SetUserMFAPreference {
+        const OPERATION: Operation = Operation::SetUserMFAPreference;
+        type Input = SetUserMFAPreferenceRequest;
+        type Output = SetUserMFAPreferenceResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.set_user_mfa_preference(ctx, input)
+        }
+    }
+
     /// `SetUserPoolMfaConfig`.
     pub struct SetUserPoolMfaConfig;
 
@@ -3210,6 +3818,22 @@ pub mod operations {
             input: Self::Input,
         ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
             api.set_user_pool_mfa_config(ctx, input)
+        }
+    }
+
+    /// `SignUp`.
+    pub struct SignUp;
+
+    impl ApiOperation for SignUp {
+        const OPERATION: Operation = Operation::SignUp;
+        type Input = SignUpRequest;
+        type Output = SignUpResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.sign_up(ctx, input)
         }
     }
 
@@ -3245,6 +3869,22 @@ pub mod operations {
         }
     }
 
+    /// `UpdateGroup`.
+    pub struct UpdateGroup;
+
+    impl ApiOperation for UpdateGroup {
+        const OPERATION: Operation = Operation::UpdateGroup;
+        type Input = UpdateGroupRequest;
+        type Output = UpdateGroupResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.update_group(ctx, input)
+        }
+    }
+
     /// `UpdateProvisionedLimit`.
     pub struct UpdateProvisionedLimit;
 
@@ -3274,6 +3914,22 @@ pub mod operations {
             input: Self::Input,
         ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
             api.update_resource_server(ctx, input)
+        }
+    }
+
+    /// `UpdateUserAttributes`.
+    pub struct UpdateUserAttributes;
+
+    impl ApiOperation for UpdateUserAttributes {
+        const OPERATION: Operation = Operation::UpdateUserAttributes;
+        type Input = UpdateUserAttributesRequest;
+        type Output = UpdateUserAttributesResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.update_user_attributes(ctx, input)
         }
     }
 
@@ -3324,6 +3980,38 @@ pub mod operations {
             api.update_user_pool_domain(ctx, input)
         }
     }
+
+    /// `VerifySoftwareToken`.
+    pub struct VerifySoftwareToken;
+
+    impl ApiOperation for VerifySoftwareToken {
+        const OPERATION: Operation = Operation::VerifySoftwareToken;
+        type Input = VerifySoftwareTokenRequest;
+        type Output = VerifySoftwareTokenResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.verify_software_token(ctx, input)
+        }
+    }
+
+    /// `VerifyUserAttribute`.
+    pub struct VerifyUserAttribute;
+
+    impl ApiOperation for VerifyUserAttribute {
+        const OPERATION: Operation = Operation::VerifyUserAttribute;
+        type Input = VerifyUserAttributeRequest;
+        type Output = VerifyUserAttributeResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.verify_user_attribute(ctx, input)
+        }
+    }
 }
 
 /// How a front end runs one operation: `dispatch` names the operation as a type, and the
@@ -3360,6 +4048,82 @@ where
                 .invoke::<operations::AddUserPoolClientSecret, A>(api)
                 .await
         }
+        Operation::AdminAddUserToGroup => {
+            invoke
+                .invoke::<operations::AdminAddUserToGroup, A>(api)
+                .await
+        }
+        Operation::AdminConfirmSignUp => {
+            invoke
+                .invoke::<operations::AdminConfirmSignUp, A>(api)
+                .await
+        }
+        Operation::AdminCreateUser => invoke.invoke::<operations::AdminCreateUser, A>(api).await,
+        Operation::AdminDeleteUser => invoke.invoke::<operations::AdminDeleteUser, A>(api).await,
+        Operation::AdminDeleteUserAttributes => {
+            invoke
+                .invoke::<operations::AdminDeleteUserAttributes, A>(api)
+                .await
+        }
+        Operation::AdminDisableUser => invoke.invoke::<operations::AdminDisableUser, A>(api).await,
+        Operation::AdminEnableUser => invoke.invoke::<operations::AdminEnableUser, A>(api).await,
+        Operation::AdminGetUser => invoke.invoke::<operations::AdminGetUser, A>(api).await,
+        Operation::AdminInitiateAuth => {
+            invoke.invoke::<operations::AdminInitiateAuth, A>(api).await
+        }
+        Operation::AdminListGroupsForUser => {
+            invoke
+                .invoke::<operations::AdminListGroupsForUser, A>(api)
+                .await
+        }
+        Operation::AdminRemoveUserFromGroup => {
+            invoke
+                .invoke::<operations::AdminRemoveUserFromGroup, A>(api)
+                .await
+        }
+        Operation::AdminResetUserPassword => {
+            invoke
+                .invoke::<operations::AdminResetUserPassword, A>(api)
+                .await
+        }
+        Operation::AdminRespondToAuthChallenge => {
+            invoke
+                .invoke::<operations::AdminRespondToAuthChallenge, A>(api)
+                .await
+        }
+        Operation::AdminSetUserMFAPreference => {
+            invoke
+                .invoke::<operations::AdminSetUserMFAPreference, A>(api)
+                .await
+        }
+        Operation::AdminSetUserPassword => {
+            invoke
+                .invoke::<operations::AdminSetUserPassword, A>(api)
+                .await
+        }
+        Operation::AdminUpdateUserAttributes => {
+            invoke
+                .invoke::<operations::AdminUpdateUserAttributes, A>(api)
+                .await
+        }
+        Operation::AdminUserGlobalSignOut => {
+            invoke
+                .invoke::<operations::AdminUserGlobalSignOut, A>(api)
+                .await
+        }
+        Operation::AssociateSoftwareToken => {
+            invoke
+                .invoke::<operations::AssociateSoftwareToken, A>(api)
+                .await
+        }
+        Operation::ChangePassword => invoke.invoke::<operations::ChangePassword, A>(api).await,
+        Operation::ConfirmForgotPassword => {
+            invoke
+                .invoke::<operations::ConfirmForgotPassword, A>(api)
+                .await
+        }
+        Operation::ConfirmSignUp => invoke.invoke::<operations::ConfirmSignUp, A>(api).await,
+        Operation::CreateGroup => invoke.invoke::<operations::CreateGroup, A>(api).await,
         Operation::CreateResourceServer => {
             invoke
                 .invoke::<operations::CreateResourceServer, A>(api)
@@ -3376,9 +4140,16 @@ where
                 .invoke::<operations::CreateUserPoolDomain, A>(api)
                 .await
         }
+        Operation::DeleteGroup => invoke.invoke::<operations::DeleteGroup, A>(api).await,
         Operation::DeleteResourceServer => {
             invoke
                 .invoke::<operations::DeleteResourceServer, A>(api)
+                .await
+        }
+        Operation::DeleteUser => invoke.invoke::<operations::DeleteUser, A>(api).await,
+        Operation::DeleteUserAttributes => {
+            invoke
+                .invoke::<operations::DeleteUserAttributes, A>(api)
                 .await
         }
         Operation::DeleteUserPool => invoke.invoke::<operations::DeleteUserPool, A>(api).await,
@@ -3413,7 +4184,9 @@ where
                 .invoke::<operations::DescribeUserPoolDomain, A>(api)
                 .await
         }
+        Operation::ForgotPassword => invoke.invoke::<operations::ForgotPassword, A>(api).await,
         Operation::GetClientToken => invoke.invoke::<operations::GetClientToken, A>(api).await,
+        Operation::GetGroup => invoke.invoke::<operations::GetGroup, A>(api).await,
         Operation::GetProvisionedLimit => {
             invoke
                 .invoke::<operations::GetProvisionedLimit, A>(api)
@@ -3424,11 +4197,20 @@ where
                 .invoke::<operations::GetSigningCertificate, A>(api)
                 .await
         }
+        Operation::GetUser => invoke.invoke::<operations::GetUser, A>(api).await,
+        Operation::GetUserAttributeVerificationCode => {
+            invoke
+                .invoke::<operations::GetUserAttributeVerificationCode, A>(api)
+                .await
+        }
         Operation::GetUserPoolMfaConfig => {
             invoke
                 .invoke::<operations::GetUserPoolMfaConfig, A>(api)
                 .await
         }
+        Operation::GlobalSignOut => invoke.invoke::<operations::GlobalSignOut, A>(api).await,
+        Operation::InitiateAuth => invoke.invoke::<operations::InitiateAuth, A>(api).await,
+        Operation::ListGroups => invoke.invoke::<operations::ListGroups, A>(api).await,
         Operation::ListResourceServers => {
             invoke
                 .invoke::<operations::ListResourceServers, A>(api)
@@ -3450,13 +4232,33 @@ where
                 .await
         }
         Operation::ListUserPools => invoke.invoke::<operations::ListUserPools, A>(api).await,
+        Operation::ListUsers => invoke.invoke::<operations::ListUsers, A>(api).await,
+        Operation::ListUsersInGroup => invoke.invoke::<operations::ListUsersInGroup, A>(api).await,
+        Operation::ResendConfirmationCode => {
+            invoke
+                .invoke::<operations::ResendConfirmationCode, A>(api)
+                .await
+        }
+        Operation::RespondToAuthChallenge => {
+            invoke
+                .invoke::<operations::RespondToAuthChallenge, A>(api)
+                .await
+        }
+        Operation::RevokeToken => invoke.invoke::<operations::RevokeToken, A>(api).await,
+        Operation::SetUserMFAPreference => {
+            invoke
+                .invoke::<operations::SetUserMFAPreference, A>(api)
+                .await
+        }
         Operation::SetUserPoolMfaConfig => {
             invoke
                 .invoke::<operations::SetUserPoolMfaConfig, A>(api)
                 .await
         }
+        Operation::SignUp => invoke.invoke::<operations::SignUp, A>(api).await,
         Operation::TagResource => invoke.invoke::<operations::TagResource, A>(api).await,
         Operation::UntagResource => invoke.invoke::<operations::UntagResource, A>(api).await,
+        Operation::UpdateGroup => invoke.invoke::<operations::UpdateGroup, A>(api).await,
         Operation::UpdateProvisionedLimit => {
             invoke
                 .invoke::<operations::UpdateProvisionedLimit, A>(api)
@@ -3465,6 +4267,11 @@ where
         Operation::UpdateResourceServer => {
             invoke
                 .invoke::<operations::UpdateResourceServer, A>(api)
+                .await
+        }
+        Operation::UpdateUserAttributes => {
+            invoke
+                .invoke::<operations::UpdateUserAttributes, A>(api)
                 .await
         }
         Operation::UpdateUserPool => invoke.invoke::<operations::UpdateUserPool, A>(api).await,
@@ -3476,6 +4283,16 @@ where
         Operation::UpdateUserPoolDomain => {
             invoke
                 .invoke::<operations::UpdateUserPoolDomain, A>(api)
+                .await
+        }
+        Operation::VerifySoftwareToken => {
+            invoke
+                .invoke::<operations::VerifySoftwareToken, A>(api)
+                .await
+        }
+        Operation::VerifyUserAttribute => {
+            invoke
+                .invoke::<operations::VerifyUserAttribute, A>(api)
                 .await
         }
         other => invoke.not_implemented(other),

@@ -760,11 +760,36 @@ impl Operation {
             self,
             Operation::AddCustomAttributes
                 | Operation::AddUserPoolClientSecret
+                | Operation::AdminAddUserToGroup
+                | Operation::AdminConfirmSignUp
+                | Operation::AdminCreateUser
+                | Operation::AdminDeleteUser
+                | Operation::AdminDeleteUserAttributes
+                | Operation::AdminDisableUser
+                | Operation::AdminEnableUser
+                | Operation::AdminGetUser
+                | Operation::AdminInitiateAuth
+                | Operation::AdminListGroupsForUser
+                | Operation::AdminRemoveUserFromGroup
+                | Operation::AdminResetUserPassword
+                | Operation::AdminRespondToAuthChallenge
+                | Operation::AdminSetUserMFAPreference
+                | Operation::AdminSetUserPassword
+                | Operation::AdminUpdateUserAttributes
+                | Operation::AdminUserGlobalSignOut
+                | Operation::AssociateSoftwareToken
+                | Operation::ChangePassword
+                | Operation::ConfirmForgotPassword
+                | Operation::ConfirmSignUp
+                | Operation::CreateGroup
                 | Operation::CreateResourceServer
                 | Operation::CreateUserPool
                 | Operation::CreateUserPoolClient
                 | Operation::CreateUserPoolDomain
+                | Operation::DeleteGroup
                 | Operation::DeleteResourceServer
+                | Operation::DeleteUser
+                | Operation::DeleteUserAttributes
                 | Operation::DeleteUserPool
                 | Operation::DeleteUserPoolClient
                 | Operation::DeleteUserPoolClientSecret
@@ -773,23 +798,41 @@ impl Operation {
                 | Operation::DescribeUserPool
                 | Operation::DescribeUserPoolClient
                 | Operation::DescribeUserPoolDomain
+                | Operation::ForgotPassword
                 | Operation::GetClientToken
+                | Operation::GetGroup
                 | Operation::GetProvisionedLimit
                 | Operation::GetSigningCertificate
+                | Operation::GetUser
+                | Operation::GetUserAttributeVerificationCode
                 | Operation::GetUserPoolMfaConfig
+                | Operation::GlobalSignOut
+                | Operation::InitiateAuth
+                | Operation::ListGroups
                 | Operation::ListResourceServers
                 | Operation::ListTagsForResource
                 | Operation::ListUserPoolClientSecrets
                 | Operation::ListUserPoolClients
                 | Operation::ListUserPools
+                | Operation::ListUsers
+                | Operation::ListUsersInGroup
+                | Operation::ResendConfirmationCode
+                | Operation::RespondToAuthChallenge
+                | Operation::RevokeToken
+                | Operation::SetUserMFAPreference
                 | Operation::SetUserPoolMfaConfig
+                | Operation::SignUp
                 | Operation::TagResource
                 | Operation::UntagResource
+                | Operation::UpdateGroup
                 | Operation::UpdateProvisionedLimit
                 | Operation::UpdateResourceServer
+                | Operation::UpdateUserAttributes
                 | Operation::UpdateUserPool
                 | Operation::UpdateUserPoolClient
                 | Operation::UpdateUserPoolDomain
+                | Operation::VerifySoftwareToken
+                | Operation::VerifyUserAttribute
         )
     }
 
@@ -798,6 +841,20 @@ impl Operation {
     pub fn category(self) -> Option<ApiCategory> {
         match self {
             Operation::GetClientToken => Some(ApiCategory::ClientAuthentication),
+            Operation::AdminResetUserPassword
+            | Operation::AdminSetUserPassword
+            | Operation::ChangePassword
+            | Operation::ConfirmForgotPassword
+            | Operation::ForgotPassword => Some(ApiCategory::UserAccountRecovery),
+            Operation::AdminInitiateAuth
+            | Operation::AdminRespondToAuthChallenge
+            | Operation::InitiateAuth
+            | Operation::RespondToAuthChallenge => Some(ApiCategory::UserAuthentication),
+            Operation::AdminConfirmSignUp
+            | Operation::AdminCreateUser
+            | Operation::ConfirmSignUp
+            | Operation::SignUp => Some(ApiCategory::UserCreation),
+            Operation::ListUsers | Operation::ListUsersInGroup => Some(ApiCategory::UserList),
             Operation::CreateUserPool | Operation::DeleteUserPool => {
                 Some(ApiCategory::UserPoolCreate)
             }
@@ -807,27 +864,54 @@ impl Operation {
             Operation::DescribeResourceServer
             | Operation::DescribeUserPoolClient
             | Operation::DescribeUserPoolDomain
+            | Operation::GetGroup
             | Operation::GetSigningCertificate
+            | Operation::ListGroups
             | Operation::ListResourceServers
             | Operation::ListTagsForResource
             | Operation::ListUserPoolClientSecrets
             | Operation::ListUserPoolClients => Some(ApiCategory::UserPoolResourceRead),
             Operation::AddUserPoolClientSecret
+            | Operation::CreateGroup
             | Operation::CreateResourceServer
             | Operation::CreateUserPoolClient
             | Operation::CreateUserPoolDomain
+            | Operation::DeleteGroup
             | Operation::DeleteResourceServer
             | Operation::DeleteUserPoolClient
             | Operation::DeleteUserPoolClientSecret
             | Operation::DeleteUserPoolDomain
             | Operation::TagResource
             | Operation::UntagResource
+            | Operation::UpdateGroup
             | Operation::UpdateResourceServer
             | Operation::UpdateUserPoolClient
             | Operation::UpdateUserPoolDomain => Some(ApiCategory::UserPoolResourceUpdate),
             Operation::AddCustomAttributes
             | Operation::SetUserPoolMfaConfig
             | Operation::UpdateUserPool => Some(ApiCategory::UserPoolUpdate),
+            Operation::AdminGetUser | Operation::GetUser => Some(ApiCategory::UserRead),
+            Operation::AdminListGroupsForUser
+            | Operation::GetUserAttributeVerificationCode
+            | Operation::ResendConfirmationCode => Some(ApiCategory::UserResourceRead),
+            Operation::AdminSetUserMFAPreference
+            | Operation::AssociateSoftwareToken
+            | Operation::SetUserMFAPreference
+            | Operation::VerifySoftwareToken => Some(ApiCategory::UserResourceUpdate),
+            Operation::RevokeToken => Some(ApiCategory::UserToken),
+            Operation::AdminAddUserToGroup
+            | Operation::AdminDeleteUser
+            | Operation::AdminDeleteUserAttributes
+            | Operation::AdminDisableUser
+            | Operation::AdminEnableUser
+            | Operation::AdminRemoveUserFromGroup
+            | Operation::AdminUpdateUserAttributes
+            | Operation::AdminUserGlobalSignOut
+            | Operation::DeleteUser
+            | Operation::DeleteUserAttributes
+            | Operation::GlobalSignOut
+            | Operation::UpdateUserAttributes
+            | Operation::VerifyUserAttribute => Some(ApiCategory::UserUpdate),
             _ => None,
         }
     }
@@ -851,12 +935,10 @@ impl Operation {
                 | Operation::AdminEnableUser
                 | Operation::AdminForgetDevice
                 | Operation::AdminGetDevice
-                | Operation::AdminGetUser
                 | Operation::AdminGetUserAuthFactors
                 | Operation::AdminInitiateAuth
                 | Operation::AdminLinkProviderForUser
                 | Operation::AdminListDevices
-                | Operation::AdminListGroupsForUser
                 | Operation::AdminListUserAuthEvents
                 | Operation::AdminListUserSessions
                 | Operation::AdminRemoveUserFromGroup
@@ -902,6 +984,7 @@ impl Operation {
                 | Operation::ForgetDevice
                 | Operation::ForgotPassword
                 | Operation::GetClientToken
+                | Operation::GetUserAttributeVerificationCode
                 | Operation::GlobalSignOut
                 | Operation::InitiateAuth
                 | Operation::ResendConfirmationCode
@@ -989,33 +1072,60 @@ impl Operation {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ApiCategory {
     ClientAuthentication,
+    UserAccountRecovery,
+    UserAuthentication,
+    UserCreation,
+    UserList,
     UserPoolCreate,
     UserPoolRead,
     UserPoolResourceRead,
     UserPoolResourceUpdate,
     UserPoolUpdate,
+    UserRead,
+    UserResourceRead,
+    UserResourceUpdate,
+    UserToken,
+    UserUpdate,
 }
 
 impl ApiCategory {
     /// Every category.
     pub const ALL: &'static [ApiCategory] = &[
         ApiCategory::ClientAuthentication,
+        ApiCategory::UserAccountRecovery,
+        ApiCategory::UserAuthentication,
+        ApiCategory::UserCreation,
+        ApiCategory::UserList,
         ApiCategory::UserPoolCreate,
         ApiCategory::UserPoolRead,
         ApiCategory::UserPoolResourceRead,
         ApiCategory::UserPoolResourceUpdate,
         ApiCategory::UserPoolUpdate,
+        ApiCategory::UserRead,
+        ApiCategory::UserResourceRead,
+        ApiCategory::UserResourceUpdate,
+        ApiCategory::UserToken,
+        ApiCategory::UserUpdate,
     ];
 
     /// The category's name, as GetProvisionedLimit's `Category` attribute gives it.
     pub fn name(self) -> &'static str {
         match self {
             ApiCategory::ClientAuthentication => "ClientAuthentication",
+            ApiCategory::UserAccountRecovery => "UserAccountRecovery",
+            ApiCategory::UserAuthentication => "UserAuthentication",
+            ApiCategory::UserCreation => "UserCreation",
+            ApiCategory::UserList => "UserList",
             ApiCategory::UserPoolCreate => "UserPoolCreate",
             ApiCategory::UserPoolRead => "UserPoolRead",
             ApiCategory::UserPoolResourceRead => "UserPoolResourceRead",
             ApiCategory::UserPoolResourceUpdate => "UserPoolResourceUpdate",
             ApiCategory::UserPoolUpdate => "UserPoolUpdate",
+            ApiCategory::UserRead => "UserRead",
+            ApiCategory::UserResourceRead => "UserResourceRead",
+            ApiCategory::UserResourceUpdate => "UserResourceUpdate",
+            ApiCategory::UserToken => "UserToken",
+            ApiCategory::UserUpdate => "UserUpdate",
         }
     }
 
@@ -1028,11 +1138,20 @@ impl ApiCategory {
     pub fn default_rate(self) -> u32 {
         match self {
             ApiCategory::ClientAuthentication => 150,
+            ApiCategory::UserAccountRecovery => 30,
+            ApiCategory::UserAuthentication => 120,
+            ApiCategory::UserCreation => 50,
+            ApiCategory::UserList => 30,
             ApiCategory::UserPoolCreate => 15,
             ApiCategory::UserPoolRead => 15,
             ApiCategory::UserPoolResourceRead => 20,
             ApiCategory::UserPoolResourceUpdate => 15,
             ApiCategory::UserPoolUpdate => 15,
+            ApiCategory::UserRead => 120,
+            ApiCategory::UserResourceRead => 50,
+            ApiCategory::UserResourceUpdate => 25,
+            ApiCategory::UserToken => 120,
+            ApiCategory::UserUpdate => 25,
         }
     }
 }

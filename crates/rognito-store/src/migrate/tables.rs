@@ -192,6 +192,68 @@ pub(crate) const TABLES: &[Table] = &[
         key_len: 3,
     },
     Table {
+        name: "users",
+        columns: &[
+            ("user_pool_id", Text),
+            ("username", Text),
+            ("doc", Text),
+            ("secrets", Bytes),
+            ("created_ms", Int),
+            ("modified_ms", Int),
+            ("version", Int),
+        ],
+        key_len: 2,
+    },
+    Table {
+        name: "user_keys",
+        columns: &[("user_pool_id", Text), ("key", Text), ("username", Text)],
+        key_len: 2,
+    },
+    Table {
+        name: "user_groups",
+        columns: &[
+            ("user_pool_id", Text),
+            ("group_name", Text),
+            ("doc", Text),
+            ("created_ms", Int),
+            ("modified_ms", Int),
+        ],
+        key_len: 2,
+    },
+    Table {
+        name: "group_members",
+        columns: &[
+            ("user_pool_id", Text),
+            ("group_name", Text),
+            ("username", Text),
+        ],
+        key_len: 3,
+    },
+    Table {
+        name: "user_sessions",
+        columns: &[
+            ("user_pool_id", Text),
+            ("session_id", Text),
+            ("username", Text),
+            ("client_id", Text),
+            ("doc", Text),
+            ("created_ms", Int),
+            ("expires_ms", Int),
+        ],
+        key_len: 2,
+    },
+    Table {
+        name: "user_messages",
+        columns: &[
+            ("user_pool_id", Text),
+            ("message_id", Text),
+            ("username", Text),
+            ("doc", Text),
+            ("created_ms", Int),
+        ],
+        key_len: 2,
+    },
+    Table {
         name: "provisioned_limits",
         columns: &[("account_id", Text), ("category", Text), ("rate", Int)],
         key_len: 2,

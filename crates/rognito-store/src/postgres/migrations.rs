@@ -6,11 +6,18 @@ use deadpool_postgres::Object;
 
 use crate::StoreError;
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "schema",
-    include_str!("../../migrations/postgres/0001_schema.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "schema",
+        include_str!("../../migrations/postgres/0001_schema.sql"),
+    ),
+    (
+        2,
+        "users",
+        include_str!("../../migrations/postgres/0002_users.sql"),
+    ),
+];
 
 /// The advisory lock's key (any number; the same in every rognito).
 const LOCK: i64 = 0x726f_676e_6974_6f00; // "rognito\0"

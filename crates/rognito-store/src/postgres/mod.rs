@@ -26,6 +26,7 @@ mod migrations;
 mod pools;
 mod resource_servers;
 mod tls;
+mod users;
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};

@@ -26,6 +26,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "changes",
         include_str!("../../migrations/sqlite/0004_changes.sql"),
     ),
+    (
+        5,
+        "users",
+        include_str!("../../migrations/sqlite/0005_users.sql"),
+    ),
 ];
 
 pub fn apply(connection: &mut Connection) -> Result<(), StoreError> {

@@ -15,6 +15,7 @@ mod limits;
 mod migrations;
 mod pools;
 mod resource_servers;
+mod users;
 mod writer;
 
 use std::path::Path;

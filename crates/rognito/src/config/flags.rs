@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use clap::Args;
 use clap::parser::ValueSource;
 
-use super::{AuditFailureArg, AuthArg, Config, DurabilityArg, Origin, RateLimitMode};
+use super::{
+    AuditFailureArg, AuthArg, Config, DurabilityArg, Origin, PasswordHashingArg, RateLimitMode,
+};
 
 /// Tells, for an argument (by its field name), whether clap took it from the command line or
 /// the environment.
@@ -186,6 +188,14 @@ settings! {
         /// Quota: app clients per user pool [default: 1000].
         max_clients_per_user_pool: u64 => quotas.clients_per_user_pool,
             "max-clients-per-user-pool", "ROGNITO_MAX_CLIENTS_PER_USER_POOL";
+        /// Quota: groups per user pool [default: 10000].
+        max_groups_per_user_pool: u64 => quotas.groups_per_user_pool,
+            "max-groups-per-user-pool", "ROGNITO_MAX_GROUPS_PER_USER_POOL";
+        /// Cost of users' argon2id password hashes: `owasp` (19 MiB, 2 passes, about 80 ms of
+        /// one core) or `fast` (64 KiB, 1 pass: only for throwaway test servers) [default: owasp].
+        #[arg(value_enum)]
+        password_hashing: PasswordHashingArg => server.password_hashing,
+            "password-hashing", "ROGNITO_PASSWORD_HASHING";
         /// Request-rate limits: `off` (default) or `aws` (AWS's default rate per API category
         /// and account, and 5 RPS per resource operation and pool).
         #[arg(value_enum)]

@@ -69,6 +69,25 @@ pub enum AuditFailureArg {
     Closed,
 }
 
+/// The cost of users' argon2id password hashes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PasswordHashingArg {
+    /// OWASP's floor for argon2id: 19 MiB, 2 passes (default).
+    Owasp,
+    /// 64 KiB, 1 pass: for throwaway servers whose users are test fixtures.
+    Fast,
+}
+
+impl From<PasswordHashingArg> for rognito_ops::PasswordHashing {
+    fn from(arg: PasswordHashingArg) -> Self {
+        match arg {
+            PasswordHashingArg::Owasp => rognito_ops::PasswordHashing::Owasp,
+            PasswordHashingArg::Fast => rognito_ops::PasswordHashing::Fast,
+        }
+    }
+}
+
 /// Whether request rates are limited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -135,6 +154,8 @@ pub struct ServerSection {
     pub access_key_id: Option<String>,
     /// The root identity's secret access key (environment or file only, never a flag).
     pub secret_access_key: Option<secrecy::SecretString>,
+    /// The cost of users' password hashes.
+    pub password_hashing: PasswordHashingArg,
 }
 
 impl Default for ServerSection {
@@ -154,6 +175,7 @@ impl Default for ServerSection {
             auth: AuthArg::Sigv4,
             access_key_id: None,
             secret_access_key: None,
+            password_hashing: PasswordHashingArg::Owasp,
         }
     }
 }
@@ -234,6 +256,7 @@ pub struct QuotasSection {
     pub resource_servers_per_user_pool: u64,
     pub scopes_per_resource_server: u64,
     pub clients_per_user_pool: u64,
+    pub groups_per_user_pool: u64,
 }
 
 impl Default for QuotasSection {
@@ -245,6 +268,7 @@ impl Default for QuotasSection {
             resource_servers_per_user_pool: quotas.resource_servers_per_user_pool,
             scopes_per_resource_server: quotas.scopes_per_resource_server,
             clients_per_user_pool: quotas.clients_per_user_pool,
+            groups_per_user_pool: quotas.groups_per_user_pool,
         }
     }
 }
@@ -256,6 +280,7 @@ impl From<&QuotasSection> for Quotas {
             resource_servers_per_user_pool: q.resource_servers_per_user_pool,
             scopes_per_resource_server: q.scopes_per_resource_server,
             clients_per_user_pool: q.clients_per_user_pool,
+            groups_per_user_pool: q.groups_per_user_pool,
         }
     }
 }

@@ -49,6 +49,8 @@ pub struct ServerConfig {
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpNet>,
     pub quotas: Quotas,
+    /// The cost of users' password hashes.
+    pub password_hashing: rognito_ops::PasswordHashing,
 }
 
 impl ServerConfig {
@@ -141,6 +143,7 @@ impl ServerConfig {
             max_connections: server.max_connections,
             trusted_proxies: config.trusted_proxies()?,
             quotas: (&config.quotas).into(),
+            password_hashing: config.server.password_hashing.into(),
         })
     }
 }

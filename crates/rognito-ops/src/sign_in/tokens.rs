@@ -1,0 +1,634 @@
+//! User tokens: the ID and access tokens a sign-in issues (Cognito's claims in Cognito's
+//! order), the opaque refresh token sealed under the master key, the sign-in sessions they
+//! belong to, and the checks of the operations an access token authorizes.
+//!
+//! Every sign-in is a session (a row in the store, `origin_jti` of its tokens). Refreshing
+//! needs the session; RevokeToken deletes it; GlobalSignOut, AdminUserGlobalSignOut and
+//! AdminDisableUser delete all of a user's. An access token is accepted by the operations it
+//! authorizes only while its session exists, so revocation takes effect on the next request.
+//! (Signatures still verify offline, as Cognito's do: srp-tokens-mfa.md §3.7.)
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rognito_model::{AuthenticationResultType, CognitoError, ErrorCode};
+use rognito_store::{SessionRecord, StoreError};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::client::UserClient;
+use crate::users::{PoolView, User};
+use crate::{Cognito, internal};
+
+/// The scope of access tokens from the user-pool API (srp-tokens-mfa.md §3.2).
+pub(crate) const ADMIN_SCOPE: &str = "aws.cognito.signin.user.admin";
+
+/// The JWE-shaped header Cognito's refresh tokens start with (srp-tokens-mfa.md §3.5): clients
+/// treat the token as opaque, but some check its shape.
+const REFRESH_HEADER: &str = "eyJjdHkiOiJKV1QiLCJlbmMiOiJBMjU2R0NNIiwiYWxnIjoiUlNBLU9BRVAifQ";
+
+/// The sealing context of refresh tokens.
+const REFRESH_CONTEXT: &str = "refresh-token/v1";
+
+/// What a refresh token carries, sealed.
+#[derive(Debug, Serialize, Deserialize)]
+struct RefreshClaims {
+    pool: String,
+    session: String,
+    username: String,
+    client: String,
+    exp_ms: i64,
+}
+
+/// What a session row keeps (`SessionRecord::doc`).
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct SessionDoc {
+    /// When the user signed in (seconds since the epoch): `auth_time` of every token of it.
+    pub auth_time: i64,
+    /// The scopes of its access tokens.
+    pub scope: String,
+}
+
+/// Java `String.hashCode` over UTF-16 units.
+fn java_hash(s: &str) -> u32 {
+    s.encode_utf16().fold(0u32, |h, unit| {
+        h.wrapping_mul(31).wrapping_add(u32::from(unit))
+    })
+}
+
+/// Serialises claims in the order a Java `HashMap` iterates them (srp-tokens-mfa.md §3.4):
+/// by bucket `(h ^ h >> 16) & (capacity - 1)`, the capacity being 16 doubled while the count
+/// passes three quarters of it, and in insertion order within a bucket.
+pub(crate) fn in_cognito_order(claims: Vec<(String, Value)>) -> Vec<u8> {
+    let mut capacity = 16usize;
+    while claims.len() * 4 > capacity * 3 {
+        capacity *= 2;
+    }
+    let mask = (capacity - 1) as u32;
+    let mut indexed: Vec<(u32, usize, (String, Value))> = claims
+        .into_iter()
+        .enumerate()
+        .map(|(i, (k, v))| {
+            let h = java_hash(&k);
+            ((h ^ (h >> 16)) & mask, i, (k, v))
+        })
+        .collect();
+    indexed.sort_by_key(|(bucket, i, _)| (*bucket, *i));
+    let mut out = Vec::with_capacity(1024);
+    out.push(b'{');
+    for (n, (_, _, (k, v))) in indexed.into_iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        out.extend(serde_json::to_vec(&k).unwrap_or_default());
+        out.push(b':');
+        out.extend(serde_json::to_vec(&v).unwrap_or_default());
+    }
+    out.push(b'}');
+    out
+}
+
+/// Seconds of a client's token validity (`TokenValidityUnits`; defaults: access and ID 1 hour,
+/// refresh 30 days; srp-tokens-mfa.md §3.6).
+fn validity_seconds(
+    value: Option<i64>,
+    unit: Option<&str>,
+    default_unit: &str,
+    default: i64,
+) -> i64 {
+    let unit_seconds = |u: &str| match u {
+        "seconds" => 1,
+        "minutes" => 60,
+        "hours" => 3600,
+        _ => 86_400,
+    };
+    match value {
+        Some(v) if v > 0 => v * unit_seconds(unit.unwrap_or(default_unit)),
+        _ => default,
+    }
+}
+
+pub(crate) fn access_seconds(client: &UserClient) -> i64 {
+    let c = &client.client;
+    let units = c.token_validity_units.as_ref();
+    validity_seconds(
+        c.access_token_validity.map(i64::from),
+        units.and_then(|u| u.access_token.as_deref()),
+        "hours",
+        3600,
+    )
+}
+
+fn id_seconds(client: &UserClient) -> i64 {
+    let c = &client.client;
+    let units = c.token_validity_units.as_ref();
+    validity_seconds(
+        c.id_token_validity.map(i64::from),
+        units.and_then(|u| u.id_token.as_deref()),
+        "hours",
+        3600,
+    )
+}
+
+fn refresh_seconds(client: &UserClient) -> i64 {
+    let c = &client.client;
+    let units = c.token_validity_units.as_ref();
+    validity_seconds(
+        c.refresh_token_validity.map(i64::from),
+        units.and_then(|u| u.refresh_token.as_deref()),
+        "days",
+        30 * 86_400,
+    )
+}
+
+fn not_authorized(message: &str) -> CognitoError {
+    CognitoError::new(ErrorCode::NotAuthorizedException, message)
+}
+
+impl Cognito {
+    /// Signs a user in: a new session and its three tokens.
+    pub(crate) async fn issue_tokens(
+        &self,
+        pool: &PoolView,
+        client: &UserClient,
+        user: &User,
+    ) -> Result<AuthenticationResultType, CognitoError> {
+        let now_ms = self.clock.now_ms();
+        let session = uuid::Uuid::new_v4().to_string();
+        let auth_time = now_ms / 1000;
+        let expires_ms = now_ms + refresh_seconds(client) * 1000;
+        let doc = SessionDoc {
+            auth_time,
+            scope: ADMIN_SCOPE.into(),
+        };
+        let record = SessionRecord {
+            user_pool_id: pool.id.clone().into(),
+            session_id: session.clone(),
+            username: user.record.username.clone(),
+            client_id: client.client_id.clone().into(),
+            doc: serde_json::to_string(&doc).map_err(|_| CognitoError::internal())?,
+            created_ms: now_ms,
+            expires_ms,
+        };
+        match self.store.create_session(&record).await {
+            Ok(()) => {}
+            Err(StoreError::NotFound) => return Err(crate::users::user_not_found()),
+            Err(e) => return Err(internal(e)),
+        }
+        let refresh = self.seal_refresh(&RefreshClaims {
+            pool: pool.id.clone(),
+            session: session.clone(),
+            username: user.record.username.clone(),
+            client: client.client_id.clone(),
+            exp_ms: expires_ms,
+        });
+        let mut result = self
+            .sign_user_tokens(pool, client, user, &session, &doc)
+            .await?;
+        result.refresh_token = Some(refresh);
+        Ok(result)
+    }
+
+    /// The ID and access token of a session (a sign-in or a refresh of it).
+    async fn sign_user_tokens(
+        &self,
+        pool: &PoolView,
+        client: &UserClient,
+        user: &User,
+        session: &str,
+        doc: &SessionDoc,
+    ) -> Result<AuthenticationResultType, CognitoError> {
+        let keys = self
+            .pool_keys(&pool.id)
+            .await?
+            .ok_or_else(|| crate::user_pools::pool_not_found(&pool.id))?;
+        let now = self.clock.now_ms() / 1000;
+        let groups = self.token_groups(pool, &user.record.username).await?;
+        let event_id = uuid::Uuid::new_v4().to_string();
+        let iss = self.issuer(&pool.id);
+        let access_exp = now + access_seconds(client);
+        let mut access: Vec<(String, Value)> = vec![("sub".into(), user.doc.sub().into())];
+        let mut id: Vec<(String, Value)> = vec![("sub".into(), user.doc.sub().into())];
+        if !groups.names.is_empty() {
+            access.push(("cognito:groups".into(), groups.names.clone().into()));
+            id.push(("cognito:groups".into(), groups.names.clone().into()));
+        }
+        if let Some(role) = &groups.preferred_role {
+            id.push(("cognito:preferred_role".into(), role.clone().into()));
+        }
+        if !groups.roles.is_empty() {
+            id.push(("cognito:roles".into(), groups.roles.clone().into()));
+        }
+        access.extend([
+            ("iss".into(), iss.clone().into()),
+            ("client_id".into(), client.client_id.clone().into()),
+            ("origin_jti".into(), session.into()),
+            ("event_id".into(), event_id.clone().into()),
+            ("token_use".into(), "access".into()),
+            ("scope".into(), doc.scope.clone().into()),
+            ("auth_time".into(), doc.auth_time.into()),
+            ("exp".into(), access_exp.into()),
+            ("iat".into(), now.into()),
+            ("jti".into(), uuid::Uuid::new_v4().to_string().into()),
+            ("username".into(), user.record.username.clone().into()),
+        ]);
+        id.extend([
+            ("iss".into(), iss.into()),
+            ("aud".into(), client.client_id.clone().into()),
+            ("origin_jti".into(), session.into()),
+            ("event_id".into(), event_id.into()),
+            ("token_use".into(), "id".into()),
+            ("auth_time".into(), doc.auth_time.into()),
+            ("exp".into(), (now + id_seconds(client)).into()),
+            ("iat".into(), now.into()),
+            ("jti".into(), uuid::Uuid::new_v4().to_string().into()),
+            (
+                "cognito:username".into(),
+                user.record.username.clone().into(),
+            ),
+        ]);
+        let readable = client.client.read_attributes.as_deref();
+        for a in &user.doc.attributes {
+            if a.name == "sub" || readable.is_some_and(|r| !r.contains(&a.name)) {
+                continue;
+            }
+            // The verified flags are JSON booleans; every other attribute a string.
+            let value = if a.name.ends_with("_verified") {
+                Value::Bool(a.value.eq_ignore_ascii_case("true"))
+            } else {
+                Value::String(a.value.clone())
+            };
+            id.push((a.name.clone(), value));
+        }
+        let sign = |key: &crate::keys::SigningKey, claims| {
+            key.sign_jwt(&in_cognito_order(claims)).map_err(|e| {
+                tracing::error!(error = %e, "cannot sign a user token");
+                CognitoError::internal()
+            })
+        };
+        Ok(AuthenticationResultType {
+            access_token: Some(sign(&keys.access, access)?),
+            expires_in: Some(i32::try_from(access_seconds(client)).unwrap_or(i32::MAX)),
+            token_type: Some("Bearer".into()),
+            refresh_token: None,
+            id_token: Some(sign(&keys.id, id)?),
+            new_device_metadata: None,
+        })
+    }
+
+    fn seal_refresh(&self, claims: &RefreshClaims) -> String {
+        let plain = serde_json::to_vec(claims).unwrap_or_default();
+        let sealed = self.master.seal(REFRESH_CONTEXT, &plain);
+        format!("{REFRESH_HEADER}.{}", URL_SAFE_NO_PAD.encode(sealed))
+    }
+
+    fn open_refresh(&self, token: &str) -> Option<RefreshClaims> {
+        let body = token.strip_prefix(REFRESH_HEADER)?.strip_prefix('.')?;
+        let sealed = URL_SAFE_NO_PAD.decode(body).ok()?;
+        let plain = self.master.open(REFRESH_CONTEXT, &sealed).ok()?;
+        serde_json::from_slice(&plain).ok()
+    }
+
+    /// REFRESH_TOKEN_AUTH / REFRESH_TOKEN: new ID and access tokens of the same session (same
+    /// `origin_jti` and `auth_time`); no new refresh token (rotation is not offered).
+    ///
+    /// Errors (srp-tokens-mfa.md §2.7): unreadable, expired or another client's token →
+    /// `NotAuthorizedException` `Invalid Refresh Token`; revoked → `Refresh Token has been
+    /// revoked`; a disabled user → `User is disabled.`.
+    pub(crate) async fn refresh_tokens(
+        &self,
+        pool: &PoolView,
+        client: &UserClient,
+        token: &str,
+        secret_hash: Option<&str>,
+    ) -> Result<AuthenticationResultType, CognitoError> {
+        let invalid = || not_authorized("Invalid Refresh Token");
+        let claims = self.open_refresh(token).ok_or_else(invalid)?;
+        if claims.pool != pool.id
+            || claims.client != client.client_id
+            || claims.exp_ms <= self.clock.now_ms()
+        {
+            return Err(invalid());
+        }
+        client.check_secret_hash(&claims.username, secret_hash)?;
+        let session = self
+            .store
+            .session(&pool.id, &claims.session)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| not_authorized("Refresh Token has been revoked"))?;
+        let user = self
+            .find_user(pool, &claims.username)
+            .await?
+            .filter(|u| u.record.username == claims.username)
+            .ok_or_else(|| not_authorized("Refresh Token has been revoked"))?;
+        if !user.doc.enabled {
+            return Err(not_authorized("User is disabled."));
+        }
+        let doc: SessionDoc =
+            serde_json::from_str(&session.doc).map_err(|_| CognitoError::internal())?;
+        self.sign_user_tokens(pool, client, &user, &claims.session, &doc)
+            .await
+    }
+
+    /// RevokeToken: ends the refresh token's session (its access tokens stop working too).
+    pub(crate) async fn revoke_token(
+        &self,
+        _ctx: &crate::RequestContext,
+        input: rognito_model::RevokeTokenRequest,
+    ) -> Result<rognito_model::RevokeTokenResponse, CognitoError> {
+        let token = crate::required(input.token.as_deref(), "Token")?;
+        let client_id = crate::required(input.client_id.as_deref(), "ClientId")?;
+        let (client, pool) = self.user_client(client_id).await?;
+        if client.has_secret() {
+            let given = input.client_secret.as_deref().unwrap_or_default();
+            if !client.secret_is(given) {
+                return Err(CognitoError::new(
+                    ErrorCode::NotAuthorizedException,
+                    format!("Unable to verify secret for client {client_id}"),
+                ));
+            }
+        }
+        self.charge_user_operation(&pool, rognito_model::ApiCategory::UserToken)?;
+        if client.client.enable_token_revocation == Some(false) {
+            return Err(CognitoError::new(
+                ErrorCode::UnsupportedOperationException,
+                "Token revocation is not enabled for this client.",
+            ));
+        }
+        let Some(claims) = self.open_refresh(token) else {
+            return Err(CognitoError::new(
+                ErrorCode::UnsupportedTokenTypeException,
+                "Only refresh tokens can be revoked.",
+            ));
+        };
+        if claims.client != client.client_id || claims.pool != pool.id {
+            return Err(CognitoError::new(
+                ErrorCode::UnauthorizedException,
+                "The refresh token was not issued to this client.",
+            ));
+        }
+        self.store
+            .delete_session(&pool.id, &claims.session)
+            .await
+            .map_err(internal)?;
+        Ok(rognito_model::RevokeTokenResponse {})
+    }
+
+    /// The pool and user an access token from the user-pool API names, checked: signed by the
+    /// pool's access key, an access token, not expired, with `aws.cognito.signin.user.admin`,
+    /// its session alive, its user enabled.
+    ///
+    /// Errors (srp-tokens-mfa.md §3.7): `NotAuthorizedException` `Invalid Access Token`,
+    /// `Access Token has expired`, `Access Token has been revoked`, `Access Token does not have
+    /// required scopes`, `User is disabled.`; `UserNotFoundException` when the user is gone.
+    pub(crate) async fn access_token_user(
+        &self,
+        token: &str,
+    ) -> Result<(PoolView, User), CognitoError> {
+        let (pool, user, _) = self.check_access_token(token).await?;
+        Ok((pool, user))
+    }
+
+    /// [`Cognito::access_token_user`], with the client the token was issued to (None if it was
+    /// deleted since).
+    pub(crate) async fn access_token_user_and_client(
+        &self,
+        token: &str,
+    ) -> Result<(PoolView, User, Option<UserClient>), CognitoError> {
+        let (pool, user, client_id) = self.check_access_token(token).await?;
+        let client = match self.user_client(&client_id).await {
+            Ok((client, _)) => Some(client),
+            Err(e) if e.code == ErrorCode::ResourceNotFoundException => None,
+            Err(e) => return Err(e),
+        };
+        Ok((pool, user, client))
+    }
+
+    async fn check_access_token(
+        &self,
+        token: &str,
+    ) -> Result<(PoolView, User, String), CognitoError> {
+        let invalid = || not_authorized("Invalid Access Token");
+        let payload = token.split('.').nth(1).ok_or_else(invalid)?;
+        let unverified: Map<String, Value> = URL_SAFE_NO_PAD
+            .decode(payload)
+            .ok()
+            .and_then(|p| serde_json::from_slice(&p).ok())
+            .ok_or_else(invalid)?;
+        let iss = unverified
+            .get("iss")
+            .and_then(Value::as_str)
+            .ok_or_else(invalid)?;
+        let pool_id = iss.rsplit('/').next().ok_or_else(invalid)?;
+        if self.issuer(pool_id) != iss {
+            return Err(invalid());
+        }
+        let keys = self.pool_keys(pool_id).await?.ok_or_else(invalid)?;
+        let verified = keys.access.verified_payload(token).ok_or_else(invalid)?;
+        let claims: Map<String, Value> =
+            serde_json::from_slice(&verified).map_err(|_| invalid())?;
+        let text = |name: &str| claims.get(name).and_then(Value::as_str);
+        if text("token_use") != Some("access") {
+            return Err(invalid());
+        }
+        let exp = claims
+            .get("exp")
+            .and_then(Value::as_i64)
+            .ok_or_else(invalid)?;
+        if exp <= self.clock.now_ms() / 1000 {
+            return Err(not_authorized("Access Token has expired"));
+        }
+        let (Some(username), Some(session), Some(client_id)) =
+            (text("username"), text("origin_jti"), text("client_id"))
+        else {
+            // A client-credentials token has no user.
+            return Err(invalid());
+        };
+        if !text("scope").is_some_and(|s| s.split(' ').any(|x| x == ADMIN_SCOPE)) {
+            return Err(not_authorized("Access Token does not have required scopes"));
+        }
+        if self
+            .store
+            .session(pool_id, session)
+            .await
+            .map_err(internal)?
+            .is_none()
+        {
+            return Err(not_authorized("Access Token has been revoked"));
+        }
+        let pool = self.pool_view_by_id(pool_id).await?;
+        let user = self
+            .find_user(&pool, username)
+            .await?
+            .filter(|u| u.record.username == username)
+            .ok_or_else(crate::users::user_not_found)?;
+        if !user.doc.enabled {
+            return Err(not_authorized("User is disabled."));
+        }
+        Ok((pool, user, client_id.to_owned()))
+    }
+
+    /// GlobalSignOut: every session of the token's user ends.
+    pub(crate) async fn global_sign_out(
+        &self,
+        _ctx: &crate::RequestContext,
+        input: rognito_model::GlobalSignOutRequest,
+    ) -> Result<rognito_model::GlobalSignOutResponse, CognitoError> {
+        let (pool, user) = self
+            .access_token_user(crate::required(
+                input.access_token.as_deref(),
+                "AccessToken",
+            )?)
+            .await?;
+        self.sign_out_everywhere(&pool, &user.record.username)
+            .await?;
+        Ok(rognito_model::GlobalSignOutResponse {})
+    }
+
+    pub(crate) async fn admin_user_global_sign_out(
+        &self,
+        ctx: &crate::RequestContext,
+        input: rognito_model::AdminUserGlobalSignOutRequest,
+    ) -> Result<rognito_model::AdminUserGlobalSignOutResponse, CognitoError> {
+        let pool = self
+            .pool_view(
+                ctx,
+                crate::required(input.user_pool_id.as_deref(), "UserPoolId")?,
+            )
+            .await?;
+        let user = self
+            .existing_user(
+                &pool,
+                crate::required(input.username.as_deref(), "Username")?,
+            )
+            .await?;
+        self.sign_out_everywhere(&pool, &user.record.username)
+            .await?;
+        Ok(rognito_model::AdminUserGlobalSignOutResponse {})
+    }
+
+    async fn sign_out_everywhere(
+        &self,
+        pool: &PoolView,
+        username: &str,
+    ) -> Result<(), CognitoError> {
+        self.store
+            .delete_sessions_of(&pool.id, username)
+            .await
+            .map_err(internal)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// srp-tokens-mfa.md §3.4: the order of a real 2024 access token.
+    #[test]
+    fn claims_come_in_cognitos_order() {
+        let names = [
+            "sub",
+            "cognito:groups",
+            "iss",
+            "client_id",
+            "origin_jti",
+            "event_id",
+            "token_use",
+            "scope",
+            "auth_time",
+            "exp",
+            "iat",
+            "jti",
+            "username",
+        ];
+        let claims = names
+            .iter()
+            .map(|n| (n.to_string(), Value::from(1)))
+            .collect();
+        let json = String::from_utf8(in_cognito_order(claims)).unwrap();
+        let order: Vec<String> = serde_json::from_str::<serde_json::Value>(&json)
+            .map(|_| ())
+            .map(|_| {
+                let mut found: Vec<(usize, String)> = names
+                    .iter()
+                    .map(|n| (json.find(&format!("\"{n}\"")).unwrap(), n.to_string()))
+                    .collect();
+                found.sort();
+                found.into_iter().map(|(_, n)| n).collect()
+            })
+            .unwrap();
+        assert_eq!(
+            order,
+            [
+                "sub",
+                "cognito:groups",
+                "iss",
+                "client_id",
+                "origin_jti",
+                "event_id",
+                "token_use",
+                "scope",
+                "auth_time",
+                "exp",
+                "iat",
+                "jti",
+                "username"
+            ]
+        );
+        assert_eq!(java_hash("sub"), 114_240);
+    }
+
+    /// The 2025 ID token of srp-tokens-mfa.md §3.3.
+    #[test]
+    fn id_token_claims_come_in_cognitos_order() {
+        let insertion = [
+            "sub",
+            "iss",
+            "aud",
+            "origin_jti",
+            "event_id",
+            "token_use",
+            "auth_time",
+            "exp",
+            "iat",
+            "jti",
+            "cognito:username",
+            "email_verified",
+            "custom:id",
+            "given_name",
+            "email",
+        ];
+        let claims = insertion
+            .iter()
+            .map(|n| (n.to_string(), Value::from(1)))
+            .collect();
+        let json = String::from_utf8(in_cognito_order(claims)).unwrap();
+        let mut found: Vec<(usize, &str)> = insertion
+            .iter()
+            .map(|n| (json.find(&format!("\"{n}\"")).unwrap(), *n))
+            .collect();
+        found.sort();
+        let order: Vec<&str> = found.into_iter().map(|(_, n)| n).collect();
+        assert_eq!(
+            order,
+            [
+                "sub",
+                "email_verified",
+                "iss",
+                "custom:id",
+                "cognito:username",
+                "given_name",
+                "origin_jti",
+                "aud",
+                "event_id",
+                "token_use",
+                "auth_time",
+                "exp",
+                "iat",
+                "jti",
+                "email"
+            ]
+        );
+    }
+}
