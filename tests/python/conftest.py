@@ -22,7 +22,7 @@ from rognito_helpers import Server, unique
 @pytest.fixture(scope="session")
 def server():
     with tempfile.TemporaryDirectory(prefix="rognito-e2e-") as tmp:
-        srv = Server(Path(tmp), ["--durability", "memory"]).start()
+        srv = Server(Path(tmp), ["--durability", "memory", "--password-hashing", "fast"]).start()
         try:
             yield srv
         finally:

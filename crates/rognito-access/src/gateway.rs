@@ -18,6 +18,9 @@ use tracing::Instrument as _;
 use crate::audit::{AuditLog, AuditRecord, UserIdentity, now_rfc3339};
 use crate::{Authorizer, Identities, Principal, RateLimits};
 
+mod messages;
+pub use messages::{SINK_DEFAULT_LIMIT, SINK_MAX_LIMIT, SINK_OPERATION, SinkQuery};
+
 /// A front end's refusal as the audit log records it: its error code and message.
 pub trait Refusal {
     /// The error's code (`__type` for the JSON protocol), e.g. `NotAuthorizedException`.

@@ -10,7 +10,10 @@ mod identities;
 mod rate_limits;
 
 pub use authorize::Authorizer;
-pub use gateway::{FrontEnd, Gateway, Operator, Refusal, Request};
+pub use gateway::{
+    FrontEnd, Gateway, Operator, Refusal, Request, SINK_DEFAULT_LIMIT, SINK_MAX_LIMIT,
+    SINK_OPERATION, SinkQuery,
+};
 pub use identities::{
     ALLOW_ALL, Identities, IdentityError, NewAccessKey, ROOT_USER, RootKey, user_arn,
 };

@@ -42,6 +42,18 @@ pub trait Authenticator: Send + Sync {
         let _ = (operation, head);
         Ok(())
     }
+
+    /// Authenticates a request to an endpoint that names its operation by its path rather than
+    /// by `X-Amz-Target` (`GET /_rognito/messages`, acting as `operation`): the same checks
+    /// and errors as [`Authenticator::authenticate`], but the signature need not cover an
+    /// `X-Amz-Target` header (the path it covers names the operation).
+    async fn authenticate_path(
+        &self,
+        operation: Operation,
+        head: &RequestHead<'_>,
+    ) -> Result<Principal, WireError> {
+        self.authenticate(operation, head).await
+    }
 }
 
 /// Where access keys are looked up.
@@ -186,6 +198,7 @@ impl SigV4Authenticator {
     async fn verify_head<'h>(
         &self,
         head: &'h RequestHead<'_>,
+        required_headers: &[&str],
     ) -> Result<Option<(sigv4::AuthorizationHeader<'h>, String, Arc<CachedKey>)>, WireError> {
         let Some(header) = head.headers.get(http::header::AUTHORIZATION) else {
             return Err(sigv4::missing_token());
@@ -195,7 +208,7 @@ impl SigV4Authenticator {
         let now = self.clock.now_secs();
         // Staleness and scope first: they need no key lookup.
         let amz_date = sigv4::check_date(head, &auth, now)?;
-        sigv4::check_scope(&auth, &self.region)?;
+        sigv4::check_scope_signing(&auth, &self.region, required_headers)?;
         if self.mode == AuthMode::Dev {
             return Ok(None);
         }
@@ -216,7 +229,7 @@ impl Authenticator for SigV4Authenticator {
         head: &RequestHead<'_>,
     ) -> Result<(), WireError> {
         if needs_signature(operation) {
-            self.verify_head(head).await?;
+            self.verify_head(head, sigv4::API_SIGNED_HEADERS).await?;
         }
         Ok(())
     }
@@ -226,10 +239,32 @@ impl Authenticator for SigV4Authenticator {
         operation: Operation,
         head: &RequestHead<'_>,
     ) -> Result<Principal, WireError> {
+        self.verify(operation, head, sigv4::API_SIGNED_HEADERS)
+            .await
+    }
+
+    async fn authenticate_path(
+        &self,
+        operation: Operation,
+        head: &RequestHead<'_>,
+    ) -> Result<Principal, WireError> {
+        self.verify(operation, head, sigv4::PATH_SIGNED_HEADERS)
+            .await
+    }
+}
+
+impl SigV4Authenticator {
+    /// The whole verification, with `required_headers` the headers the signature must cover.
+    async fn verify(
+        &self,
+        operation: Operation,
+        head: &RequestHead<'_>,
+        required_headers: &[&str],
+    ) -> Result<Principal, WireError> {
         if !needs_signature(operation) {
             return Ok(self.anonymous());
         }
-        let Some((auth, amz_date, key)) = self.verify_head(head).await? else {
+        let Some((auth, amz_date, key)) = self.verify_head(head, required_headers).await? else {
             return Ok(self.anonymous());
         };
         let canonical = sigv4::canonical_request(head, &auth)?;

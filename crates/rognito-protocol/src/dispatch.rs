@@ -1,7 +1,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use rognito_access::{FrontEnd, Gateway, Refusal, Request};
+use rognito_access::{FrontEnd, Gateway, Refusal, Request, SINK_OPERATION, SinkQuery};
 use rognito_model::{Operation, TARGET_PREFIX};
 use serde::de::DeserializeOwned;
 
@@ -102,6 +102,37 @@ impl JsonProtocol {
         match self
             .gateway
             .call(request, caller, JsonBody(head.body))
+            .await
+        {
+            Ok(body) => JsonResponse::ok(body),
+            Err(e) => JsonResponse::error(&e),
+        }
+    }
+
+    /// Serves `GET /_rognito/messages` (the local message sink): the request is authenticated
+    /// as the API's requests are (SigV4 for `cognito-idp`, as [`SINK_OPERATION`]; the signed
+    /// path, not an `X-Amz-Target` header, names what is asked), then the
+    /// gateway authorizes, validates and reads ([`Gateway::sink_messages`]). `query` is the
+    /// request's query parameters as the HTTP layer found them.
+    pub async fn sink_messages(
+        &self,
+        head: RequestHead<'_>,
+        query: SinkQuery<'_>,
+        request_id: &str,
+        source: Option<IpAddr>,
+    ) -> JsonResponse {
+        let caller = self
+            .authenticator
+            .authenticate_path(SINK_OPERATION, &head)
+            .await;
+        let request = Request {
+            operation: SINK_OPERATION,
+            request_id,
+            source,
+        };
+        match self
+            .gateway
+            .sink_messages::<WireError>(request, caller, query)
             .await
         {
             Ok(body) => JsonResponse::ok(body),

@@ -201,8 +201,25 @@ pub fn check_date(
     Ok(amz_date.to_owned())
 }
 
-/// The credential scope must name this server's region and service.
+/// The headers an API request must sign: `x-amz-target` names its operation.
+pub const API_SIGNED_HEADERS: &[&str] = &["host", "x-amz-date", "x-amz-target"];
+
+/// The headers a request to an endpoint that its (signed) path names must sign
+/// (`GET /_rognito/messages`).
+pub const PATH_SIGNED_HEADERS: &[&str] = &["host", "x-amz-date"];
+
+/// The credential scope must name this server's region and service, and an API request must
+/// sign [`API_SIGNED_HEADERS`].
 pub fn check_scope(auth: &AuthorizationHeader<'_>, region: &str) -> Result<(), WireError> {
+    check_scope_signing(auth, region, API_SIGNED_HEADERS)
+}
+
+/// [`check_scope`], with the headers that must be signed given.
+pub fn check_scope_signing(
+    auth: &AuthorizationHeader<'_>,
+    region: &str,
+    required_headers: &[&str],
+) -> Result<(), WireError> {
     if auth.region != region {
         return Err(invalid_signature(format!(
             "Credential should be scoped to a valid region, not '{}'. ",
@@ -220,8 +237,8 @@ pub fn check_scope(auth: &AuthorizationHeader<'_>, region: &str) -> Result<(), W
             auth.terminator
         )));
     }
-    for required in ["host", "x-amz-date", "x-amz-target"] {
-        if !auth.signed_headers.contains(&required) {
+    for required in required_headers {
+        if !auth.signed_headers.contains(required) {
             return Err(invalid_signature(format!(
                 "'{required}' must be a 'SignedHeader' in the AWS Authorization."
             )));

@@ -56,10 +56,11 @@ fn java_hash(s: &str) -> u32 {
 }
 
 /// Serialises claims in the order a Java `HashMap` iterates them (srp-tokens-mfa.md §3.4):
-/// by bucket `(h ^ h >> 16) & (capacity - 1)`, the capacity being 16 doubled while the count
-/// passes three quarters of it, and in insertion order within a bucket.
+/// by bucket `(h ^ h >> 16) & (capacity - 1)`, and in insertion order within a bucket. The
+/// capacity is 32 (what every token since 2021 fits, with 12 to 16 claims), doubled while the
+/// count passes three quarters of it, as Java resizes.
 pub(crate) fn in_cognito_order(claims: Vec<(String, Value)>) -> Vec<u8> {
-    let mut capacity = 16usize;
+    let mut capacity = 32usize;
     while claims.len() * 4 > capacity * 3 {
         capacity *= 2;
     }
@@ -577,6 +578,17 @@ mod tests {
             ]
         );
         assert_eq!(java_hash("sub"), 114_240);
+        // Without groups (12 claims) the order is the same: the map has 32 buckets still.
+        let twelve: Vec<(String, Value)> = names
+            .iter()
+            .filter(|n| **n != "cognito:groups")
+            .map(|n| (n.to_string(), Value::from(1)))
+            .collect();
+        let json = String::from_utf8(in_cognito_order(twelve)).unwrap();
+        assert!(
+            json.starts_with("{\"sub\":") && json.ends_with("\"username\":1}"),
+            "{json}"
+        );
     }
 
     /// The 2025 ID token of srp-tokens-mfa.md §3.3.

@@ -55,13 +55,15 @@ pub(crate) fn too_large(limit: usize) -> Response {
 }
 
 fn aws_json(response: JsonResponse) -> Response {
+    render(response, rognito_protocol::CONTENT_TYPE)
+}
+
+/// A protocol response as HTTP, with `content_type` (and `x-amzn-ErrorType` for errors).
+pub(crate) fn render(response: JsonResponse, content_type: &'static str) -> Response {
     let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut out = (status, Body::from(response.body)).into_response();
     let headers = out.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(rognito_protocol::CONTENT_TYPE),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Some(error_type) = response.error_type {
         headers.insert("x-amzn-errortype", HeaderValue::from_static(error_type));
     }

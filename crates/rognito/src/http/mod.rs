@@ -1,7 +1,8 @@
 //! The HTTP surface: the Cognito JSON API on `POST /`, the OAuth 2.0 token endpoint, JWKS and
-//! discovery documents, health; plus the request-id middleware every response goes through.
+//! discovery documents, health, the local message sink (`GET /_rognito/messages`); plus the request-id middleware every response goes through.
 
 mod cognito_api;
+mod messages;
 mod oauth;
 
 use std::sync::Arc;
@@ -37,6 +38,8 @@ impl AppState {
     fn body_limit(&self, path: &str) -> usize {
         if path == "/oauth2/token" {
             TOKEN_FORM_MAX_BYTES.min(self.max_body_bytes)
+        } else if path == messages::PATH {
+            messages::MAX_BODY_BYTES.min(self.max_body_bytes)
         } else {
             self.max_body_bytes
         }
@@ -145,6 +148,7 @@ pub fn router(state: Arc<AppState>, request_timeout: std::time::Duration) -> Rou
             "/{user_pool_id}/.well-known/openid-configuration",
             get(oauth::openid_configuration),
         )
+        .route(messages::PATH, get(messages::list))
         .route("/health", get(health))
         .route("/health/audit", get(health_audit))
         .fallback(not_found)
@@ -183,6 +187,7 @@ async fn edge(
         match path {
             "/" => cognito_api::too_large(limit),
             "/oauth2/token" => oauth::too_large(limit),
+            messages::PATH => messages::too_large(),
             _ => json(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!(
