@@ -133,6 +133,13 @@ IMPLEMENTED = [
     op("AssociateSoftwareToken", "UserResourceUpdate", True, auth="none", resource=None),
     op("VerifySoftwareToken", "UserResourceUpdate", True, auth="none", resource=None),
     op("SetUserMFAPreference", "UserResourceUpdate", True, auth="none", resource=None),
+    # identity providers (configuration only: rognito never calls a provider)
+    op("CreateIdentityProvider", "UserPoolResourceUpdate", True),
+    op("DescribeIdentityProvider", "UserPoolResourceRead", False),
+    op("ListIdentityProviders", "UserPoolResourceRead", False),
+    op("UpdateIdentityProvider", "UserPoolResourceUpdate", True),
+    op("DeleteIdentityProvider", "UserPoolResourceUpdate", True),
+    op("GetIdentityProviderByIdentifier", "UserPoolResourceRead", False),
     # limits (not metered themselves)
     op("GetProvisionedLimit", None, False, resource=None),
     op("UpdateProvisionedLimit", None, True, resource=None),

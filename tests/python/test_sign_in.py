@@ -320,3 +320,35 @@ def test_mfa_required_asks_for_setup(server, cognito):
     verify(server, pool, done["AuthenticationResult"]["IdToken"], "id")
     # From now on the authenticator is asked for.
     assert password_auth(cognito, client)["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
+
+
+def test_no_secret_reaches_the_log_or_the_audit_log(start_server, tmp_path):
+    """Passwords, temporary passwords, tokens, TOTP secrets and codes never appear in the
+    server's log (at debug level) or its audit log."""
+    audit = tmp_path / "audit.log"
+    srv = start_server("--audit-log", str(audit), "--password-hashing", "fast",
+                       env={"ROGNITO_LOG": "debug"})
+    cognito = srv.client()
+    pool, client = make_app(cognito)
+    cognito.set_user_pool_mfa_config(UserPoolId=pool, MfaConfiguration="OPTIONAL",
+                                     SoftwareTokenMfaConfiguration={"Enabled": True})
+    temporary = "Temp0rary-Secret-77!"
+    cognito.admin_create_user(UserPoolId=pool, Username="alice", TemporaryPassword=temporary,
+                              UserAttributes=[{"Name": "email", "Value": "a@example.com"}],
+                              DesiredDeliveryMediums=["EMAIL"])
+    secret_password = "Perm4nent-Secret-88!"
+    cognito.admin_set_user_password(UserPoolId=pool, Username="alice",
+                                    Password=secret_password, Permanent=True)
+    result = password_auth(cognito, client, password=secret_password)["AuthenticationResult"]
+    client_error(password_auth, cognito, client, password="Wr0ng-Secret-99!")
+    totp_secret = cognito.associate_software_token(AccessToken=result["AccessToken"])["SecretCode"]
+    cognito.sign_up(ClientId=client, Username="bob", Password="S1gnup-Secret-66!")
+    cognito.revoke_token(Token=result["RefreshToken"], ClientId=client)
+    srv.stop()
+    secrets = [temporary, secret_password, "Wr0ng-Secret-99!", "S1gnup-Secret-66!",
+               totp_secret, result["RefreshToken"], result["AccessToken"], result["IdToken"]]
+    log, audited = srv.log_text, audit.read_text()
+    assert "AdminCreateUser" in audited and "InitiateAuth" in audited
+    for secret in secrets:
+        assert secret not in log, secret
+        assert secret not in audited, secret

@@ -752,4 +752,64 @@ impl CognitoApi for Cognito {
             .await
             .map(Output::from)
     }
+
+    async fn create_identity_provider(
+        &self,
+        ctx: &RequestContext,
+        input: CreateIdentityProviderRequest,
+    ) -> Result<Output<CreateIdentityProviderResponse>, CognitoError> {
+        Cognito::create_identity_provider(self, ctx, input)
+            .await
+            .map(Output::from)
+    }
+
+    async fn describe_identity_provider(
+        &self,
+        ctx: &RequestContext,
+        input: DescribeIdentityProviderRequest,
+    ) -> Result<Output<DescribeIdentityProviderResponse>, CognitoError> {
+        Cognito::describe_identity_provider(self, ctx, input)
+            .await
+            .map(Output::from)
+    }
+
+    async fn list_identity_providers(
+        &self,
+        ctx: &RequestContext,
+        input: ListIdentityProvidersRequest,
+    ) -> Result<Output<ListIdentityProvidersResponse>, CognitoError> {
+        Cognito::list_identity_providers(self, ctx, input)
+            .await
+            .map(Output::from)
+    }
+
+    async fn update_identity_provider(
+        &self,
+        ctx: &RequestContext,
+        input: UpdateIdentityProviderRequest,
+    ) -> Result<Output<UpdateIdentityProviderResponse>, CognitoError> {
+        Cognito::update_identity_provider(self, ctx, input)
+            .await
+            .map(Output::from)
+    }
+
+    async fn delete_identity_provider(
+        &self,
+        ctx: &RequestContext,
+        input: DeleteIdentityProviderRequest,
+    ) -> Result<Output<EmptyOutput>, CognitoError> {
+        Cognito::delete_identity_provider(self, ctx, input)
+            .await
+            .map(Output::from)
+    }
+
+    async fn get_identity_provider_by_identifier(
+        &self,
+        ctx: &RequestContext,
+        input: GetIdentityProviderByIdentifierRequest,
+    ) -> Result<Output<GetIdentityProviderByIdentifierResponse>, CognitoError> {
+        Cognito::get_identity_provider_by_identifier(self, ctx, input)
+            .await
+            .map(Output::from)
+    }
 }

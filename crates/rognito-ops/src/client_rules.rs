@@ -83,19 +83,21 @@ pub(crate) fn check_redirects(client: &UserPoolClientType) -> Result<(), Cognito
     Ok(())
 }
 
-/// rognito's pools have no external identity providers: only `COGNITO` exists.
+/// A client may name `COGNITO` (always) and the pool's configured identity providers
+/// (`configured`, their names; see identity_providers.rs).
 ///
 /// Errors: `InvalidParameterException` `The provider <name> does not exist for User Pool
 /// <pool>` (Cognito's text, aws-cdk#15692).
 pub(crate) fn check_identity_providers(
     client: &UserPoolClientType,
     pool_id: &str,
+    configured: &std::collections::BTreeSet<String>,
 ) -> Result<(), CognitoError> {
     match client
         .supported_identity_providers
         .iter()
         .flatten()
-        .find(|p| *p != "COGNITO")
+        .find(|p| *p != "COGNITO" && !configured.contains(p.as_str()))
     {
         Some(provider) => Err(CognitoError::invalid_parameter(format!(
             "The provider {provider} does not exist for User Pool {pool_id}"

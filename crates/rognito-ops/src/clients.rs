@@ -281,7 +281,8 @@ impl Cognito {
     ) -> Result<(), CognitoError> {
         apply_client_defaults(client);
         check_token_validity(client)?;
-        client_rules::check_identity_providers(client, pool_id)?;
+        self.check_client_identity_providers(client, pool_id)
+            .await?;
         client_rules::check_redirects(client)?;
         if client.read_attributes.is_some() || client.write_attributes.is_some() {
             let schema = self.pool_schema(pool_id).await?;

@@ -15,6 +15,7 @@ mod crypto;
 mod discovery;
 mod domains;
 mod groups;
+mod identity_providers;
 pub mod ids;
 pub mod key_check;
 mod keys;

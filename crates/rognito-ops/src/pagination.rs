@@ -23,6 +23,8 @@ pub enum Listing {
     GroupsOfUser,
     /// ListUsersInGroup (parent: pool and group).
     UsersInGroup,
+    /// ListIdentityProviders (parent: pool).
+    IdentityProviders,
 }
 
 impl Listing {
@@ -35,6 +37,7 @@ impl Listing {
             Listing::Groups => b"groups",
             Listing::GroupsOfUser => b"groups-of-user",
             Listing::UsersInGroup => b"users-in-group",
+            Listing::IdentityProviders => b"identity-providers",
         }
     }
 }

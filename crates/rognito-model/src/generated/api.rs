@@ -3197,6 +3197,22 @@ pub mod operations {
         }
     }
 
+    /// `CreateIdentityProvider`.
+    pub struct CreateIdentityProvider;
+
+    impl ApiOperation for CreateIdentityProvider {
+        const OPERATION: Operation = Operation::CreateIdentityProvider;
+        type Input = CreateIdentityProviderRequest;
+        type Output = CreateIdentityProviderResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.create_identity_provider(ctx, input)
+        }
+    }
+
     /// `CreateResourceServer`.
     pub struct CreateResourceServer;
 
@@ -3274,6 +3290,22 @@ pub mod operations {
             input: Self::Input,
         ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
             api.delete_group(ctx, input)
+        }
+    }
+
+    /// `DeleteIdentityProvider`.
+    pub struct DeleteIdentityProvider;
+
+    impl ApiOperation for DeleteIdentityProvider {
+        const OPERATION: Operation = Operation::DeleteIdentityProvider;
+        type Input = DeleteIdentityProviderRequest;
+        type Output = crate::EmptyOutput;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.delete_identity_provider(ctx, input)
         }
     }
 
@@ -3389,6 +3421,22 @@ pub mod operations {
         }
     }
 
+    /// `DescribeIdentityProvider`.
+    pub struct DescribeIdentityProvider;
+
+    impl ApiOperation for DescribeIdentityProvider {
+        const OPERATION: Operation = Operation::DescribeIdentityProvider;
+        type Input = DescribeIdentityProviderRequest;
+        type Output = DescribeIdentityProviderResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.describe_identity_provider(ctx, input)
+        }
+    }
+
     /// `DescribeResourceServer`.
     pub struct DescribeResourceServer;
 
@@ -3498,6 +3546,22 @@ pub mod operations {
             input: Self::Input,
         ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
             api.get_group(ctx, input)
+        }
+    }
+
+    /// `GetIdentityProviderByIdentifier`.
+    pub struct GetIdentityProviderByIdentifier;
+
+    impl ApiOperation for GetIdentityProviderByIdentifier {
+        const OPERATION: Operation = Operation::GetIdentityProviderByIdentifier;
+        type Input = GetIdentityProviderByIdentifierRequest;
+        type Output = GetIdentityProviderByIdentifierResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.get_identity_provider_by_identifier(ctx, input)
         }
     }
 
@@ -3626,6 +3690,22 @@ pub mod operations {
             input: Self::Input,
         ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
             api.list_groups(ctx, input)
+        }
+    }
+
+    /// `ListIdentityProviders`.
+    pub struct ListIdentityProviders;
+
+    impl ApiOperation for ListIdentityProviders {
+        const OPERATION: Operation = Operation::ListIdentityProviders;
+        type Input = ListIdentityProvidersRequest;
+        type Output = ListIdentityProvidersResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.list_identity_providers(ctx, input)
         }
     }
 
@@ -3885,6 +3965,22 @@ pub mod operations {
         }
     }
 
+    /// `UpdateIdentityProvider`.
+    pub struct UpdateIdentityProvider;
+
+    impl ApiOperation for UpdateIdentityProvider {
+        const OPERATION: Operation = Operation::UpdateIdentityProvider;
+        type Input = UpdateIdentityProviderRequest;
+        type Output = UpdateIdentityProviderResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.update_identity_provider(ctx, input)
+        }
+    }
+
     /// `UpdateProvisionedLimit`.
     pub struct UpdateProvisionedLimit;
 
@@ -4124,6 +4220,11 @@ where
         }
         Operation::ConfirmSignUp => invoke.invoke::<operations::ConfirmSignUp, A>(api).await,
         Operation::CreateGroup => invoke.invoke::<operations::CreateGroup, A>(api).await,
+        Operation::CreateIdentityProvider => {
+            invoke
+                .invoke::<operations::CreateIdentityProvider, A>(api)
+                .await
+        }
         Operation::CreateResourceServer => {
             invoke
                 .invoke::<operations::CreateResourceServer, A>(api)
@@ -4141,6 +4242,11 @@ where
                 .await
         }
         Operation::DeleteGroup => invoke.invoke::<operations::DeleteGroup, A>(api).await,
+        Operation::DeleteIdentityProvider => {
+            invoke
+                .invoke::<operations::DeleteIdentityProvider, A>(api)
+                .await
+        }
         Operation::DeleteResourceServer => {
             invoke
                 .invoke::<operations::DeleteResourceServer, A>(api)
@@ -4168,6 +4274,11 @@ where
                 .invoke::<operations::DeleteUserPoolDomain, A>(api)
                 .await
         }
+        Operation::DescribeIdentityProvider => {
+            invoke
+                .invoke::<operations::DescribeIdentityProvider, A>(api)
+                .await
+        }
         Operation::DescribeResourceServer => {
             invoke
                 .invoke::<operations::DescribeResourceServer, A>(api)
@@ -4187,6 +4298,11 @@ where
         Operation::ForgotPassword => invoke.invoke::<operations::ForgotPassword, A>(api).await,
         Operation::GetClientToken => invoke.invoke::<operations::GetClientToken, A>(api).await,
         Operation::GetGroup => invoke.invoke::<operations::GetGroup, A>(api).await,
+        Operation::GetIdentityProviderByIdentifier => {
+            invoke
+                .invoke::<operations::GetIdentityProviderByIdentifier, A>(api)
+                .await
+        }
         Operation::GetProvisionedLimit => {
             invoke
                 .invoke::<operations::GetProvisionedLimit, A>(api)
@@ -4211,6 +4327,11 @@ where
         Operation::GlobalSignOut => invoke.invoke::<operations::GlobalSignOut, A>(api).await,
         Operation::InitiateAuth => invoke.invoke::<operations::InitiateAuth, A>(api).await,
         Operation::ListGroups => invoke.invoke::<operations::ListGroups, A>(api).await,
+        Operation::ListIdentityProviders => {
+            invoke
+                .invoke::<operations::ListIdentityProviders, A>(api)
+                .await
+        }
         Operation::ListResourceServers => {
             invoke
                 .invoke::<operations::ListResourceServers, A>(api)
@@ -4259,6 +4380,11 @@ where
         Operation::TagResource => invoke.invoke::<operations::TagResource, A>(api).await,
         Operation::UntagResource => invoke.invoke::<operations::UntagResource, A>(api).await,
         Operation::UpdateGroup => invoke.invoke::<operations::UpdateGroup, A>(api).await,
+        Operation::UpdateIdentityProvider => {
+            invoke
+                .invoke::<operations::UpdateIdentityProvider, A>(api)
+                .await
+        }
         Operation::UpdateProvisionedLimit => {
             invoke
                 .invoke::<operations::UpdateProvisionedLimit, A>(api)

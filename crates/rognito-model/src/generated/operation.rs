@@ -782,11 +782,13 @@ impl Operation {
                 | Operation::ConfirmForgotPassword
                 | Operation::ConfirmSignUp
                 | Operation::CreateGroup
+                | Operation::CreateIdentityProvider
                 | Operation::CreateResourceServer
                 | Operation::CreateUserPool
                 | Operation::CreateUserPoolClient
                 | Operation::CreateUserPoolDomain
                 | Operation::DeleteGroup
+                | Operation::DeleteIdentityProvider
                 | Operation::DeleteResourceServer
                 | Operation::DeleteUser
                 | Operation::DeleteUserAttributes
@@ -794,6 +796,7 @@ impl Operation {
                 | Operation::DeleteUserPoolClient
                 | Operation::DeleteUserPoolClientSecret
                 | Operation::DeleteUserPoolDomain
+                | Operation::DescribeIdentityProvider
                 | Operation::DescribeResourceServer
                 | Operation::DescribeUserPool
                 | Operation::DescribeUserPoolClient
@@ -801,6 +804,7 @@ impl Operation {
                 | Operation::ForgotPassword
                 | Operation::GetClientToken
                 | Operation::GetGroup
+                | Operation::GetIdentityProviderByIdentifier
                 | Operation::GetProvisionedLimit
                 | Operation::GetSigningCertificate
                 | Operation::GetUser
@@ -809,6 +813,7 @@ impl Operation {
                 | Operation::GlobalSignOut
                 | Operation::InitiateAuth
                 | Operation::ListGroups
+                | Operation::ListIdentityProviders
                 | Operation::ListResourceServers
                 | Operation::ListTagsForResource
                 | Operation::ListUserPoolClientSecrets
@@ -825,6 +830,7 @@ impl Operation {
                 | Operation::TagResource
                 | Operation::UntagResource
                 | Operation::UpdateGroup
+                | Operation::UpdateIdentityProvider
                 | Operation::UpdateProvisionedLimit
                 | Operation::UpdateResourceServer
                 | Operation::UpdateUserAttributes
@@ -861,22 +867,27 @@ impl Operation {
             Operation::DescribeUserPool
             | Operation::GetUserPoolMfaConfig
             | Operation::ListUserPools => Some(ApiCategory::UserPoolRead),
-            Operation::DescribeResourceServer
+            Operation::DescribeIdentityProvider
+            | Operation::DescribeResourceServer
             | Operation::DescribeUserPoolClient
             | Operation::DescribeUserPoolDomain
             | Operation::GetGroup
+            | Operation::GetIdentityProviderByIdentifier
             | Operation::GetSigningCertificate
             | Operation::ListGroups
+            | Operation::ListIdentityProviders
             | Operation::ListResourceServers
             | Operation::ListTagsForResource
             | Operation::ListUserPoolClientSecrets
             | Operation::ListUserPoolClients => Some(ApiCategory::UserPoolResourceRead),
             Operation::AddUserPoolClientSecret
             | Operation::CreateGroup
+            | Operation::CreateIdentityProvider
             | Operation::CreateResourceServer
             | Operation::CreateUserPoolClient
             | Operation::CreateUserPoolDomain
             | Operation::DeleteGroup
+            | Operation::DeleteIdentityProvider
             | Operation::DeleteResourceServer
             | Operation::DeleteUserPoolClient
             | Operation::DeleteUserPoolClientSecret
@@ -884,6 +895,7 @@ impl Operation {
             | Operation::TagResource
             | Operation::UntagResource
             | Operation::UpdateGroup
+            | Operation::UpdateIdentityProvider
             | Operation::UpdateResourceServer
             | Operation::UpdateUserPoolClient
             | Operation::UpdateUserPoolDomain => Some(ApiCategory::UserPoolResourceUpdate),

@@ -15,6 +15,9 @@ use crate::users::codes::{self, Message};
 use crate::users::{PoolView, User, UserDoc, user_not_found};
 use crate::{Cognito, RequestContext, internal, required, totp};
 
+/// One factor's `(Enabled, PreferredMfa)` from a SetUserMFAPreference request.
+type FactorSetting = (Option<bool>, Option<bool>);
+
 /// Where the pool document keeps the MFA factors (see user_pools/settings.rs).
 const MFA_SETTINGS: &str = "rognito:MfaSettings";
 
@@ -518,7 +521,7 @@ impl Cognito {
         &self,
         pool: &PoolView,
         username: &str,
-        settings: &[(&str, Option<(Option<bool>, Option<bool>)>)],
+        settings: &[(&str, Option<FactorSetting>)],
     ) -> Result<(), CognitoError> {
         self.modify_user(pool, username, |u| {
             for (factor, setting) in settings {

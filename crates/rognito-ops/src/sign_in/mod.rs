@@ -350,12 +350,12 @@ impl Cognito {
                 .map(String::as_str)
                 .filter(|v| !v.is_empty())
         };
-        let flow_supported = match (api, flow) {
-            (_, "USER_SRP_AUTH" | "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN") => true,
-            (Api::User, "USER_PASSWORD_AUTH") => true,
-            (Api::Admin, "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH") => true,
-            _ => false,
-        };
+        let flow_supported = matches!(
+            (api, flow),
+            (_, "USER_SRP_AUTH" | "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN")
+                | (Api::User, "USER_PASSWORD_AUTH")
+                | (Api::Admin, "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH")
+        );
         if !flow_supported {
             return Err(CognitoError::invalid_parameter(
                 "Initiate Auth method not supported.",

@@ -76,7 +76,11 @@ impl Cognito {
             let Value::Object(mut fresh) = user_pool_document(&create)? else {
                 return Err(CognitoError::internal());
             };
-            for key in ["SchemaAttributes", MFA_SETTINGS] {
+            for key in [
+                "SchemaAttributes",
+                MFA_SETTINGS,
+                crate::identity_providers::IDENTITY_PROVIDERS,
+            ] {
                 if let Some(value) = doc.get(key) {
                     fresh.insert(key.to_owned(), value.clone());
                 }

@@ -431,13 +431,10 @@ impl Cognito {
             ..user.record.clone()
         };
         let stored = self.store.replace_user(&next, Some(&keys)).await?;
-        Ok(match stored {
-            Some(record) => Some(User {
-                record,
-                doc: user.doc.clone(),
-            }),
-            None => None,
-        })
+        Ok(stored.map(|record| User {
+            record,
+            doc: user.doc.clone(),
+        }))
     }
 
     /// Reads a user, applies `change` and saves it, reading again when another write got in
