@@ -128,6 +128,7 @@ IMPLEMENTED = [
     op("AdminInitiateAuth", "UserAuthentication", True),
     op("RespondToAuthChallenge", "UserAuthentication", True, auth="none", resource=None),
     op("AdminRespondToAuthChallenge", "UserAuthentication", True),
+    op("GetTokensFromRefreshToken", "UserAuthentication", True, auth="none", resource=None),
     op("GlobalSignOut", "UserUpdate", True, auth="none", resource=None),
     op("RevokeToken", "UserToken", True, auth="none", resource=None),
     op("AssociateSoftwareToken", "UserResourceUpdate", True, auth="none", resource=None),

@@ -352,3 +352,35 @@ def test_no_secret_reaches_the_log_or_the_audit_log(start_server, tmp_path):
     for secret in secrets:
         assert secret not in log, secret
         assert secret not in audited, secret
+
+
+def test_refresh_token_rotation(cognito):
+    pool = cognito.create_user_pool(PoolName=unique("p"))["UserPool"]["Id"]
+    client = cognito.create_user_pool_client(
+        UserPoolId=pool, ClientName="rot", ExplicitAuthFlows=FLOWS,
+        RefreshTokenRotation={"Feature": "ENABLED", "RetryGracePeriodSeconds": 0},
+    )["UserPoolClient"]["ClientId"]
+    make_user(cognito, pool)
+    first = password_auth(cognito, client)["AuthenticationResult"]
+    err = client_error(cognito.initiate_auth, ClientId=client, AuthFlow="REFRESH_TOKEN_AUTH",
+                       AuthParameters={"REFRESH_TOKEN": first["RefreshToken"]})
+    assert_error(err, "InvalidParameterException")
+    second = cognito.get_tokens_from_refresh_token(RefreshToken=first["RefreshToken"],
+                                                   ClientId=client)["AuthenticationResult"]
+    assert second["RefreshToken"] != first["RefreshToken"]
+    assert decode_unverified(second["AccessToken"])["origin_jti"] == \
+        decode_unverified(first["AccessToken"])["origin_jti"]
+    # The rotated-out token no longer works (no grace period); the new one does.
+    err = client_error(cognito.get_tokens_from_refresh_token, RefreshToken=first["RefreshToken"],
+                       ClientId=client)
+    assert_error(err, "NotAuthorizedException", "Invalid Refresh Token")
+    third = cognito.get_tokens_from_refresh_token(RefreshToken=second["RefreshToken"],
+                                                  ClientId=client)["AuthenticationResult"]
+    assert "RefreshToken" in third
+    # Without rotation, GetTokensFromRefreshToken refreshes like REFRESH_TOKEN_AUTH.
+    plain = cognito.create_user_pool_client(UserPoolId=pool, ClientName="plain",
+                                            ExplicitAuthFlows=FLOWS)["UserPoolClient"]["ClientId"]
+    tokens = password_auth(cognito, plain)["AuthenticationResult"]
+    again = cognito.get_tokens_from_refresh_token(RefreshToken=tokens["RefreshToken"],
+                                                  ClientId=plain)["AuthenticationResult"]
+    assert "RefreshToken" not in again

@@ -812,4 +812,14 @@ impl CognitoApi for Cognito {
             .await
             .map(Output::from)
     }
+
+    async fn get_tokens_from_refresh_token(
+        &self,
+        ctx: &RequestContext,
+        input: GetTokensFromRefreshTokenRequest,
+    ) -> Result<Output<GetTokensFromRefreshTokenResponse>, CognitoError> {
+        Cognito::get_tokens_from_refresh_token(self, ctx, input)
+            .await
+            .map(Output::from)
+    }
 }

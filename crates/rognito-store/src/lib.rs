@@ -421,6 +421,10 @@ pub trait SessionStore: Send + Sync + 'static {
         session_id: &str,
     ) -> Result<Option<SessionRecord>, StoreError>;
 
+    /// Replaces an existing session's document and expiry (refresh-token rotation); `Ok(false)`
+    /// when there is no such session.
+    async fn replace_session(&self, session: &SessionRecord) -> Result<bool, StoreError>;
+
     /// `Ok(false)` when there was none.
     async fn delete_session(
         &self,

@@ -3597,6 +3597,22 @@ pub mod operations {
         }
     }
 
+    /// `GetTokensFromRefreshToken`.
+    pub struct GetTokensFromRefreshToken;
+
+    impl ApiOperation for GetTokensFromRefreshToken {
+        const OPERATION: Operation = Operation::GetTokensFromRefreshToken;
+        type Input = GetTokensFromRefreshTokenRequest;
+        type Output = GetTokensFromRefreshTokenResponse;
+        fn call<A: CognitoApi + ?Sized>(
+            api: &A,
+            ctx: &RequestContext,
+            input: Self::Input,
+        ) -> impl Future<Output = Result<Output<Self::Output>, CognitoError>> + Send {
+            api.get_tokens_from_refresh_token(ctx, input)
+        }
+    }
+
     /// `GetUser`.
     pub struct GetUser;
 
@@ -4311,6 +4327,11 @@ where
         Operation::GetSigningCertificate => {
             invoke
                 .invoke::<operations::GetSigningCertificate, A>(api)
+                .await
+        }
+        Operation::GetTokensFromRefreshToken => {
+            invoke
+                .invoke::<operations::GetTokensFromRefreshToken, A>(api)
                 .await
         }
         Operation::GetUser => invoke.invoke::<operations::GetUser, A>(api).await,

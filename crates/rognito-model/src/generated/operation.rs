@@ -807,6 +807,7 @@ impl Operation {
                 | Operation::GetIdentityProviderByIdentifier
                 | Operation::GetProvisionedLimit
                 | Operation::GetSigningCertificate
+                | Operation::GetTokensFromRefreshToken
                 | Operation::GetUser
                 | Operation::GetUserAttributeVerificationCode
                 | Operation::GetUserPoolMfaConfig
@@ -854,6 +855,7 @@ impl Operation {
             | Operation::ForgotPassword => Some(ApiCategory::UserAccountRecovery),
             Operation::AdminInitiateAuth
             | Operation::AdminRespondToAuthChallenge
+            | Operation::GetTokensFromRefreshToken
             | Operation::InitiateAuth
             | Operation::RespondToAuthChallenge => Some(ApiCategory::UserAuthentication),
             Operation::AdminConfirmSignUp
@@ -996,6 +998,7 @@ impl Operation {
                 | Operation::ForgetDevice
                 | Operation::ForgotPassword
                 | Operation::GetClientToken
+                | Operation::GetTokensFromRefreshToken
                 | Operation::GetUserAttributeVerificationCode
                 | Operation::GlobalSignOut
                 | Operation::InitiateAuth

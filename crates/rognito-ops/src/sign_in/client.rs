@@ -36,6 +36,15 @@ impl UserClient {
         }
     }
 
+    /// Refresh-token rotation is on (`RefreshTokenRotation.Feature` ENABLED).
+    pub fn rotates_refresh_tokens(&self) -> bool {
+        self.client
+            .refresh_token_rotation
+            .as_ref()
+            .and_then(|r| r.feature.as_deref())
+            == Some("ENABLED")
+    }
+
     /// `PreventUserExistenceErrors` is `ENABLED` (the API's default is LEGACY).
     pub fn hides_users(&self) -> bool {
         self.client.prevent_user_existence_errors.as_deref() == Some("ENABLED")

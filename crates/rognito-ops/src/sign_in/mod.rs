@@ -369,9 +369,23 @@ impl Cognito {
                         "Refresh Token flow not enabled for this client",
                     ));
                 }
+                if client.rotates_refresh_tokens() {
+                    // "Refresh token rotation must be completed with GetTokensFromRefreshToken"
+                    // (API reference, RefreshTokenRotationType); the text is rognito's.
+                    return Err(CognitoError::invalid_parameter(
+                        "Refresh token rotation is enabled for this client: refresh with \
+                         GetTokensFromRefreshToken.",
+                    ));
+                }
                 let token = param("REFRESH_TOKEN").ok_or_else(|| missing("REFRESH_TOKEN"))?;
                 let result = self
-                    .refresh_tokens(pool, client, token, param("SECRET_HASH"))
+                    .refresh_tokens(
+                        pool,
+                        client,
+                        token,
+                        tokens::SecretProof::Hash(param("SECRET_HASH")),
+                        false,
+                    )
                     .await?;
                 Ok(Step {
                     authentication_result: Some(result),

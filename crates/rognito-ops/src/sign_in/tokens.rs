@@ -37,6 +37,18 @@ struct RefreshClaims {
     username: String,
     client: String,
     exp_ms: i64,
+    /// Which rotation of the session this token is (0 before any rotation).
+    #[serde(default)]
+    generation: u32,
+}
+
+/// How a refresh proves the client's secret (for a client that has one).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum SecretProof<'a> {
+    /// REFRESH_TOKEN_AUTH: the `SECRET_HASH` parameter, if sent.
+    Hash(Option<&'a str>),
+    /// GetTokensFromRefreshToken: the caller already checked `ClientSecret`.
+    Checked,
 }
 
 /// What a session row keeps (`SessionRecord::doc`).
@@ -46,6 +58,12 @@ pub(crate) struct SessionDoc {
     pub auth_time: i64,
     /// The scopes of its access tokens.
     pub scope: String,
+    /// How often its refresh token was rotated: only the newest generation refreshes (and the
+    /// one before it until `previous_until_ms`, the client's retry grace period).
+    #[serde(default)]
+    pub generation: u32,
+    #[serde(default)]
+    pub previous_until_ms: i64,
 }
 
 /// Java `String.hashCode` over UTF-16 units.
@@ -160,6 +178,8 @@ impl Cognito {
         let doc = SessionDoc {
             auth_time,
             scope: ADMIN_SCOPE.into(),
+            generation: 0,
+            previous_until_ms: 0,
         };
         let record = SessionRecord {
             user_pool_id: pool.id.clone().into(),
@@ -181,6 +201,7 @@ impl Cognito {
             username: user.record.username.clone(),
             client: client.client_id.clone(),
             exp_ms: expires_ms,
+            generation: 0,
         });
         let mut result = self
             .sign_user_tokens(pool, client, user, &session, &doc)
@@ -289,28 +310,32 @@ impl Cognito {
         serde_json::from_slice(&plain).ok()
     }
 
-    /// REFRESH_TOKEN_AUTH / REFRESH_TOKEN: new ID and access tokens of the same session (same
-    /// `origin_jti` and `auth_time`); no new refresh token (rotation is not offered).
+    /// New ID and access tokens of the same session (same `origin_jti` and `auth_time`):
+    /// REFRESH_TOKEN_AUTH / REFRESH_TOKEN and GetTokensFromRefreshToken. With `rotate` (a client
+    /// with refresh-token rotation, through GetTokensFromRefreshToken) a new refresh token too,
+    /// and the one presented stops working after the client's `RetryGracePeriodSeconds`.
     ///
-    /// Errors (srp-tokens-mfa.md §2.7): unreadable, expired or another client's token →
-    /// `NotAuthorizedException` `Invalid Refresh Token`; revoked → `Refresh Token has been
-    /// revoked`; a disabled user → `User is disabled.`.
+    /// Errors (srp-tokens-mfa.md §2.7): unreadable, expired, rotated out or another client's
+    /// token → `NotAuthorizedException` `Invalid Refresh Token`; revoked → `Refresh Token has
+    /// been revoked`; a disabled user → `User is disabled.`.
     pub(crate) async fn refresh_tokens(
         &self,
         pool: &PoolView,
         client: &UserClient,
         token: &str,
-        secret_hash: Option<&str>,
+        proof: SecretProof<'_>,
+        rotate: bool,
     ) -> Result<AuthenticationResultType, CognitoError> {
         let invalid = || not_authorized("Invalid Refresh Token");
+        let now = self.clock.now_ms();
         let claims = self.open_refresh(token).ok_or_else(invalid)?;
-        if claims.pool != pool.id
-            || claims.client != client.client_id
-            || claims.exp_ms <= self.clock.now_ms()
-        {
+        if claims.pool != pool.id || claims.client != client.client_id || claims.exp_ms <= now {
             return Err(invalid());
         }
-        client.check_secret_hash(&claims.username, secret_hash)?;
+        if let SecretProof::Hash(given) = proof {
+            // Over the token's username, not an alias (srp-tokens-mfa.md §1.10).
+            client.check_secret_hash(&claims.username, given)?;
+        }
         let session = self
             .store
             .session(&pool.id, &claims.session)
@@ -325,10 +350,82 @@ impl Cognito {
         if !user.doc.enabled {
             return Err(not_authorized("User is disabled."));
         }
-        let doc: SessionDoc =
+        let mut doc: SessionDoc =
             serde_json::from_str(&session.doc).map_err(|_| CognitoError::internal())?;
-        self.sign_user_tokens(pool, client, &user, &claims.session, &doc)
-            .await
+        let current = claims.generation == doc.generation;
+        let in_grace = claims.generation + 1 == doc.generation && now < doc.previous_until_ms;
+        if !current && !in_grace {
+            return Err(invalid());
+        }
+        let mut result = self
+            .sign_user_tokens(pool, client, &user, &claims.session, &doc)
+            .await?;
+        if rotate {
+            let grace_seconds = client
+                .client
+                .refresh_token_rotation
+                .as_ref()
+                .and_then(|r| r.retry_grace_period_seconds)
+                .unwrap_or(0);
+            if current {
+                doc.generation += 1;
+                doc.previous_until_ms = now + i64::from(grace_seconds) * 1000;
+                let next = SessionRecord {
+                    doc: serde_json::to_string(&doc).map_err(|_| CognitoError::internal())?,
+                    ..session.clone()
+                };
+                if !self.store.replace_session(&next).await.map_err(internal)? {
+                    return Err(not_authorized("Refresh Token has been revoked"));
+                }
+            }
+            result.refresh_token = Some(self.seal_refresh(&RefreshClaims {
+                pool: pool.id.clone(),
+                session: claims.session.clone(),
+                username: claims.username.clone(),
+                client: client.client_id.clone(),
+                exp_ms: session.expires_ms,
+                generation: doc.generation,
+            }));
+        }
+        Ok(result)
+    }
+
+    /// GetTokensFromRefreshToken: a refresh, with rotation when the client has it on; a client
+    /// with a secret must send it as `ClientSecret`.
+    pub(crate) async fn get_tokens_from_refresh_token(
+        &self,
+        _ctx: &crate::RequestContext,
+        input: rognito_model::GetTokensFromRefreshTokenRequest,
+    ) -> Result<rognito_model::GetTokensFromRefreshTokenResponse, CognitoError> {
+        let token = crate::required(input.refresh_token.as_deref(), "RefreshToken")?;
+        let client_id = crate::required(input.client_id.as_deref(), "ClientId")?;
+        let (client, pool) = self.user_client(client_id).await?;
+        if client.has_secret()
+            && !client.secret_is(input.client_secret.as_deref().unwrap_or_default())
+        {
+            return Err(CognitoError::new(
+                ErrorCode::NotAuthorizedException,
+                format!("Unable to verify secret for client {client_id}"),
+            ));
+        }
+        self.charge_user_operation(&pool, rognito_model::ApiCategory::UserAuthentication)?;
+        if !client.allows(&["ALLOW_REFRESH_TOKEN_AUTH"]) {
+            return Err(CognitoError::invalid_parameter(
+                "Refresh Token flow not enabled for this client",
+            ));
+        }
+        let result = self
+            .refresh_tokens(
+                &pool,
+                &client,
+                token,
+                SecretProof::Checked,
+                client.rotates_refresh_tokens(),
+            )
+            .await?;
+        Ok(rognito_model::GetTokensFromRefreshTokenResponse {
+            authentication_result: Some(result),
+        })
     }
 
     /// RevokeToken: ends the refresh token's session (its access tokens stop working too).

@@ -623,6 +623,32 @@ impl SessionStore for PostgresStore {
         .transpose()
     }
 
+    async fn replace_session(&self, session: &SessionRecord) -> Result<bool, StoreError> {
+        let s = session.clone();
+        self.write(move |c| {
+            let s = s.clone();
+            async move {
+                if !share_pool(&c, s.user_pool_id.as_str()).await? {
+                    return Ok(false);
+                }
+                let replaced = c
+                    .run(
+                        "UPDATE user_sessions SET doc = $3, expires_ms = $4 \
+                         WHERE user_pool_id = $1 AND session_id = $2",
+                        &[
+                            &s.user_pool_id.as_str(),
+                            &s.session_id,
+                            &s.doc,
+                            &s.expires_ms,
+                        ],
+                    )
+                    .await?;
+                Ok(replaced > 0)
+            }
+        })
+        .await
+    }
+
     async fn delete_session(
         &self,
         user_pool_id: &str,

@@ -515,6 +515,18 @@ impl SessionStore for SqliteStore {
         .await
     }
 
+    async fn replace_session(&self, session: &SessionRecord) -> Result<bool, StoreError> {
+        let s = session.clone();
+        self.write(move |c| {
+            Ok(c.run(
+                "UPDATE user_sessions SET doc = ?3, expires_ms = ?4 \
+                 WHERE user_pool_id = ?1 AND session_id = ?2",
+                params![s.user_pool_id.as_str(), s.session_id, s.doc, s.expires_ms],
+            )? > 0)
+        })
+        .await
+    }
+
     async fn delete_session(
         &self,
         user_pool_id: &str,
