@@ -211,3 +211,40 @@ def test_delete_protected_pool_fails(aws):
         "operation: The user pool cannot be deleted because deletion protection is activated. "
         "Deletion protection must be inactivated first." in proc.stderr
     ), proc.stderr
+
+
+def test_users_groups_and_sign_in(aws, cli_pool):
+    """The README's users quickstart through the CLI: a user, a group, a sign-in, errors."""
+    client = as_json(aws(
+        "cognito-idp", "create-user-pool-client", "--user-pool-id", cli_pool,
+        "--client-name", "web", "--explicit-auth-flows", "ALLOW_USER_PASSWORD_AUTH",
+        "ALLOW_REFRESH_TOKEN_AUTH"))["UserPoolClient"]["ClientId"]
+    user = as_json(aws("cognito-idp", "admin-create-user", "--user-pool-id", cli_pool,
+                       "--username", "carol", "--message-action", "SUPPRESS",
+                       "--user-attributes", "Name=email,Value=carol@example.com"))["User"]
+    assert user["UserStatus"] == "FORCE_CHANGE_PASSWORD"
+    aws("cognito-idp", "admin-set-user-password", "--user-pool-id", cli_pool, "--username",
+        "carol", "--password", "Passw0rd!", "--permanent")
+    aws("cognito-idp", "create-group", "--user-pool-id", cli_pool, "--group-name", "admins",
+        "--precedence", "1")
+    aws("cognito-idp", "admin-add-user-to-group", "--user-pool-id", cli_pool, "--username",
+        "carol", "--group-name", "admins")
+    listed = as_json(aws("cognito-idp", "list-users-in-group", "--user-pool-id", cli_pool,
+                         "--group-name", "admins"))
+    assert [u["Username"] for u in listed["Users"]] == ["carol"]
+    tokens = as_json(aws("cognito-idp", "initiate-auth", "--client-id", client, "--auth-flow",
+                         "USER_PASSWORD_AUTH", "--auth-parameters",
+                         "USERNAME=carol,PASSWORD=Passw0rd!"))["AuthenticationResult"]
+    got = as_json(aws("cognito-idp", "get-user", "--access-token", tokens["AccessToken"]))
+    assert got["Username"] == "carol"
+    found = as_json(aws("cognito-idp", "list-users", "--user-pool-id", cli_pool, "--filter",
+                        'email ^= "carol"'))
+    assert [u["Username"] for u in found["Users"]] == ["carol"]
+    bad = aws("cognito-idp", "initiate-auth", "--client-id", client, "--auth-flow",
+              "USER_PASSWORD_AUTH", "--auth-parameters", "USERNAME=carol,PASSWORD=Wr0ng!pass",
+              check=False)
+    assert bad.returncode != 0
+    assert "NotAuthorizedException" in bad.stderr and "Incorrect username or password." in bad.stderr
+    missing = aws("cognito-idp", "admin-get-user", "--user-pool-id", cli_pool, "--username",
+                  "nobody", check=False)
+    assert "UserNotFoundException" in missing.stderr and "User does not exist." in missing.stderr
