@@ -6,7 +6,7 @@ tests) it starts `rognito serve` on a free loopback port and points moto's serve
 boto3 calls to rognito. moto's `mock_aws` POSTs `/moto-api/reset` at the start and end of each
 test (rognito answers 404, which moto ignores); to give each test the clean slate that reset
 promises, the plugin restarts the server (memory durability: nothing survives) on the same port
-before every test.
+before every test, for the region the test's clients sign for.
 
 tests/moto/expected.toml lists the tests expected to fail, each with a category and a reason;
 they are marked strict xfail, so an unexpected pass fails the run as an unexpected failure does.
@@ -14,6 +14,7 @@ they are marked strict xfail, so an unexpected pass fails the run as an unexpect
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import subprocess
@@ -30,6 +31,8 @@ REPO = HERE.parents[1]
 BINARY = Path(os.environ.get("ROGNITO_BIN", REPO / "target" / "debug" / "rognito"))
 EXPECTED = Path(os.environ.get("ROGNITO_MOTO_EXPECTED", HERE / "expected.toml"))
 # moto's tests sign for us-west-2 (199 of 218 clients) and assert account 123456789012 in ARNs.
+# A rognito server serves one region; moto's serves all at one endpoint. A test whose clients all
+# sign for one other region gets a server for that region (see `_region_of`).
 REGION = "us-west-2"
 ACCOUNT_ID = "123456789012"
 CATEGORIES = {
@@ -44,6 +47,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 class Rognito:
     def __init__(self) -> None:
         self.port = 0
+        self.region = REGION
         self.proc: subprocess.Popen | None = None
         self.log: list[str] = []
 
@@ -59,7 +63,7 @@ class Rognito:
             [str(BINARY), "serve", "--auth", "dev", "--durability", "memory",
              "--password-hashing", "fast", "--listen", f"127.0.0.1:{self.port}",
              "--data-dir", "/nonexistent-rognito-moto",  # memory durability: never created
-             "--region", REGION, "--account-id", ACCOUNT_ID],
+             "--region", self.region, "--account-id", ACCOUNT_ID],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
 
         def read() -> None:
@@ -85,8 +89,9 @@ class Rognito:
             proc.kill()  # memory durability: nothing to flush
             proc.wait(10)
 
-    def restart(self) -> None:
+    def restart(self, region: str = REGION) -> None:
         self.stop()
+        self.region = region
         for attempt in range(50):
             try:
                 self.start()
@@ -155,10 +160,28 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ANN0
             terminalreporter.write_line(f"  ({c}) {text}")
 
 
+_CLIENT_REGION = re.compile(
+    r"""boto3\.client\(\s*["']cognito-idp["']\s*,\s*(?:region_name=)?["']([a-z0-9-]+)["']""")
+
+
+def _region_of(item: pytest.Item) -> str:
+    """The region the test's cognito-idp clients sign for, read from its source (its class's for
+    a method); REGION when there are several (those tests fail, expectedly) or none."""
+    target = item.cls if item.cls is not None else getattr(item, "function", None)
+    try:
+        source = inspect.getsource(target)
+    except (TypeError, OSError):
+        return REGION
+    regions = set(_CLIENT_REGION.findall(source))
+    if "cognitoidp_aws_verified(" in source:
+        regions.add(REGION)  # the fixture's pool is made with a us-west-2 client
+    return regions.pop() if len(regions) == 1 else REGION
+
+
 @pytest.fixture(autouse=True)
-def _fresh_rognito():
+def _fresh_rognito(request: pytest.FixtureRequest):
     """A fresh server (same port) for every test: what moto's /moto-api/reset would give."""
-    SERVER.restart()
+    SERVER.restart(_region_of(request.node))
     yield
 
 

@@ -96,6 +96,13 @@ def test_email_as_username(cognito):
     assert got["Username"] == user["Username"]
     err = client_error(cognito.admin_create_user, UserPoolId=pool, Username="Jane@Example.com")
     assert_error(err, "UsernameExistsException", "An account with the given email already exists.")
+    # Changing another user's email to a taken one is an alias clash.
+    cognito.admin_create_user(UserPoolId=pool, Username="other@example.com",
+                              MessageAction="SUPPRESS")
+    err = client_error(cognito.admin_update_user_attributes, UserPoolId=pool,
+                       Username="other@example.com",
+                       UserAttributes=[{"Name": "email", "Value": "Jane@Example.com"}])
+    assert_error(err, "AliasExistsException", "An account with the given email already exists.")
 
 
 def test_case_insensitive_pools_fold_usernames(cognito):
@@ -118,6 +125,7 @@ def test_list_users_filters_and_pages(cognito, pool):
             UserAttributes=[{"Name": "email", "Value": f"u{i}@{'a' if i % 2 else 'b'}.example"},
                             {"Name": "given_name", "Value": "Jon" if i < 3 else "Ann"}])
     cognito.admin_disable_user(UserPoolId=pool, Username="user6")
+    assert cognito.describe_user_pool(UserPoolId=pool)["UserPool"]["EstimatedNumberOfUsers"] == 7
     names = lambda r: [u["Username"] for u in r["Users"]]  # noqa: E731
     everyone = cognito.list_users(UserPoolId=pool)
     assert names(everyone) == [f"user{i}" for i in range(7)]

@@ -216,7 +216,7 @@ fn checked_details(
     let present = |k: &str| details.get(k).is_some_and(|v| !v.trim().is_empty());
     if required
         .iter()
-        .any(|k| !present(k) && !(updating && NOT_KEPT.contains(k)))
+        .any(|k| !(present(k) || (updating && NOT_KEPT.contains(k))))
     {
         return Err(CognitoError::invalid_parameter(missing_details_message(
             required,

@@ -333,6 +333,9 @@ pub trait UserStore: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Page<UserRecord>, StoreError>;
 
+    /// How many users the pool has (DescribeUserPool's `EstimatedNumberOfUsers`).
+    async fn user_count(&self, user_pool_id: &str) -> Result<u64, StoreError>;
+
     /// Adds a message to the sink and keeps only the user's `keep` newest (`NotFound` without
     /// the pool).
     async fn add_message(&self, message: &MessageRecord, keep: u32) -> Result<(), StoreError>;

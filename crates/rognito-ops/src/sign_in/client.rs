@@ -21,18 +21,28 @@ impl UserClient {
         !self.secrets.is_empty()
     }
 
-    /// Whether `ExplicitAuthFlows` has any of `flows`; a client without the list has Cognito's
+    /// Whether `ExplicitAuthFlows` has any of `flows` (given by their `ALLOW_` names and, for
+    /// the password flows, also their legacy names). A client without the list has Cognito's
     /// defaults `ALLOW_REFRESH_TOKEN_AUTH`, `ALLOW_USER_SRP_AUTH`, `ALLOW_CUSTOM_AUTH`
-    /// (srp-tokens-mfa.md §2.6).
+    /// (srp-tokens-mfa.md §2.6). A list of legacy names only (`ADMIN_NO_SRP_AUTH`,
+    /// `USER_PASSWORD_AUTH`, `CUSTOM_AUTH_FLOW_ONLY`) adds to flows that were always on before
+    /// the `ALLOW_` names existed: SRP and refresh stay allowed, and custom auth unless
+    /// `CUSTOM_AUTH_FLOW_ONLY` (moto's aws_verified `test_jti_in_tokens` and
+    /// `test_initiate_auth_USER_PASSWORD_AUTH` sign in with SRP and refresh on such clients).
     pub fn allows(&self, flows: &[&str]) -> bool {
+        let defaults = |f: &&str| {
+            matches!(
+                *f,
+                "ALLOW_REFRESH_TOKEN_AUTH" | "ALLOW_USER_SRP_AUTH" | "ALLOW_CUSTOM_AUTH"
+            )
+        };
         match &self.client.explicit_auth_flows {
-            Some(list) if !list.is_empty() => list.iter().any(|f| flows.contains(&f.as_str())),
-            _ => flows.iter().any(|f| {
-                matches!(
-                    *f,
-                    "ALLOW_REFRESH_TOKEN_AUTH" | "ALLOW_USER_SRP_AUTH" | "ALLOW_CUSTOM_AUTH"
-                )
-            }),
+            Some(list) if !list.is_empty() => {
+                let legacy_only = list.iter().all(|f| !f.starts_with("ALLOW_"));
+                list.iter().any(|f| flows.contains(&f.as_str()))
+                    || (legacy_only && flows.iter().any(defaults))
+            }
+            _ => flows.iter().any(defaults),
         }
     }
 

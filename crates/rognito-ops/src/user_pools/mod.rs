@@ -80,6 +80,8 @@ impl Cognito {
                 pool.domain = Some(domain.domain);
             }
         }
+        let users = self.store.user_count(id).await.map_err(internal)?;
+        pool.estimated_number_of_users = Some(i32::try_from(users).unwrap_or(i32::MAX));
         Ok(DescribeUserPoolResponse {
             user_pool: Some(pool),
         })

@@ -119,14 +119,19 @@ impl Cognito {
             let name_of = |a: &Value| a.get("Name").and_then(Value::as_str).map(str::to_owned);
             for attribute in &added {
                 let name = name_of(attribute).unwrap_or_default();
-                if attributes
+                // A developer-only attribute is stored as `dev:custom:<name>`; it clashes with
+                // `custom:<name>` too, and the message names the requested `custom:` name then
+                // the existing one (moto's `test_add_custom_attributes_existing_attribute`).
+                let base = name.trim_start_matches("dev:");
+                let existing = attributes
                     .iter()
-                    .any(|a| name_of(a).as_deref() == Some(name.as_str()))
-                {
+                    .filter_map(name_of)
+                    .find(|a| a.trim_start_matches("dev:") == base);
+                if let Some(existing) = existing {
                     // Cognito's text (a real response quoted in
                     // jmaleonard/serverless-cognito-add-custom-attributes#3).
                     return Err(CognitoError::invalid_parameter(format!(
-                        "{name}: Existing attribute already has name {name}."
+                        "{base}: Existing attribute already has name {existing}."
                     )));
                 }
                 attributes.push(attribute.clone());

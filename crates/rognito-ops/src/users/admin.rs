@@ -136,7 +136,7 @@ impl Cognito {
             return Err(taken());
         }
         let keys = pool.keys(username, &doc);
-        self.free_aliases(pool, username, &keys, force_alias)
+        self.free_aliases(pool, username, &keys, force_alias, true)
             .await?;
         let now = self.clock.now_ms();
         let secrets = self
@@ -160,16 +160,20 @@ impl Cognito {
         }
     }
 
-    /// Checks that no other user holds one of `keys` besides the username's: a username
-    /// attribute held elsewhere is `UsernameExistsException`; a verified alias is
-    /// `AliasExistsException` unless `force` moves it (the holder's `<attribute>_verified`
-    /// becomes false and the alias stops naming it; ForceAliasCreation in the model).
+    /// Checks that no other user holds one of `keys` besides the username's. A username
+    /// attribute held elsewhere is `UsernameExistsException` when `creating` (SignUp and
+    /// AdminCreateUser: verified at SignUp) and `AliasExistsException` for a change of an
+    /// existing user (moto's aws_verified `test_use_existing_email__when_email_is_login`); a
+    /// verified alias is `AliasExistsException` unless `force` moves it (the holder's
+    /// `<attribute>_verified` becomes false and the alias stops naming it; ForceAliasCreation
+    /// in the model). Text: `An account with the given <attribute> already exists.`
     pub(crate) async fn free_aliases(
         &self,
         pool: &PoolView,
         username: &str,
         keys: &[String],
         force: bool,
+        creating: bool,
     ) -> Result<(), CognitoError> {
         for key in keys
             .iter()
@@ -189,7 +193,12 @@ impl Cognito {
             let attribute = key.split_once(':').map_or("email", |(a, _)| a);
             let text = format!("An account with the given {attribute} already exists.");
             if pool.username_attributes().iter().any(|a| a == attribute) {
-                return Err(CognitoError::new(ErrorCode::UsernameExistsException, text));
+                let code = if creating {
+                    ErrorCode::UsernameExistsException
+                } else {
+                    ErrorCode::AliasExistsException
+                };
+                return Err(CognitoError::new(code, text));
             }
             if !force {
                 return Err(CognitoError::new(ErrorCode::AliasExistsException, text));
@@ -518,7 +527,7 @@ impl Cognito {
         let mut candidate = user.clone();
         apply_attributes(&mut candidate.doc, attributes);
         let keys = pool.keys(&user.record.username, &candidate.doc);
-        self.free_aliases(pool, &user.record.username, &keys, false)
+        self.free_aliases(pool, &user.record.username, &keys, false, false)
             .await?;
         let user = self
             .modify_user(pool, given, |user| {
@@ -642,6 +651,9 @@ impl Cognito {
         given: &str,
         names: &[String],
     ) -> Result<(), CognitoError> {
+        // An unknown user is reported before unknown attribute names (moto's
+        // `test_admin_delete_user_attributes_non_existing_user`).
+        self.existing_user(pool, given).await?;
         let mut problems = String::new();
         for name in names {
             let known =

@@ -456,7 +456,7 @@ impl Cognito {
                 Ok(Some(saved)) => return Ok(saved),
                 Ok(None) => return Err(user_not_found()),
                 Err(StoreError::Conflict) => continue,
-                Err(StoreError::AlreadyExists) => return Err(alias_exists(pool, &user)),
+                Err(StoreError::AlreadyExists) => return Err(alias_exists(&user)),
                 Err(e) => return Err(internal(e)),
             }
         }
@@ -504,24 +504,17 @@ pub(crate) fn mfa_options(doc: &UserDoc) -> Option<Vec<MFAOptionType>> {
     })
 }
 
-/// `AliasExistsException` for the first sign-in key of `user` that another user holds (or
-/// `UsernameExistsException` when it is a username attribute).
-pub(crate) fn alias_exists(pool: &PoolView, user: &User) -> CognitoError {
+/// `AliasExistsException` for the first sign-in key of `user` that another user holds (a
+/// change to an existing user that raced another write; see `free_aliases`).
+pub(crate) fn alias_exists(user: &User) -> CognitoError {
     let attribute = ["email", "phone_number", "preferred_username"]
         .into_iter()
         .find(|a| user.doc.attribute(a).is_some())
         .unwrap_or("email");
-    if pool.username_attributes().iter().any(|a| a == attribute) {
-        CognitoError::new(
-            ErrorCode::UsernameExistsException,
-            format!("An account with the given {attribute} already exists."),
-        )
-    } else {
-        CognitoError::new(
-            ErrorCode::AliasExistsException,
-            format!("An account with the given {attribute} already exists."),
-        )
-    }
+    CognitoError::new(
+        ErrorCode::AliasExistsException,
+        format!("An account with the given {attribute} already exists."),
+    )
 }
 
 /// Standard attributes a user can have besides those in the schema (developer guide, "User

@@ -136,7 +136,7 @@ impl Cognito {
         if let Err(e) = saved {
             if e.code == ErrorCode::AliasExistsException && input.force_alias_creation == Some(true)
             {
-                self.free_aliases(&pool, &user.record.username, &keys, true)
+                self.free_aliases(&pool, &user.record.username, &keys, true, false)
                     .await?;
                 return Box::pin(self.confirm_sign_up(_ctx, input)).await;
             }
@@ -448,6 +448,7 @@ impl Cognito {
             &pool,
             &user.record.username,
             &pool.keys(&user.record.username, &verified.doc),
+            false,
             false,
         )
         .await?;

@@ -233,6 +233,21 @@ impl UserStore for PostgresStore {
         Ok(Page::from_rows(rows, limit))
     }
 
+    async fn user_count(&self, user_pool_id: &str) -> Result<u64, StoreError> {
+        let c = self.client().await?;
+        let row = c
+            .row(
+                "SELECT COUNT(*) FROM users WHERE user_pool_id = $1",
+                &[&user_pool_id],
+            )
+            .await?;
+        let n: i64 = match row {
+            Some(row) => row.try_get(0)?,
+            None => 0,
+        };
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     async fn add_message(&self, message: &MessageRecord, keep: u32) -> Result<(), StoreError> {
         let message = message.clone();
         self.write(move |c| {

@@ -178,6 +178,19 @@ impl UserStore for SqliteStore {
         .await
     }
 
+    async fn user_count(&self, user_pool_id: &str) -> Result<u64, StoreError> {
+        let pool = user_pool_id.to_owned();
+        self.read(move |c| {
+            let n: i64 = c.row(
+                "SELECT COUNT(*) FROM users WHERE user_pool_id = ?1",
+                [pool],
+                |r| r.get(0),
+            )?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+        .await
+    }
+
     async fn add_message(&self, message: &MessageRecord, keep: u32) -> Result<(), StoreError> {
         let message = message.clone();
         self.write(move |c| {

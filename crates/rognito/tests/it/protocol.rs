@@ -42,12 +42,12 @@ async fn unknown_and_unsupported_operations() {
         assert_eq!(headers["x-amzn-errortype"], "UnknownOperationException");
         assert_eq!(body["__type"], "UnknownOperationException");
     }
-    let (status, _, body) = raw(&server.url, Some("AdminCreateUser"), "{}").await;
+    let (status, _, body) = raw(&server.url, Some("AdminListDevices"), "{}").await;
     assert_eq!(status, 400);
     assert_eq!(body["__type"], "UnknownOperationException");
     assert_eq!(
         body["message"],
-        "AdminCreateUser is a Cognito operation that rognito does not implement."
+        "AdminListDevices is a Cognito operation that rognito does not implement."
     );
 }
 
