@@ -161,14 +161,30 @@ impl Cognito {
                     Ok(())
                 })
                 .await?;
+            // The pool's templates: SmsAuthenticationMessage for SMS, EmailMfaConfiguration's
+            // Message and Subject for email (SetUserPoolMfaConfig).
+            let email_config = pool
+                .doc
+                .get(MFA_SETTINGS)
+                .and_then(|s| s.get("EmailMfaConfiguration"));
+            let email_text = |key: &str| {
+                email_config
+                    .and_then(|c| c.get(key))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            };
             let body = if factor == "SMS_MFA" {
                 pool.pool
                     .sms_authentication_message
                     .clone()
                     .unwrap_or_else(|| "Your authentication code is {####}. ".into())
             } else {
-                "Your authentication code is {####}. ".into()
+                email_text("Message")
+                    .unwrap_or_else(|| "Your authentication code is {####}. ".into())
             };
+            let subject = (factor == "EMAIL_OTP").then(|| {
+                email_text("Subject").unwrap_or_else(|| "Your authentication code".into())
+            });
             self.send_message(
                 pool,
                 &saved.record.username,
@@ -177,7 +193,7 @@ impl Cognito {
                     delivery_medium: if factor == "SMS_MFA" { "SMS" } else { "EMAIL" }.into(),
                     attribute_name: attribute.into(),
                     destination: destination.clone(),
-                    subject: (factor == "EMAIL_OTP").then(|| "Your authentication code".into()),
+                    subject,
                     body: codes::fill(&body, &code, &saved.record.username),
                     code: code.clone(),
                 },
