@@ -112,6 +112,20 @@ def test_user_existence_errors_can_be_hidden(cognito):
         PreventUserExistenceErrors="ENABLED")["UserPoolClient"]["ClientId"]
     err = client_error(password_auth, cognito, hidden, username="nobody")
     assert_error(err, "NotAuthorizedException", "Incorrect username or password.")
+    # SRP answers an unknown user with a challenge like any other (the same salt every time),
+    # and its proof fails as a wrong password does.
+    a = "ab" * 384
+    first = cognito.initiate_auth(ClientId=hidden, AuthFlow="USER_SRP_AUTH",
+                                  AuthParameters={"USERNAME": "nobody", "SRP_A": a})
+    second = cognito.initiate_auth(ClientId=hidden, AuthFlow="USER_SRP_AUTH",
+                                   AuthParameters={"USERNAME": "nobody", "SRP_A": a})
+    assert first["ChallengeName"] == "PASSWORD_VERIFIER"
+    assert first["ChallengeParameters"]["SALT"] == second["ChallengeParameters"]["SALT"]
+    assert first["ChallengeParameters"]["SRP_B"] != second["ChallengeParameters"]["SRP_B"]
+    srp = AWSSRP(username="nobody", password=PASSWORD, pool_id=pool, client_id=hidden,
+                 client=cognito)
+    assert_error(client_error(srp.authenticate_user), "NotAuthorizedException",
+                 "Incorrect username or password.")
 
 
 def test_lockout_after_five_failures(cognito):

@@ -61,6 +61,9 @@ pub struct Cognito {
     auth_failures: auth_failures::AuthFailures,
     /// Turns of this process's read-modify-writes of pool documents.
     pool_writers: PoolWriters,
+    /// A password hash checked for users that do not exist, so that costs as much as a wrong
+    /// password (made on first need, with the configured hashing).
+    decoy_password: std::sync::OnceLock<String>,
 }
 
 /// Locks that make this process's writers of one pool document take turns: a fixed set of
@@ -116,6 +119,7 @@ impl Cognito {
             meter,
             auth_failures: auth_failures::AuthFailures::default(),
             pool_writers: PoolWriters::new(),
+            decoy_password: std::sync::OnceLock::new(),
         })
     }
 

@@ -14,6 +14,7 @@ pub(crate) mod mfa;
 pub(crate) mod tokens;
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -84,6 +85,10 @@ pub(crate) struct Pending {
     /// MFA_SETUP: the TOTP secret was verified (VerifySoftwareToken with this session).
     #[serde(default)]
     pub mfa_set_up: bool,
+    /// SRP for a user that does not exist, on a client that hides that: the challenge looks
+    /// real and its answer always fails.
+    #[serde(default)]
+    pub decoy: bool,
 }
 
 const SESSION_CONTEXT: &str = "auth-session/v1";
@@ -99,6 +104,25 @@ fn incorrect() -> CognitoError {
 
 fn missing(name: &str) -> CognitoError {
     CognitoError::invalid_parameter(format!("Missing required parameter {name}"))
+}
+
+/// `TooManyRequestsException` for an address whose failed-authentication budget is used up
+/// (the text of GetClientToken's refusal).
+fn too_many_failures(refused: crate::auth_failures::Refused) -> CognitoError {
+    CognitoError::new(
+        ErrorCode::TooManyRequestsException,
+        format!(
+            "Too many failed authentications from this address or for this client; retry in {} s.",
+            refused.retry_after_secs()
+        ),
+    )
+}
+
+fn too_many_failures_error() -> CognitoError {
+    CognitoError::new(
+        ErrorCode::TooManyRequestsException,
+        "Too many failed authentications from this address; retry in 1 s.",
+    )
 }
 
 fn invalid_session() -> CognitoError {
@@ -141,6 +165,7 @@ impl Cognito {
             srp_b: Vec::new(),
             srp_a: String::new(),
             mfa_set_up: false,
+            decoy: false,
         };
         URL_SAFE_NO_PAD.encode(self.seal_pending(SESSION_CONTEXT, &pending))
     }
@@ -261,16 +286,23 @@ impl Cognito {
     /// `NotAuthorizedException` `Password attempts exceeded` and is not counted; the fifth and
     /// later failures lock for 2^(n-5) s, at most 900 s; 15 minutes without attempts start the
     /// count again; a success clears it.
+    ///
+    /// Each check is also charged to the caller's address in the failed-authentication budget
+    /// the token endpoint uses (`auth_failures`), and refunded when the password is right: one
+    /// address cannot make the server hash passwords faster than that budget allows, whatever
+    /// users it names.
     pub(crate) async fn check_password(
         &self,
         pool: &PoolView,
         user: &User,
         password: &str,
+        source: Option<IpAddr>,
     ) -> Result<(), CognitoError> {
         let now = self.clock.now_ms();
         if user.doc.failures.locked_until_ms > now {
             return Err(not_authorized("Password attempts exceeded"));
         }
+        let attempt = self.auth_failures.begin(source).map_err(too_many_failures)?;
         let secrets = self.secrets_of(user)?;
         let phc = secrets.password.clone().unwrap_or_default();
         let password = password.to_owned();
@@ -280,7 +312,31 @@ impl Cognito {
         .await
         .map_err(|_| CognitoError::internal())?;
         self.record_attempt(pool, user, matched).await?;
-        if matched { Ok(()) } else { Err(incorrect()) }
+        if matched {
+            attempt.succeeded("");
+            Ok(())
+        } else {
+            Err(incorrect())
+        }
+    }
+
+    /// For a user that does not exist, when the client hides that (`PreventUserExistenceErrors`
+    /// ENABLED): the same cost and answer as a wrong password, so neither the error nor the
+    /// time tells the user is missing.
+    async fn no_such_user(&self, source: Option<IpAddr>) -> CognitoError {
+        let Ok(_attempt) = self.auth_failures.begin(source) else {
+            return too_many_failures_error();
+        };
+        let hashing = self.config.password_hashing;
+        let phc = self
+            .decoy_password
+            .get_or_init(|| hashing.hash("rognito decoy password").unwrap_or_default())
+            .clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            passwords::PasswordHashing::verify("not the password", &phc)
+        })
+        .await;
+        incorrect()
     }
 
     /// Counts a sign-in attempt toward the lockout (see [`Cognito::check_password`]).
@@ -323,6 +379,7 @@ impl Cognito {
         pool: &PoolView,
         client: &UserClient,
         given: &str,
+        source: Option<IpAddr>,
     ) -> Result<User, CognitoError> {
         match self.find_user(pool, given).await? {
             Some(user) => {
@@ -331,13 +388,14 @@ impl Cognito {
                 }
                 Ok(user)
             }
-            None if client.hides_users() => Err(incorrect()),
+            None if client.hides_users() => Err(self.no_such_user(source).await),
             None => Err(user_not_found()),
         }
     }
 
     async fn start(
         &self,
+        source: Option<IpAddr>,
         api: Api,
         pool: &PoolView,
         client: &UserClient,
@@ -407,8 +465,8 @@ impl Cognito {
                 let given = param("USERNAME").ok_or_else(|| missing("USERNAME"))?;
                 client.check_secret_hash(given, param("SECRET_HASH"))?;
                 let password = param("PASSWORD").ok_or_else(|| missing("PASSWORD"))?;
-                let user = self.sign_in_user(pool, client, given).await?;
-                self.check_password(pool, &user, password).await?;
+                let user = self.sign_in_user(pool, client, given, source).await?;
+                self.check_password(pool, &user, password, source).await?;
                 let user = self.existing_user(pool, &user.record.username).await?;
                 self.after_password(pool, client, user).await
             }
@@ -423,14 +481,35 @@ impl Cognito {
                 let srp_a = param("SRP_A").ok_or_else(|| missing("SRP_A"))?;
                 srp::check_a(srp_a)
                     .map_err(|_| CognitoError::invalid_parameter("Invalid SRP_A"))?;
-                let user = self.sign_in_user(pool, client, given).await?;
-                if user.doc.failures.locked_until_ms > self.clock.now_ms() {
-                    return Err(not_authorized("Password attempts exceeded"));
-                }
-                let secrets = self.secrets_of(&user)?;
-                let verifier = srp::Verifier {
-                    salt: secrets.srp_salt.clone(),
-                    verifier: secrets.srp_verifier.clone(),
+                // A user the client hides the absence of gets a decoy challenge: a salt that is
+                // the same on every ask (derived from the name under the master key) and a
+                // server value made the same way as a real one; its answer always fails
+                // (srp-tokens-mfa.md §2.7: "first step returns a fake SRP_B/salt").
+                let (username, verifier, decoy) = match self.find_user(pool, given).await? {
+                    Some(user) => {
+                        if !user.doc.enabled {
+                            return Err(not_authorized("User is disabled."));
+                        }
+                        if user.doc.failures.locked_until_ms > self.clock.now_ms() {
+                            return Err(not_authorized("Password attempts exceeded"));
+                        }
+                        let secrets = self.secrets_of(&user)?;
+                        let verifier = srp::Verifier {
+                            salt: secrets.srp_salt,
+                            verifier: secrets.srp_verifier,
+                        };
+                        (user.record.username, verifier, false)
+                    }
+                    None if client.hides_users() => {
+                        let name = format!("{}/{}", pool.id, pool.fold(given));
+                        let salt = self.master.digest("srp-decoy-salt", name.as_bytes());
+                        let verifier = srp::Verifier {
+                            salt: salt.get(..16).unwrap_or_default().to_vec(),
+                            verifier: self.master.digest("srp-decoy-verifier", name.as_bytes()),
+                        };
+                        (given.to_owned(), verifier, true)
+                    }
+                    None => return Err(user_not_found()),
                 };
                 let ephemeral = tokio::task::spawn_blocking({
                     let verifier = verifier.clone();
@@ -441,12 +520,13 @@ impl Cognito {
                 let pending = Pending {
                     pool: pool.id.clone(),
                     client: client.client_id.clone(),
-                    username: user.record.username.clone(),
+                    username: username.clone(),
                     challenge: "PASSWORD_VERIFIER".into(),
                     exp_ms: self.clock.now_ms() + SESSION_MS,
                     srp_b: ephemeral.b.to_vec(),
                     srp_a: srp_a.to_owned(),
                     mfa_set_up: false,
+                    decoy,
                 };
                 let block = STANDARD.encode(self.seal_pending(SECRET_BLOCK_CONTEXT, &pending));
                 Ok(Step {
@@ -456,8 +536,8 @@ impl Cognito {
                         ("SALT".into(), srp::salt_hex(&verifier)),
                         ("SECRET_BLOCK".into(), block),
                         ("SRP_B".into(), ephemeral.srp_b),
-                        ("USERNAME".into(), user.record.username.clone()),
-                        ("USER_ID_FOR_SRP".into(), user.record.username.clone()),
+                        ("USERNAME".into(), username.clone()),
+                        ("USER_ID_FOR_SRP".into(), username),
                     ]),
                     authentication_result: None,
                 })
@@ -467,7 +547,7 @@ impl Cognito {
 
     pub(crate) async fn initiate_auth(
         &self,
-        _ctx: &RequestContext,
+        ctx: &RequestContext,
         input: InitiateAuthRequest,
     ) -> Result<InitiateAuthResponse, CognitoError> {
         let (client, pool) = self
@@ -475,7 +555,7 @@ impl Cognito {
             .await?;
         let flow = required(input.auth_flow.as_deref(), "AuthFlow")?;
         let parameters = input.auth_parameters.clone().unwrap_or_default();
-        self.start(Api::User, &pool, &client, flow, &parameters)
+        self.start(ctx.source_ip, Api::User, &pool, &client, flow, &parameters)
             .await
             .map(Into::into)
     }
@@ -493,14 +573,14 @@ impl Cognito {
             .await?;
         let flow = required(input.auth_flow.as_deref(), "AuthFlow")?;
         let parameters = input.auth_parameters.clone().unwrap_or_default();
-        self.start(Api::Admin, &pool, &client, flow, &parameters)
+        self.start(ctx.source_ip, Api::Admin, &pool, &client, flow, &parameters)
             .await
             .map(Into::into)
     }
 
     pub(crate) async fn respond_to_auth_challenge(
         &self,
-        _ctx: &RequestContext,
+        ctx: &RequestContext,
         input: RespondToAuthChallengeRequest,
     ) -> Result<RespondToAuthChallengeResponse, CognitoError> {
         let (client, pool) = self
@@ -508,7 +588,7 @@ impl Cognito {
             .await?;
         let name = required(input.challenge_name.as_deref(), "ChallengeName")?;
         let responses = input.challenge_responses.clone().unwrap_or_default();
-        self.respond(&pool, &client, name, input.session.as_deref(), &responses)
+        self.respond(ctx.source_ip, &pool, &client, name, input.session.as_deref(), &responses)
             .await
             .map(Into::into)
     }
@@ -526,13 +606,14 @@ impl Cognito {
             .await?;
         let name = required(input.challenge_name.as_deref(), "ChallengeName")?;
         let responses = input.challenge_responses.clone().unwrap_or_default();
-        self.respond(&pool, &client, name, input.session.as_deref(), &responses)
+        self.respond(ctx.source_ip, &pool, &client, name, input.session.as_deref(), &responses)
             .await
             .map(Into::into)
     }
 
     async fn respond(
         &self,
+        source: Option<IpAddr>,
         pool: &PoolView,
         client: &UserClient,
         name: &str,
@@ -547,7 +628,7 @@ impl Cognito {
         };
         self.charge_user_operation(pool, ApiCategory::UserAuthentication)?;
         if name == "PASSWORD_VERIFIER" {
-            return self.password_verifier(pool, client, responses).await;
+            return self.password_verifier(source, pool, client, responses).await;
         }
         let session = session
             .filter(|s| !s.is_empty())
@@ -616,6 +697,7 @@ impl Cognito {
     /// the signature proves the password. A wrong proof counts toward the lockout.
     async fn password_verifier(
         &self,
+        source: Option<IpAddr>,
         pool: &PoolView,
         client: &UserClient,
         responses: &BTreeMap<String, String>,
@@ -651,6 +733,9 @@ impl Cognito {
         let parsed = srp::parse_timestamp(timestamp)
             .map_err(|e| CognitoError::invalid_parameter(e.to_string()))?;
         let skew = (parsed.unix_timestamp() - self.clock.now_ms() / 1000).abs();
+        if pending.decoy {
+            return Err(self.no_such_user(source).await);
+        }
         let user = self.existing_user(pool, &pending.username).await?;
         if !user.doc.enabled {
             return Err(not_authorized("User is disabled."));
@@ -670,6 +755,7 @@ impl Cognito {
             timestamp.to_owned(),
             signature.to_owned(),
         );
+        let attempt = self.auth_failures.begin(source).map_err(too_many_failures)?;
         let b = pending.srp_b.clone();
         let proved = tokio::task::spawn_blocking(move || {
             srp::check_signature(
@@ -678,11 +764,12 @@ impl Cognito {
         })
         .await
         .map_err(|_| CognitoError::internal())?;
-        let proved = proved.is_ok() && skew <= TIMESTAMP_SKEW_SECONDS;
+        let proved = proved.is_ok() && skew <= TIMESTAMP_SKEW_SECONDS && !pending.decoy;
         self.record_attempt(pool, &user, proved).await?;
         if !proved {
             return Err(incorrect());
         }
+        attempt.succeeded("");
         let user = self.existing_user(pool, &pending.username).await?;
         self.after_password(pool, client, user).await
     }

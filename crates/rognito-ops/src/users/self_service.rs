@@ -327,7 +327,7 @@ impl Cognito {
     /// counts toward the lockout).
     pub(crate) async fn change_password(
         &self,
-        _ctx: &RequestContext,
+        ctx: &RequestContext,
         input: ChangePasswordRequest,
     ) -> Result<ChangePasswordResponse, CognitoError> {
         let (pool, user) = self
@@ -335,7 +335,7 @@ impl Cognito {
             .await?;
         let proposed = required(input.proposed_password.as_deref(), "ProposedPassword")?;
         let previous = input.previous_password.as_deref().unwrap_or_default();
-        self.check_password(&pool, &user, previous).await?;
+        self.check_password(&pool, &user, previous, ctx.source_ip).await?;
         passwords::check_policy(proposed, pool.password_policy(), PolicyPrefix::Other)?;
         self.set_password(&pool, &user.record.username, proposed, |_| {})
             .await?;
