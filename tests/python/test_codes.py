@@ -189,3 +189,31 @@ def test_sms_and_email_mfa_codes(server, cognito):
                                              ChallengeResponses={"USERNAME": "eve",
                                                                  "EMAIL_OTP_CODE": code})
     assert "IdToken" in done["AuthenticationResult"]
+
+
+def test_codes_are_limited_and_bound_to_their_address(server, cognito):
+    pool, client = make_app(cognito)
+    cognito.admin_create_user(UserPoolId=pool, Username="fay", MessageAction="SUPPRESS",
+                              UserAttributes=[{"Name": "email", "Value": "fay@example.com"},
+                                              {"Name": "email_verified", "Value": "true"}])
+    cognito.admin_set_user_password(UserPoolId=pool, Username="fay", Password=PASSWORD,
+                                    Permanent=True)
+    token = cognito.initiate_auth(ClientId=client, AuthFlow="USER_PASSWORD_AUTH",
+                                  AuthParameters={"USERNAME": "fay", "PASSWORD": PASSWORD})[
+        "AuthenticationResult"]["AccessToken"]
+    # A code sent to one address does not verify another the user switches to.
+    cognito.update_user_attributes(AccessToken=token,
+                                   UserAttributes=[{"Name": "email", "Value": "a@fay.example"}])
+    cognito.get_user_attribute_verification_code(AccessToken=token, AttributeName="email")
+    code = newest(server, pool, "fay")["Code"]
+    cognito.update_user_attributes(AccessToken=token,
+                                   UserAttributes=[{"Name": "email", "Value": "b@fay.example"}])
+    err = client_error(cognito.verify_user_attribute, AccessToken=token, AttributeName="email",
+                       Code=code)
+    assert_error(err, "CodeMismatchException")
+    # At most 10 codes an hour per user (one was sent above).
+    for _ in range(9):
+        cognito.get_user_attribute_verification_code(AccessToken=token, AttributeName="email")
+    err = client_error(cognito.get_user_attribute_verification_code, AccessToken=token,
+                       AttributeName="email")
+    assert_error(err, "LimitExceededException", "Attempt limit exceeded, please try after some time.")

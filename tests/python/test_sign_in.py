@@ -398,3 +398,64 @@ def test_refresh_token_rotation(cognito):
     again = cognito.get_tokens_from_refresh_token(RefreshToken=tokens["RefreshToken"],
                                                   ClientId=plain)["AuthenticationResult"]
     assert "RefreshToken" not in again
+
+
+def test_challenges_are_answered_once(cognito):
+    """A NEW_PASSWORD_REQUIRED session and an SRP proof cannot be replayed; attributes given
+    with the new password are checked as a client's writes are."""
+    pool, client = make_app(cognito)
+    cognito.admin_create_user(UserPoolId=pool, Username="nat", TemporaryPassword="Temp0rary!",
+                              MessageAction="SUPPRESS")
+    start = password_auth(cognito, client, username="nat", password="Temp0rary!")
+    answer = dict(ClientId=client, ChallengeName="NEW_PASSWORD_REQUIRED", Session=start["Session"])
+    for attributes, code in (({"userAttributes.email_verified": "true"}, "NotAuthorizedException"),
+                             ({"userAttributes.sub": "mine"}, "InvalidParameterException")):
+        err = client_error(cognito.respond_to_auth_challenge, **answer,
+                           ChallengeResponses={"USERNAME": "nat", "NEW_PASSWORD": PASSWORD,
+                                               **attributes})
+        assert_error(err, code)
+    # Another user's name with this session is refused.
+    make_user(cognito, pool, username="other")
+    err = client_error(cognito.respond_to_auth_challenge, **answer,
+                       ChallengeResponses={"USERNAME": "other", "NEW_PASSWORD": PASSWORD})
+    assert_error(err, "NotAuthorizedException", "Invalid session for the user.")
+    cognito.respond_to_auth_challenge(**answer, ChallengeResponses={"USERNAME": "nat",
+                                                                    "NEW_PASSWORD": PASSWORD})
+    err = client_error(cognito.respond_to_auth_challenge, **answer,
+                       ChallengeResponses={"USERNAME": "nat", "NEW_PASSWORD": "Ev1l-Password!"})
+    assert_error(err, "NotAuthorizedException", "Invalid session for the user.")
+    # An SRP proof works once.
+    srp = AWSSRP(username="nat", password=PASSWORD, pool_id=pool, client_id=client,
+                 client=cognito)
+    params = srp.get_auth_params()
+    challenge = cognito.initiate_auth(ClientId=client, AuthFlow="USER_SRP_AUTH",
+                                      AuthParameters=params)
+    responses = srp.process_challenge(challenge["ChallengeParameters"], params)
+    cognito.respond_to_auth_challenge(ClientId=client, ChallengeName="PASSWORD_VERIFIER",
+                                      ChallengeResponses=responses)
+    err = client_error(cognito.respond_to_auth_challenge, ClientId=client,
+                       ChallengeName="PASSWORD_VERIFIER", ChallengeResponses=responses)
+    assert_error(err, "NotAuthorizedException",
+                 "Invalid session for the user, session can only be used once.")
+
+
+def test_wrong_mfa_codes_lock_the_user(cognito):
+    pool, client = make_app(cognito)
+    cognito.set_user_pool_mfa_config(UserPoolId=pool, MfaConfiguration="OPTIONAL",
+                                     SoftwareTokenMfaConfiguration={"Enabled": True})
+    make_user(cognito, pool)
+    token = password_auth(cognito, client)["AuthenticationResult"]["AccessToken"]
+    totp = pyotp.TOTP(cognito.associate_software_token(AccessToken=token)["SecretCode"])
+    cognito.verify_software_token(AccessToken=token, UserCode=totp.now())
+    cognito.set_user_mfa_preference(AccessToken=token, SoftwareTokenMfaSettings={
+        "Enabled": True, "PreferredMfa": True})
+    challenge = password_auth(cognito, client)
+    wrong = "000000" if totp.now() != "000000" else "111111"
+    answer = dict(ClientId=client, ChallengeName="SOFTWARE_TOKEN_MFA",
+                  Session=challenge["Session"],
+                  ChallengeResponses={"USERNAME": "alice", "SOFTWARE_TOKEN_MFA_CODE": wrong})
+    for _ in range(5):
+        assert_error(client_error(cognito.respond_to_auth_challenge, **answer),
+                     "CodeMismatchException", "Invalid code received for user")
+    assert_error(client_error(cognito.respond_to_auth_challenge, **answer),
+                 "NotAuthorizedException", "Password attempts exceeded")

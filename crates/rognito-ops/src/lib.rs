@@ -64,6 +64,10 @@ pub struct Cognito {
     /// A password hash checked for users that do not exist, so that costs as much as a wrong
     /// password (made on first need, with the configured hashing).
     decoy_password: std::sync::OnceLock<String>,
+    /// Turns for CPU-heavy credential work (argon2id, SRP's modular exponentiations): one per
+    /// core, so a burst of sign-ins queues instead of running hundreds of 19 MiB hashes at once
+    /// on the blocking pool.
+    heavy: tokio::sync::Semaphore,
 }
 
 /// Locks that make this process's writers of one pool document take turns: a fixed set of
@@ -120,6 +124,9 @@ impl Cognito {
             auth_failures: auth_failures::AuthFailures::default(),
             pool_writers: PoolWriters::new(),
             decoy_password: std::sync::OnceLock::new(),
+            heavy: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+            ),
         })
     }
 
@@ -179,6 +186,27 @@ impl Cognito {
         } else {
             Err(throttled())
         }
+    }
+}
+
+impl Cognito {
+    /// Runs CPU-heavy credential work (a password hash, SRP arithmetic) off the async threads,
+    /// at most one job per core at a time.
+    ///
+    /// Errors: `InternalErrorException` if the job panicked or the service is shutting down.
+    pub(crate) async fn heavy<T, F>(&self, job: F) -> Result<T, CognitoError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let _turn = self
+            .heavy
+            .acquire()
+            .await
+            .map_err(|_| CognitoError::internal())?;
+        tokio::task::spawn_blocking(job)
+            .await
+            .map_err(|_| CognitoError::internal())
     }
 }
 

@@ -424,9 +424,14 @@ pub trait SessionStore: Send + Sync + 'static {
         session_id: &str,
     ) -> Result<Option<SessionRecord>, StoreError>;
 
-    /// Replaces an existing session's document and expiry (refresh-token rotation); `Ok(false)`
-    /// when there is no such session.
-    async fn replace_session(&self, session: &SessionRecord) -> Result<bool, StoreError>;
+    /// Replaces an existing session's document and expiry if its document is still
+    /// `expected_doc` (refresh-token rotation's compare-and-swap); `Ok(false)` when there is no
+    /// such session or it changed since it was read.
+    async fn replace_session(
+        &self,
+        session: &SessionRecord,
+        expected_doc: &str,
+    ) -> Result<bool, StoreError>;
 
     /// `Ok(false)` when there was none.
     async fn delete_session(

@@ -14,6 +14,10 @@ pub(crate) struct UserClient {
     pub user_pool_id: String,
     pub client: UserPoolClientType,
     secrets: Vec<SecretString>,
+    /// Read for an Admin* operation (AdminInitiateAuth, AdminRespondToAuthChallenge): its
+    /// challenge sessions are answered only through the Admin API, and the gateway charged the
+    /// call already.
+    pub via_admin: bool,
 }
 
 impl UserClient {
@@ -152,6 +156,7 @@ impl Cognito {
                 user_pool_id: record.user_pool_id.to_string(),
                 client,
                 secrets,
+                via_admin: false,
             },
             pool,
         ))
@@ -164,10 +169,11 @@ impl Cognito {
         pool: &PoolView,
         client_id: &str,
     ) -> Result<UserClient, CognitoError> {
-        let (client, _) = self.user_client(client_id).await?;
+        let (mut client, _) = self.user_client(client_id).await?;
         if client.user_pool_id != pool.id {
             return Err(client_not_found(client_id));
         }
+        client.via_admin = true;
         Ok(client)
     }
 }

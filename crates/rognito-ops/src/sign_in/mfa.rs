@@ -157,7 +157,7 @@ impl Cognito {
             let mut code = String::new();
             let saved = self
                 .modify_user(pool, &user.record.username, |u| {
-                    code = self.issue_code(u, "mfa", codes::MFA_CODE_MS);
+                    code = self.issue_code(u, "mfa", "", codes::MFA_CODE_MS);
                     Ok(())
                 })
                 .await?;
@@ -249,9 +249,18 @@ impl Cognito {
         pool: &PoolView,
         client: &UserClient,
         user: User,
+        pending: &Pending,
         factor: &str,
         responses: &BTreeMap<String, String>,
     ) -> Result<Step, CognitoError> {
+        // Wrong codes count toward the user's lockout, as wrong passwords do, so a session
+        // cannot be used to guess codes (it stays usable for a retry until the lockout).
+        if user.doc.failures.locked_until_ms > self.clock.now_ms() {
+            return Err(CognitoError::new(
+                ErrorCode::NotAuthorizedException,
+                "Password attempts exceeded",
+            ));
+        }
         let key = match factor {
             "SOFTWARE_TOKEN_MFA" => "SOFTWARE_TOKEN_MFA_CODE",
             "SMS_MFA" => "SMS_MFA_CODE",
@@ -270,22 +279,28 @@ impl Cognito {
                     "Software Token MFA does not exist for the user.",
                 ));
             };
-            self.accept_totp(pool, &user, &secret, code).await?;
+            if let Err(e) = self.accept_totp(pool, &user, &secret, code).await {
+                if e.code == ErrorCode::CodeMismatchException {
+                    self.record_attempt(pool, &user, false).await?;
+                }
+                return Err(e);
+            }
         } else {
             let mut outcome = Ok(());
             self.modify_user(pool, &user.record.username, |u| {
-                outcome = self.check_code(u, "mfa", code);
+                outcome = self.check_code(u, "mfa", "", code);
                 Ok(())
             })
             .await?;
-            outcome.map_err(|e| {
+            if let Err(e) = outcome {
                 if e.code == ErrorCode::CodeMismatchException {
-                    code_mismatch()
-                } else {
-                    e
+                    self.record_attempt(pool, &user, false).await?;
+                    return Err(code_mismatch());
                 }
-            })?;
+                return Err(e);
+            }
         }
+        self.consume_session(pool, pending).await?;
         let user = self.existing_user(pool, &user.record.username).await?;
         self.tokens_step(pool, client, &user).await
     }
@@ -324,7 +339,9 @@ impl Cognito {
         session: Option<&str>,
     ) -> Result<(PoolView, User, Option<Pending>), CognitoError> {
         if let Some(token) = access_token.filter(|t| !t.is_empty()) {
-            let (pool, user) = self.access_token_user(token).await?;
+            let (pool, user) = self
+                .access_token_user(token, ApiCategory::UserResourceUpdate)
+                .await?;
             return Ok((pool, user, None));
         }
         let session = session
@@ -361,7 +378,10 @@ impl Cognito {
         let (pool, user, pending) = self
             .token_or_session_user(input.access_token.as_deref(), input.session.as_deref())
             .await?;
-        self.charge_user_operation(&pool, ApiCategory::UserResourceUpdate)?;
+        if pending.is_some() {
+            // A call by access token was charged when the token was checked.
+            self.charge_user_operation(&pool, ApiCategory::UserResourceUpdate)?;
+        }
         if !pool_factors(&pool).0 {
             return Err(CognitoError::new(
                 ErrorCode::SoftwareTokenMFANotFoundException,
@@ -387,7 +407,10 @@ impl Cognito {
         let (pool, user, pending) = self
             .token_or_session_user(input.access_token.as_deref(), input.session.as_deref())
             .await?;
-        self.charge_user_operation(&pool, ApiCategory::UserResourceUpdate)?;
+        if pending.is_some() {
+            // A call by access token was charged when the token was checked.
+            self.charge_user_operation(&pool, ApiCategory::UserResourceUpdate)?;
+        }
         let code = required(input.user_code.as_deref(), "UserCode")?;
         let secrets = self.secrets_of(&user)?;
         let mismatch = || {
@@ -460,9 +483,11 @@ impl Cognito {
         input: SetUserMFAPreferenceRequest,
     ) -> Result<SetUserMFAPreferenceResponse, CognitoError> {
         let (pool, user) = self
-            .access_token_user(required(input.access_token.as_deref(), "AccessToken")?)
+            .access_token_user(
+                required(input.access_token.as_deref(), "AccessToken")?,
+                ApiCategory::UserResourceUpdate,
+            )
             .await?;
-        self.charge_user_operation(&pool, ApiCategory::UserResourceUpdate)?;
         let settings = [
             (
                 "SMS_MFA",

@@ -22,8 +22,11 @@ use rognito_model::*;
 use serde::{Deserialize, Serialize};
 
 use crate::srp;
+use crate::users::admin::apply_attributes;
 use crate::users::passwords::{self, PolicyPrefix};
-use crate::users::{PoolView, User, UserSecrets, check_required, status, user_not_found};
+use crate::users::{
+    PoolView, User, UserSecrets, Writer, check_attributes, check_required, status, user_not_found,
+};
 use crate::{Cognito, RequestContext, required};
 use client::UserClient;
 
@@ -67,9 +70,17 @@ into_response!(
     AdminRespondToAuthChallengeResponse
 );
 
-/// The sealed state of a challenge (`Session`) or of SRP (`SECRET_BLOCK`).
-#[derive(Debug, Serialize, Deserialize)]
+/// The sealed state of a challenge (`Session`) or of SRP (`SECRET_BLOCK`). Each is answered
+/// once: its `nonce` is recorded in the user's document when it is (see
+/// [`Cognito::consume_session`]).
+#[derive(Serialize, Deserialize)]
 pub(crate) struct Pending {
+    /// Random: names this session for single use.
+    #[serde(default)]
+    pub nonce: String,
+    /// Issued by AdminInitiateAuth (answered only by AdminRespondToAuthChallenge) or not.
+    #[serde(default)]
+    pub admin: bool,
     pub pool: String,
     pub client: String,
     pub username: String,
@@ -136,6 +147,24 @@ enum Api {
     Admin,
 }
 
+impl std::fmt::Debug for Pending {
+    /// Leaves out the SRP secret `b`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pending")
+            .field("pool", &self.pool)
+            .field("client", &self.client)
+            .field("username", &self.username)
+            .field("challenge", &self.challenge)
+            .field("exp_ms", &self.exp_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A fresh nonce for a session.
+fn nonce() -> String {
+    crate::ids::random_string(b"0123456789abcdef", 32)
+}
+
 impl Cognito {
     pub(crate) fn seal_pending(&self, context: &str, pending: &Pending) -> Vec<u8> {
         self.master
@@ -157,6 +186,8 @@ impl Cognito {
             SESSION_MS
         };
         let pending = Pending {
+            nonce: nonce(),
+            admin: client.via_admin,
             pool: pool.id.clone(),
             client: client.client_id.clone(),
             username: user.record.username.clone(),
@@ -178,6 +209,7 @@ impl Cognito {
         session: &str,
         pool: &PoolView,
         client_id: &str,
+        admin: bool,
     ) -> Result<Pending, CognitoError> {
         let sealed = URL_SAFE_NO_PAD
             .decode(session)
@@ -187,7 +219,7 @@ impl Cognito {
             .open(SESSION_CONTEXT, &sealed)
             .map_err(|_| invalid_session())?;
         let pending: Pending = serde_json::from_slice(&plain).map_err(|_| invalid_session())?;
-        if pending.pool != pool.id || pending.client != client_id {
+        if pending.pool != pool.id || pending.client != client_id || pending.admin != admin {
             return Err(invalid_session());
         }
         if pending.exp_ms <= self.clock.now_ms() {
@@ -196,6 +228,43 @@ impl Cognito {
             ));
         }
         Ok(pending)
+    }
+
+    /// Marks a session (or SRP secret block) answered, so it cannot be answered again: its nonce
+    /// goes into the user's document until the session would have expired.
+    ///
+    /// Errors: answered before → `NotAuthorizedException` `Invalid session for the user,
+    /// session can only be used once.` (a text quoted by one third-party source:
+    /// srp-tokens-mfa.md §2.5).
+    pub(crate) async fn consume_session(
+        &self,
+        pool: &PoolView,
+        pending: &Pending,
+    ) -> Result<(), CognitoError> {
+        let now = self.clock.now_ms();
+        self.modify_user(pool, &pending.username, |u| {
+            u.doc.answered_sessions.retain(|s| s.exp_ms > now);
+            if u.doc
+                .answered_sessions
+                .iter()
+                .any(|s| s.nonce == pending.nonce)
+            {
+                return Err(not_authorized(
+                    "Invalid session for the user, session can only be used once.",
+                ));
+            }
+            // Bounded: past the cap the oldest go (their sessions expire within minutes).
+            if u.doc.answered_sessions.len() >= crate::users::ANSWERED_SESSIONS_KEPT {
+                u.doc.answered_sessions.remove(0);
+            }
+            u.doc.answered_sessions.push(crate::users::AnsweredSession {
+                nonce: pending.nonce.clone(),
+                exp_ms: pending.exp_ms,
+            });
+            Ok(())
+        })
+        .await?;
+        Ok(())
     }
 
     /// The next step once a user has proved its password: the checks of its status, then MFA,
@@ -275,6 +344,10 @@ impl Cognito {
         client: &UserClient,
         user: &User,
     ) -> Result<Step, CognitoError> {
+        // A completed sign-in clears the failed-attempt count.
+        if user.doc.failures.count > 0 {
+            self.record_attempt(pool, user, true).await?;
+        }
         Ok(Step {
             authentication_result: Some(self.issue_tokens(pool, client, user).await?),
             ..Default::default()
@@ -302,16 +375,22 @@ impl Cognito {
         if user.doc.failures.locked_until_ms > now {
             return Err(not_authorized("Password attempts exceeded"));
         }
-        let attempt = self.auth_failures.begin(source).map_err(too_many_failures)?;
+        let attempt = self
+            .auth_failures
+            .begin(source)
+            .map_err(too_many_failures)?;
         let secrets = self.secrets_of(user)?;
         let phc = secrets.password.clone().unwrap_or_default();
         let password = password.to_owned();
-        let matched = tokio::task::spawn_blocking(move || {
-            passwords::PasswordHashing::verify(&password, &phc)
-        })
-        .await
-        .map_err(|_| CognitoError::internal())?;
-        self.record_attempt(pool, user, matched).await?;
+        let matched = self
+            .heavy(move || passwords::PasswordHashing::verify(&password, &phc))
+            .await
+            .map_err(|_| CognitoError::internal())?;
+        // Only failures are recorded here: the count is cleared when a sign-in completes
+        // (tokens issued), so a right password cannot reset what wrong MFA codes counted.
+        if !matched {
+            self.record_attempt(pool, user, false).await?;
+        }
         if matched {
             attempt.succeeded("");
             Ok(())
@@ -332,15 +411,14 @@ impl Cognito {
             .decoy_password
             .get_or_init(|| hashing.hash("rognito decoy password").unwrap_or_default())
             .clone();
-        let _ = tokio::task::spawn_blocking(move || {
-            passwords::PasswordHashing::verify("not the password", &phc)
-        })
-        .await;
+        let _ = self
+            .heavy(move || passwords::PasswordHashing::verify("not the password", &phc))
+            .await;
         incorrect()
     }
 
     /// Counts a sign-in attempt toward the lockout (see [`Cognito::check_password`]).
-    async fn record_attempt(
+    pub(crate) async fn record_attempt(
         &self,
         pool: &PoolView,
         user: &User,
@@ -419,7 +497,11 @@ impl Cognito {
                 "Initiate Auth method not supported.",
             ));
         }
-        self.charge_user_operation(pool, ApiCategory::UserAuthentication)?;
+        if !client.via_admin {
+            // AdminInitiateAuth and AdminRespondToAuthChallenge are signed: the gateway
+            // charged them.
+            self.charge_user_operation(pool, ApiCategory::UserAuthentication)?;
+        }
         match flow {
             "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => {
                 if !client.allows(&["ALLOW_REFRESH_TOKEN_AUTH"]) {
@@ -479,6 +561,10 @@ impl Cognito {
                 let given = param("USERNAME").ok_or_else(|| missing("USERNAME"))?;
                 client.check_secret_hash(given, param("SECRET_HASH"))?;
                 let srp_a = param("SRP_A").ok_or_else(|| missing("SRP_A"))?;
+                // A is below N (3072 bits): more than 1024 hex digits is never a valid A.
+                if srp_a.len() > 1024 {
+                    return Err(CognitoError::invalid_parameter("Invalid SRP_A"));
+                }
                 srp::check_a(srp_a)
                     .map_err(|_| CognitoError::invalid_parameter("Invalid SRP_A"))?;
                 // A user the client hides the absence of gets a decoy challenge: a salt that is
@@ -511,13 +597,16 @@ impl Cognito {
                     }
                     None => return Err(user_not_found()),
                 };
-                let ephemeral = tokio::task::spawn_blocking({
-                    let verifier = verifier.clone();
-                    move || srp::server_ephemeral(&verifier)
-                })
-                .await
-                .map_err(|_| CognitoError::internal())?;
+                let ephemeral = self
+                    .heavy({
+                        let verifier = verifier.clone();
+                        move || srp::server_ephemeral(&verifier)
+                    })
+                    .await
+                    .map_err(|_| CognitoError::internal())?;
                 let pending = Pending {
+                    nonce: nonce(),
+                    admin: api == Api::Admin,
                     pool: pool.id.clone(),
                     client: client.client_id.clone(),
                     username: username.clone(),
@@ -588,9 +677,16 @@ impl Cognito {
             .await?;
         let name = required(input.challenge_name.as_deref(), "ChallengeName")?;
         let responses = input.challenge_responses.clone().unwrap_or_default();
-        self.respond(ctx.source_ip, &pool, &client, name, input.session.as_deref(), &responses)
-            .await
-            .map(Into::into)
+        self.respond(
+            ctx.source_ip,
+            &pool,
+            &client,
+            name,
+            input.session.as_deref(),
+            &responses,
+        )
+        .await
+        .map(Into::into)
     }
 
     pub(crate) async fn admin_respond_to_auth_challenge(
@@ -606,9 +702,16 @@ impl Cognito {
             .await?;
         let name = required(input.challenge_name.as_deref(), "ChallengeName")?;
         let responses = input.challenge_responses.clone().unwrap_or_default();
-        self.respond(ctx.source_ip, &pool, &client, name, input.session.as_deref(), &responses)
-            .await
-            .map(Into::into)
+        self.respond(
+            ctx.source_ip,
+            &pool,
+            &client,
+            name,
+            input.session.as_deref(),
+            &responses,
+        )
+        .await
+        .map(Into::into)
     }
 
     async fn respond(
@@ -626,44 +729,78 @@ impl Cognito {
                 .map(String::as_str)
                 .filter(|v| !v.is_empty())
         };
-        self.charge_user_operation(pool, ApiCategory::UserAuthentication)?;
+        if !client.via_admin {
+            // AdminInitiateAuth and AdminRespondToAuthChallenge are signed: the gateway
+            // charged them.
+            self.charge_user_operation(pool, ApiCategory::UserAuthentication)?;
+        }
         if name == "PASSWORD_VERIFIER" {
-            return self.password_verifier(source, pool, client, responses).await;
+            return self
+                .password_verifier(source, pool, client, responses)
+                .await;
         }
         let session = session
             .filter(|s| !s.is_empty())
             .ok_or_else(|| missing("Session"))?;
-        let pending = self.open_session(session, pool, &client.client_id)?;
+        let pending = self.open_session(session, pool, &client.client_id, client.via_admin)?;
         if pending.challenge != name {
             return Err(invalid_session());
         }
         let given = response("USERNAME").ok_or_else(|| missing("USERNAME"))?;
         client.check_secret_hash(given, response("SECRET_HASH"))?;
         let user = self.existing_user(pool, &pending.username).await?;
+        // USERNAME must name the session's user (by any of its names).
+        if self
+            .find_user(pool, given)
+            .await?
+            .is_none_or(|named| named.record.username != user.record.username)
+        {
+            return Err(invalid_session());
+        }
         if !user.doc.enabled {
             return Err(not_authorized("User is disabled."));
         }
         match name {
             "NEW_PASSWORD_REQUIRED" => {
-                let password = response("NEW_PASSWORD").ok_or_else(|| missing("NEW_PASSWORD"))?;
-                let mut updated = user.clone();
-                for (key, value) in responses {
-                    if let Some(attribute) = key.strip_prefix("userAttributes.") {
-                        updated.doc.set_attribute(attribute, value);
-                    }
+                // Only a user still waiting for its first password answers this.
+                if user.doc.status != status::FORCE_CHANGE_PASSWORD {
+                    return Err(invalid_session());
                 }
-                check_required(pool, &updated.doc)?;
-                passwords::check_policy(password, pool.password_policy(), PolicyPrefix::Other)?;
-                let written: Vec<(String, String)> = responses
+                let password = response("NEW_PASSWORD").ok_or_else(|| missing("NEW_PASSWORD"))?;
+                // The attributes the user gives are checked as the client writing them would
+                // be (schema, `WriteAttributes`, no `sub` or `*_verified`); immutable ones may
+                // be set now, as at sign-up.
+                let written: Vec<AttributeType> = responses
                     .iter()
                     .filter_map(|(k, v)| {
-                        Some((k.strip_prefix("userAttributes.")?.to_owned(), v.clone()))
+                        Some(AttributeType {
+                            name: Some(k.strip_prefix("userAttributes.")?.to_owned()),
+                            value: Some(v.clone()),
+                        })
                     })
                     .collect();
+                check_attributes(
+                    pool,
+                    &written,
+                    Writer::Client(client.client.write_attributes.as_deref()),
+                    true,
+                )?;
+                let mut updated = user.clone();
+                apply_attributes(&mut updated.doc, &written);
+                check_required(pool, &updated.doc)?;
+                passwords::check_policy(password, pool.password_policy(), PolicyPrefix::Other)?;
+                self.consume_session(pool, &pending).await?;
                 let user = self
                     .set_password(pool, &user.record.username, password, |doc| {
-                        for (name, value) in &written {
-                            doc.set_attribute(name, value);
+                        let before = doc.clone();
+                        apply_attributes(doc, &written);
+                        // A new email or phone number is not verified.
+                        for attribute in ["email", "phone_number"] {
+                            if before.attribute(attribute) != doc.attribute(attribute)
+                                && doc.attribute(attribute).is_some()
+                            {
+                                doc.set_attribute(&format!("{attribute}_verified"), "false");
+                            }
                         }
                         doc.status = status::CONFIRMED.into();
                         doc.temporary_password_expires_ms = None;
@@ -675,16 +812,19 @@ impl Cognito {
                 self.tokens_step(pool, client, &user).await
             }
             "SOFTWARE_TOKEN_MFA" | "SMS_MFA" | "EMAIL_OTP" => {
-                self.answer_mfa(pool, client, user, name, responses).await
+                self.answer_mfa(pool, client, user, &pending, name, responses)
+                    .await
             }
             "SELECT_MFA_TYPE" => {
                 let answer = response("ANSWER").ok_or_else(|| missing("ANSWER"))?;
+                self.consume_session(pool, &pending).await?;
                 self.selected_mfa(pool, client, user, answer).await
             }
             "MFA_SETUP" => {
                 if !pending.mfa_set_up {
                     return Err(invalid_session());
                 }
+                self.consume_session(pool, &pending).await?;
                 self.tokens_step(pool, client, &user).await
             }
             _ => Err(CognitoError::invalid_parameter(format!(
@@ -755,18 +895,24 @@ impl Cognito {
             timestamp.to_owned(),
             signature.to_owned(),
         );
-        let attempt = self.auth_failures.begin(source).map_err(too_many_failures)?;
+        let attempt = self
+            .auth_failures
+            .begin(source)
+            .map_err(too_many_failures)?;
+        // One answer per SECRET_BLOCK, right or wrong: a proof seen once cannot be replayed.
+        self.consume_session(pool, &pending).await?;
         let b = pending.srp_b.clone();
-        let proved = tokio::task::spawn_blocking(move || {
-            srp::check_signature(
-                &verifier, &b, &srp_a, &pool_name, &username, &block, &timestamp, &signature,
-            )
-        })
-        .await
-        .map_err(|_| CognitoError::internal())?;
+        let proved = self
+            .heavy(move || {
+                srp::check_signature(
+                    &verifier, &b, &srp_a, &pool_name, &username, &block, &timestamp, &signature,
+                )
+            })
+            .await
+            .map_err(|_| CognitoError::internal())?;
         let proved = proved.is_ok() && skew <= TIMESTAMP_SKEW_SECONDS && !pending.decoy;
-        self.record_attempt(pool, &user, proved).await?;
         if !proved {
+            self.record_attempt(pool, &user, false).await?;
             return Err(incorrect());
         }
         attempt.succeeded("");

@@ -350,6 +350,11 @@ impl Cognito {
         if !user.doc.enabled {
             return Err(not_authorized("User is disabled."));
         }
+        // A session that began before the user was signed out everywhere (one that raced the
+        // sign-out) is over too.
+        if session.created_ms < user.doc.signed_out_ms {
+            return Err(not_authorized("Refresh Token has been revoked"));
+        }
         let mut doc: SessionDoc =
             serde_json::from_str(&session.doc).map_err(|_| CognitoError::internal())?;
         let current = claims.generation == doc.generation;
@@ -374,8 +379,15 @@ impl Cognito {
                     doc: serde_json::to_string(&doc).map_err(|_| CognitoError::internal())?,
                     ..session.clone()
                 };
-                if !self.store.replace_session(&next).await.map_err(internal)? {
-                    return Err(not_authorized("Refresh Token has been revoked"));
+                // Compare-and-swap on the document read: of two refreshes racing with the same
+                // token, one rotates and the other is refused.
+                if !self
+                    .store
+                    .replace_session(&next, &session.doc)
+                    .await
+                    .map_err(internal)?
+                {
+                    return Err(invalid());
                 }
             }
             result.refresh_token = Some(self.seal_refresh(&RefreshClaims {
@@ -479,11 +491,15 @@ impl Cognito {
     /// Errors (srp-tokens-mfa.md §3.7): `NotAuthorizedException` `Invalid Access Token`,
     /// `Access Token has expired`, `Access Token has been revoked`, `Access Token does not have
     /// required scopes`, `User is disabled.`; `UserNotFoundException` when the user is gone.
+    ///
+    /// Once the token checks out, the call is charged to the pool's account in `category`.
     pub(crate) async fn access_token_user(
         &self,
         token: &str,
+        category: rognito_model::ApiCategory,
     ) -> Result<(PoolView, User), CognitoError> {
         let (pool, user, _) = self.check_access_token(token).await?;
+        self.charge_user_operation(&pool, category)?;
         Ok((pool, user))
     }
 
@@ -492,8 +508,10 @@ impl Cognito {
     pub(crate) async fn access_token_user_and_client(
         &self,
         token: &str,
+        category: rognito_model::ApiCategory,
     ) -> Result<(PoolView, User, Option<UserClient>), CognitoError> {
         let (pool, user, client_id) = self.check_access_token(token).await?;
+        self.charge_user_operation(&pool, category)?;
         let client = match self.user_client(&client_id).await {
             Ok((client, _)) => Some(client),
             Err(e) if e.code == ErrorCode::ResourceNotFoundException => None,
@@ -545,15 +563,14 @@ impl Cognito {
         if !text("scope").is_some_and(|s| s.split(' ').any(|x| x == ADMIN_SCOPE)) {
             return Err(not_authorized("Access Token does not have required scopes"));
         }
-        if self
+        let Some(live) = self
             .store
             .session(pool_id, session)
             .await
             .map_err(internal)?
-            .is_none()
-        {
+        else {
             return Err(not_authorized("Access Token has been revoked"));
-        }
+        };
         let pool = self.pool_view_by_id(pool_id).await?;
         let user = self
             .find_user(&pool, username)
@@ -562,6 +579,9 @@ impl Cognito {
             .ok_or_else(crate::users::user_not_found)?;
         if !user.doc.enabled {
             return Err(not_authorized("User is disabled."));
+        }
+        if live.created_ms < user.doc.signed_out_ms {
+            return Err(not_authorized("Access Token has been revoked"));
         }
         Ok((pool, user, client_id.to_owned()))
     }
@@ -573,10 +593,10 @@ impl Cognito {
         input: rognito_model::GlobalSignOutRequest,
     ) -> Result<rognito_model::GlobalSignOutResponse, CognitoError> {
         let (pool, user) = self
-            .access_token_user(crate::required(
-                input.access_token.as_deref(),
-                "AccessToken",
-            )?)
+            .access_token_user(
+                crate::required(input.access_token.as_deref(), "AccessToken")?,
+                rognito_model::ApiCategory::UserUpdate,
+            )
             .await?;
         self.sign_out_everywhere(&pool, &user.record.username)
             .await?;
@@ -610,6 +630,14 @@ impl Cognito {
         pool: &PoolView,
         username: &str,
     ) -> Result<(), CognitoError> {
+        // Recorded first, so a sign-in racing this one cannot outlive it (see the session
+        // checks above).
+        let now = self.clock.now_ms();
+        self.modify_user(pool, username, |u| {
+            u.doc.signed_out_ms = now;
+            Ok(())
+        })
+        .await?;
         self.store
             .delete_sessions_of(&pool.id, username)
             .await

@@ -549,6 +549,7 @@ impl Cognito {
                             let code = self.issue_code(
                                 user,
                                 &format!("verify:{attribute}"),
+                                &value,
                                 codes::SIGN_UP_CODE_MS,
                             );
                             sent.push((attribute.to_owned(), value, code));
@@ -771,7 +772,7 @@ impl Cognito {
                         return Err(no_recovery_channel());
                     };
                     user.doc.status = status::RESET_REQUIRED.into();
-                    let code = self.issue_code(user, "forgot", codes::FORGOT_CODE_MS);
+                    let code = self.issue_code(user, "forgot", "", codes::FORGOT_CODE_MS);
                     sent = Some((channel, code));
                     Ok(())
                 },

@@ -27,6 +27,22 @@ pub(crate) const MFA_CODE_MS: i64 = 3 * 60 * 1000;
 /// are in users-and-groups.md §8).
 const MAX_ATTEMPTS: u32 = 5;
 
+/// Codes sent to one user per hour (sign-up, resend, forgotten password, attribute
+/// verification) and wrong codes accepted from one per hour, across all its codes: beyond
+/// either, `LimitExceededException` `Attempt limit exceeded, please try after some time.`
+/// Cognito's per-user quotas are 5 to 20 per hour per operation (developer guide, "Quotas",
+/// users-and-groups.md §8); rognito counts across operations so asking for new codes cannot
+/// buy more guesses.
+pub(crate) const CODES_PER_HOUR: usize = 10;
+pub(crate) const WRONG_CODES_PER_HOUR: usize = 15;
+const HOUR_MS: i64 = 3600 * 1000;
+
+/// `LimitExceededException` `Attempt limit exceeded, please try after some time.` (verified
+/// for ChangePassword: users-and-groups.md §8).
+pub(crate) fn attempt_limit() -> CognitoError {
+    CognitoError::limit_exceeded("Attempt limit exceeded, please try after some time.")
+}
+
 /// A message as the sink keeps it (`MessageRecord::doc`) and the endpoint shows it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Message {
@@ -123,14 +139,32 @@ pub(crate) fn recovery_channel(pool: &PoolView, user: &User) -> Option<(String, 
 }
 
 impl Cognito {
-    fn code_context(pool_id: &str, username: &str, purpose: &str) -> String {
-        format!("code:{pool_id}:{username}:{purpose}")
+    /// What a code's digest is bound to: the pool, the user, the purpose, and the value the
+    /// code was sent to verify (so a code sent to one address cannot verify another one the
+    /// user switches to).
+    fn code_context(pool_id: &str, username: &str, purpose: &str, bound: &str) -> String {
+        format!("code:{pool_id}:{username}:{purpose}:{bound}")
     }
 
-    /// Makes a code for `purpose`, replacing any pending one for it; returns the code.
-    pub(crate) fn issue_code(&self, user: &mut User, purpose: &str, lifetime_ms: i64) -> String {
+    /// Makes a code for `purpose`, bound to `bound` (the email or phone number it verifies, or
+    /// empty), replacing any pending one for the purpose; returns the code.
+    pub(crate) fn issue_code(
+        &self,
+        user: &mut User,
+        purpose: &str,
+        bound: &str,
+        lifetime_ms: i64,
+    ) -> String {
+        let now = self.clock.now_ms();
+        user.doc.code_requests.retain(|t| now - t < HOUR_MS);
+        user.doc.code_requests.push(now);
         let code = new_code();
-        let context = Self::code_context(&user.record.user_pool_id, &user.record.username, purpose);
+        let context = Self::code_context(
+            &user.record.user_pool_id,
+            &user.record.username,
+            purpose,
+            bound,
+        );
         user.doc.codes.retain(|c| c.purpose != purpose);
         user.doc.codes.push(PendingCode {
             purpose: purpose.to_owned(),
@@ -139,6 +173,24 @@ impl Cognito {
             attempts: 0,
         });
         code
+    }
+
+    /// Whether the user may be sent another code this hour (see [`CODES_PER_HOUR`]); callers
+    /// check it before [`Cognito::issue_code`] so a refused request changes nothing.
+    ///
+    /// Errors: [`attempt_limit`].
+    pub(crate) fn may_send_code(&self, user: &User) -> Result<(), CognitoError> {
+        let now = self.clock.now_ms();
+        let recent = user
+            .doc
+            .code_requests
+            .iter()
+            .filter(|t| now - *t < HOUR_MS)
+            .count();
+        if recent >= CODES_PER_HOUR {
+            return Err(attempt_limit());
+        }
+        Ok(())
     }
 
     /// Checks a code for `purpose` (constant-time digest comparison). A right code is used up;
@@ -152,10 +204,20 @@ impl Cognito {
         &self,
         user: &mut User,
         purpose: &str,
+        bound: &str,
         code: &str,
     ) -> Result<(), CognitoError> {
         let now = self.clock.now_ms();
-        let context = Self::code_context(&user.record.user_pool_id, &user.record.username, purpose);
+        let context = Self::code_context(
+            &user.record.user_pool_id,
+            &user.record.username,
+            purpose,
+            bound,
+        );
+        user.doc.code_failures.retain(|t| now - t < HOUR_MS);
+        if user.doc.code_failures.len() >= WRONG_CODES_PER_HOUR {
+            return Err(attempt_limit());
+        }
         let Some(index) = user.doc.codes.iter().position(|c| c.purpose == purpose) else {
             return Err(expired_code());
         };
@@ -176,6 +238,7 @@ impl Cognito {
             Ok(())
         } else {
             pending.attempts += 1;
+            user.doc.code_failures.push(now);
             Err(CognitoError::new(
                 ErrorCode::CodeMismatchException,
                 "Invalid verification code provided, please try again.",

@@ -4,7 +4,7 @@
 //! `self_service.rs` (by app client or access token, unsigned) and `codes.rs` (codes and the
 //! message sink). Source of every rule: docs/research/users-and-groups.md (§ numbers below).
 
-mod admin;
+pub(crate) mod admin;
 pub(crate) mod codes;
 pub(crate) mod passwords;
 mod self_service;
@@ -82,6 +82,17 @@ pub(crate) struct PendingCode {
     pub attempts: u32,
 }
 
+/// How many answered challenge sessions a user's document remembers (see
+/// `Cognito::consume_session`).
+pub(crate) const ANSWERED_SESSIONS_KEPT: usize = 64;
+
+/// A challenge session (or SRP secret block) that was answered, until it would have expired.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct AnsweredSession {
+    pub nonce: String,
+    pub exp_ms: i64,
+}
+
 /// The user as stored in `UserRecord::doc`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct UserDoc {
@@ -102,6 +113,16 @@ pub(crate) struct UserDoc {
     /// AdminDisableUser); ms since the epoch.
     #[serde(default)]
     pub signed_out_ms: i64,
+    /// Challenge sessions already answered (single use).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub answered_sessions: Vec<AnsweredSession>,
+    /// When codes were sent to the user in the last hour (ms since the epoch), for the
+    /// per-user hourly quota (see `codes.rs`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub code_requests: Vec<i64>,
+    /// When wrong codes were given for the user in the last hour.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub code_failures: Vec<i64>,
 }
 
 impl UserDoc {
@@ -136,8 +157,8 @@ impl UserDoc {
     }
 }
 
-/// What is sealed in `UserRecord::secrets`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// What is sealed in `UserRecord::secrets`. Its `Debug` shows which secrets exist, never them.
+#[derive(Clone, Default, Serialize, Deserialize)]
 pub(crate) struct UserSecrets {
     /// The argon2id PHC string of the password.
     #[serde(default)]
@@ -152,6 +173,17 @@ pub(crate) struct UserSecrets {
     /// A TOTP secret from AssociateSoftwareToken, not verified yet.
     #[serde(default)]
     pub totp_pending: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for UserSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserSecrets")
+            .field("password", &self.password.is_some())
+            .field("srp", &!self.srp_verifier.is_empty())
+            .field("totp", &self.totp.is_some())
+            .field("totp_pending", &self.totp_pending.is_some())
+            .finish()
+    }
 }
 
 /// A user as the operations see it: the stored record with its document and secrets opened.
@@ -284,6 +316,8 @@ impl PoolView {
         {
             keys.push(format!("{attribute}:{folded}"));
         }
+        // The sub names a user too (srp-tokens-mfa.md §1.8: USERNAME may be the sub).
+        keys.push(format!("sub:{given}"));
         keys
     }
 }
@@ -393,13 +427,14 @@ impl Cognito {
             username.to_owned(),
             password.to_owned(),
         );
-        let (phc, verifier) = tokio::task::spawn_blocking(move || {
-            let phc = hashing.hash(&password);
-            let verifier = crate::srp::make_verifier(&pool_name, &username, &password);
-            (phc, verifier)
-        })
-        .await
-        .map_err(|_| CognitoError::internal())?;
+        let (phc, verifier) = self
+            .heavy(move || {
+                let phc = hashing.hash(&password);
+                let verifier = crate::srp::make_verifier(&pool_name, &username, &password);
+                (phc, verifier)
+            })
+            .await
+            .map_err(|_| CognitoError::internal())?;
         secrets.password = Some(phc.ok_or_else(CognitoError::internal)?);
         secrets.srp_salt = verifier.salt;
         secrets.srp_verifier = verifier.verifier;

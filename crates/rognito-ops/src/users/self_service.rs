@@ -47,18 +47,43 @@ impl Cognito {
         let password = required(input.password.as_deref(), "Password")?;
         passwords::check_policy(password, pool.password_policy(), PolicyPrefix::SignUp)?;
         check_required(&pool, &doc)?;
-        let mut user = self
+        // The confirmation code goes into the user's first version: the user and its code are
+        // one write (a retry after a failure finds no half-made user).
+        let mut draft = User {
+            record: rognito_store::UserRecord {
+                user_pool_id: pool.id.clone().into(),
+                username: username.clone(),
+                doc: String::new(),
+                secrets: Vec::new(),
+                created_ms: 0,
+                modified_ms: 0,
+                version: 0,
+            },
+            doc,
+        };
+        let channel = codes::verification_channel(&pool, &draft);
+        let code = channel.as_ref().map(|(_, destination)| {
+            self.issue_code(&mut draft, "signup", destination, codes::SIGN_UP_CODE_MS)
+        });
+        let user = self
             .insert_user(
                 &pool,
                 &username,
-                doc,
+                draft.doc,
                 password,
                 false,
                 "User already exists",
             )
             .await?;
         let sub = user.doc.sub().to_owned();
-        let details = self.send_sign_up_code(&pool, &mut user, "SignUp").await?;
+        let details = match (channel, code) {
+            (Some((attribute, destination)), Some(code)) => {
+                self.send_verification(&pool, &user, "SignUp", &attribute, &destination, &code)
+                    .await?;
+                Some(codes::delivery(&attribute, &destination))
+            }
+            _ => None,
+        };
         Ok(SignUpResponse {
             user_confirmed: Some(false),
             code_delivery_details: details,
@@ -81,7 +106,8 @@ impl Cognito {
         let mut code = String::new();
         let saved = self
             .modify_user(pool, &user.record.username.clone(), |u| {
-                code = self.issue_code(u, "signup", codes::SIGN_UP_CODE_MS);
+                self.may_send_code(u)?;
+                code = self.issue_code(u, "signup", &destination, codes::SIGN_UP_CODE_MS);
                 Ok(())
             })
             .await?;
@@ -121,7 +147,9 @@ impl Cognito {
         let mut outcome = Ok(());
         let saved = self
             .modify_user(&pool, given, |u| {
-                outcome = self.check_code(u, "signup", code);
+                // The code is bound to where it was sent: the channel's value now.
+                let bound = channel.as_ref().map_or("", |(_, value)| value.as_str());
+                outcome = self.check_code(u, "signup", bound, code);
                 if outcome.is_ok() {
                     u.doc.status = status::CONFIRMED.into();
                     if let Some((attribute, _)) = &channel {
@@ -221,7 +249,8 @@ impl Cognito {
         let mut code = String::new();
         let user = self
             .modify_user(&pool, given, |u| {
-                code = self.issue_code(u, "forgot", codes::FORGOT_CODE_MS);
+                self.may_send_code(u)?;
+                code = self.issue_code(u, "forgot", "", codes::FORGOT_CODE_MS);
                 Ok(())
             })
             .await?;
@@ -266,7 +295,7 @@ impl Cognito {
         passwords::check_policy(password, pool.password_policy(), PolicyPrefix::Other)?;
         let mut outcome = Ok(());
         self.modify_user(&pool, given, |u| {
-            outcome = self.check_code(u, "forgot", code);
+            outcome = self.check_code(u, "forgot", "", code);
             Ok(())
         })
         .await?;
@@ -286,7 +315,10 @@ impl Cognito {
         input: GetUserRequest,
     ) -> Result<GetUserResponse, CognitoError> {
         let (_, user) = self
-            .access_token_user(required(input.access_token.as_deref(), "AccessToken")?)
+            .access_token_user(
+                required(input.access_token.as_deref(), "AccessToken")?,
+                ApiCategory::UserRead,
+            )
             .await?;
         let (preferred, list) = mfa_settings(&user.doc);
         Ok(GetUserResponse {
@@ -310,7 +342,10 @@ impl Cognito {
         input: DeleteUserRequest,
     ) -> Result<EmptyOutput, CognitoError> {
         let (pool, user) = self
-            .access_token_user(required(input.access_token.as_deref(), "AccessToken")?)
+            .access_token_user(
+                required(input.access_token.as_deref(), "AccessToken")?,
+                ApiCategory::UserUpdate,
+            )
             .await?;
         if !self
             .store
@@ -331,11 +366,15 @@ impl Cognito {
         input: ChangePasswordRequest,
     ) -> Result<ChangePasswordResponse, CognitoError> {
         let (pool, user) = self
-            .access_token_user(required(input.access_token.as_deref(), "AccessToken")?)
+            .access_token_user(
+                required(input.access_token.as_deref(), "AccessToken")?,
+                ApiCategory::UserAccountRecovery,
+            )
             .await?;
         let proposed = required(input.proposed_password.as_deref(), "ProposedPassword")?;
         let previous = input.previous_password.as_deref().unwrap_or_default();
-        self.check_password(&pool, &user, previous, ctx.source_ip).await?;
+        self.check_password(&pool, &user, previous, ctx.source_ip)
+            .await?;
         passwords::check_policy(proposed, pool.password_policy(), PolicyPrefix::Other)?;
         self.set_password(&pool, &user.record.username, proposed, |_| {})
             .await?;
@@ -348,7 +387,10 @@ impl Cognito {
         input: UpdateUserAttributesRequest,
     ) -> Result<UpdateUserAttributesResponse, CognitoError> {
         let (pool, user, client) = self
-            .access_token_user_and_client(required(input.access_token.as_deref(), "AccessToken")?)
+            .access_token_user_and_client(
+                required(input.access_token.as_deref(), "AccessToken")?,
+                ApiCategory::UserUpdate,
+            )
             .await?;
         let attributes = input.user_attributes.clone().unwrap_or_default();
         let allowed = client
@@ -374,7 +416,10 @@ impl Cognito {
         input: DeleteUserAttributesRequest,
     ) -> Result<DeleteUserAttributesResponse, CognitoError> {
         let (pool, user) = self
-            .access_token_user(required(input.access_token.as_deref(), "AccessToken")?)
+            .access_token_user(
+                required(input.access_token.as_deref(), "AccessToken")?,
+                ApiCategory::UserUpdate,
+            )
             .await?;
         let names = input.user_attribute_names.clone().unwrap_or_default();
         self.delete_attributes(&pool, &user.record.username, &names)
@@ -389,7 +434,10 @@ impl Cognito {
         input: GetUserAttributeVerificationCodeRequest,
     ) -> Result<GetUserAttributeVerificationCodeResponse, CognitoError> {
         let (pool, user) = self
-            .access_token_user(required(input.access_token.as_deref(), "AccessToken")?)
+            .access_token_user(
+                required(input.access_token.as_deref(), "AccessToken")?,
+                ApiCategory::UserResourceRead,
+            )
             .await?;
         let attribute = required(input.attribute_name.as_deref(), "AttributeName")?;
         let Some(destination) = verifiable(attribute)
@@ -404,7 +452,13 @@ impl Cognito {
         let mut code = String::new();
         let user = self
             .modify_user(&pool, &user.record.username, |u| {
-                code = self.issue_code(u, &format!("verify:{attribute}"), codes::SIGN_UP_CODE_MS);
+                self.may_send_code(u)?;
+                code = self.issue_code(
+                    u,
+                    &format!("verify:{attribute}"),
+                    &destination,
+                    codes::SIGN_UP_CODE_MS,
+                );
                 Ok(())
             })
             .await?;
@@ -430,7 +484,10 @@ impl Cognito {
         input: VerifyUserAttributeRequest,
     ) -> Result<VerifyUserAttributeResponse, CognitoError> {
         let (pool, user) = self
-            .access_token_user(required(input.access_token.as_deref(), "AccessToken")?)
+            .access_token_user(
+                required(input.access_token.as_deref(), "AccessToken")?,
+                ApiCategory::UserUpdate,
+            )
             .await?;
         let attribute = required(input.attribute_name.as_deref(), "AttributeName")?;
         let code = required(input.code.as_deref(), "Code")?;
@@ -453,7 +510,8 @@ impl Cognito {
         )
         .await?;
         self.modify_user(&pool, &user.record.username, |u| {
-            outcome = self.check_code(u, &format!("verify:{attribute}"), code);
+            let bound = u.doc.attribute(attribute).unwrap_or_default().to_owned();
+            outcome = self.check_code(u, &format!("verify:{attribute}"), &bound, code);
             if outcome.is_ok() {
                 u.doc
                     .set_attribute(&format!("{attribute}_verified"), "true");

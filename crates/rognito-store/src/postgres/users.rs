@@ -638,10 +638,14 @@ impl SessionStore for PostgresStore {
         .transpose()
     }
 
-    async fn replace_session(&self, session: &SessionRecord) -> Result<bool, StoreError> {
-        let s = session.clone();
+    async fn replace_session(
+        &self,
+        session: &SessionRecord,
+        expected_doc: &str,
+    ) -> Result<bool, StoreError> {
+        let (s, expected) = (session.clone(), expected_doc.to_owned());
         self.write(move |c| {
-            let s = s.clone();
+            let (s, expected) = (s.clone(), expected.clone());
             async move {
                 if !share_pool(&c, s.user_pool_id.as_str()).await? {
                     return Ok(false);
@@ -649,12 +653,13 @@ impl SessionStore for PostgresStore {
                 let replaced = c
                     .run(
                         "UPDATE user_sessions SET doc = $3, expires_ms = $4 \
-                         WHERE user_pool_id = $1 AND session_id = $2",
+                         WHERE user_pool_id = $1 AND session_id = $2 AND doc = $5",
                         &[
                             &s.user_pool_id.as_str(),
                             &s.session_id,
                             &s.doc,
                             &s.expires_ms,
+                            &expected,
                         ],
                     )
                     .await?;

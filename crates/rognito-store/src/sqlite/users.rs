@@ -528,13 +528,23 @@ impl SessionStore for SqliteStore {
         .await
     }
 
-    async fn replace_session(&self, session: &SessionRecord) -> Result<bool, StoreError> {
-        let s = session.clone();
+    async fn replace_session(
+        &self,
+        session: &SessionRecord,
+        expected_doc: &str,
+    ) -> Result<bool, StoreError> {
+        let (s, expected) = (session.clone(), expected_doc.to_owned());
         self.write(move |c| {
             Ok(c.run(
                 "UPDATE user_sessions SET doc = ?3, expires_ms = ?4 \
-                 WHERE user_pool_id = ?1 AND session_id = ?2",
-                params![s.user_pool_id.as_str(), s.session_id, s.doc, s.expires_ms],
+                 WHERE user_pool_id = ?1 AND session_id = ?2 AND doc = ?5",
+                params![
+                    s.user_pool_id.as_str(),
+                    s.session_id,
+                    s.doc,
+                    s.expires_ms,
+                    expected
+                ],
             )? > 0)
         })
         .await
