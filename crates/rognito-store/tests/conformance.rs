@@ -2534,6 +2534,46 @@ async fn sessions() {
             Some(session("p1", "s1", "alice")),
             "{name}: the first one stays"
         );
+        // Replacing is a compare-and-swap on the document read.
+        let original = session("p1", "s1", "alice");
+        let rotated = rognito_store::SessionRecord {
+            doc: r#"{"generation":1}"#.into(),
+            expires_ms: original.expires_ms + 1,
+            ..original.clone()
+        };
+        assert!(
+            s.replace_session(&rotated, &original.doc)
+                .await
+                .expect("replace"),
+            "{name}: replaced"
+        );
+        assert!(
+            !s.replace_session(&rotated, &original.doc)
+                .await
+                .expect("stale"),
+            "{name}: a stale expected document replaces nothing"
+        );
+        assert_eq!(
+            s.session("p1", "s1").await.expect("read"),
+            Some(rotated.clone()),
+            "{name}"
+        );
+        let missing = rognito_store::SessionRecord {
+            session_id: "nope".into(),
+            ..rotated.clone()
+        };
+        assert!(
+            !s.replace_session(&missing, &rotated.doc)
+                .await
+                .expect("missing"),
+            "{name}: no such session"
+        );
+        assert!(
+            s.replace_session(&original, &rotated.doc)
+                .await
+                .expect("back"),
+            "{name}"
+        );
         assert_eq!(s.session("nope", "s1").await.expect("read"), None, "{name}");
 
         assert!(
