@@ -89,3 +89,92 @@ pub fn aws_lc_rsa2048_signs(duration: Duration) -> anyhow::Result<f64> {
     }
     Ok(total)
 }
+
+/// The CPU cost of the work a user operation cannot avoid, each the median of `samples` runs on
+/// this thread: argon2id with the server's default parameters (OWASP), one 3072-bit modular
+/// exponentiation as the server's SRP makes it, and the SRP arithmetic of one sign-in on each
+/// side.
+#[derive(Debug, Clone, Copy)]
+pub struct UserCosts {
+    pub samples: usize,
+    /// `PasswordHashing::Owasp.hash`: what AdminCreateUser and AdminSetUserPassword pay.
+    pub argon2_hash: Duration,
+    /// `PasswordHashing::verify` of a correct password: what USER_PASSWORD_AUTH pays.
+    pub argon2_verify: Duration,
+    /// `srp::make_verifier`: `g^x mod N` with a 256-bit `x`, plus hashing.
+    pub modexp: Duration,
+    /// The server's SRP per sign-in: `server_ephemeral` (InitiateAuth: `g^b`) and
+    /// `check_signature` (RespondToAuthChallenge: `g^b` again, `v^u`, `(A·v^u)^b`), 256-bit
+    /// exponents.
+    pub srp_server: Duration,
+    /// The client's SRP per sign-in (rognito_ops::srp::client, the JS client's arithmetic):
+    /// `client_ephemeral` (`g^a`) and `client_signature` (`g^a` again, `g^x`,
+    /// `(B − k·g^x)^(a + u·x)`), 1024-bit exponents but for `g^x`.
+    pub srp_client: Duration,
+}
+
+/// Measures [`UserCosts`].
+pub fn user_costs(samples: usize) -> anyhow::Result<UserCosts> {
+    use rognito_ops::PasswordHashing;
+    use rognito_ops::srp;
+    let password = crate::scenarios::PASSWORD;
+    let (pool, user) = ("AbCdEfGhI", "bench-user-00");
+    let mut times: [Vec<Duration>; 5] = Default::default();
+    for _ in 0..samples.max(1) {
+        let start = Instant::now();
+        let phc = PasswordHashing::Owasp
+            .hash(password)
+            .context("argon2id cannot hash")?;
+        times[0].push(start.elapsed());
+        let start = Instant::now();
+        anyhow::ensure!(PasswordHashing::verify(password, &phc), "argon2id mismatch");
+        times[1].push(start.elapsed());
+        let start = Instant::now();
+        let verifier = srp::make_verifier(pool, user, password);
+        times[2].push(start.elapsed());
+
+        let start = Instant::now();
+        let (a, srp_a) = srp::client::client_ephemeral();
+        let mut client = start.elapsed();
+        let start = Instant::now();
+        let server = srp::server_ephemeral(&verifier);
+        let mut server_time = start.elapsed();
+        let block = b"a secret block of the size of a sealed pending sign-in";
+        let block_b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, block);
+        let timestamp = srp::format_timestamp(time::OffsetDateTime::now_utc());
+        let start = Instant::now();
+        let signature = srp::client::client_signature(
+            pool,
+            user,
+            password,
+            &srp::salt_hex(&verifier),
+            &server.srp_b,
+            &a,
+            &block_b64,
+            &timestamp,
+        )
+        .context("the client cannot sign")?;
+        client += start.elapsed();
+        let start = Instant::now();
+        srp::check_signature(
+            &verifier, &server.b, &srp_a, pool, user, block, &timestamp, &signature,
+        )
+        .map_err(|e| anyhow::anyhow!("SRP proof refused: {e}"))?;
+        server_time += start.elapsed();
+        times[3].push(server_time);
+        times[4].push(client);
+    }
+    let median = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let [hash, verify, modexp, server, client] = &mut times;
+    Ok(UserCosts {
+        samples: samples.max(1),
+        argon2_hash: median(hash),
+        argon2_verify: median(verify),
+        modexp: median(modexp),
+        srp_server: median(server),
+        srp_client: median(client),
+    })
+}

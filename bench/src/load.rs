@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use anyhow::Context as _;
 use bytes::Bytes;
 use hdrhistogram::Histogram;
 use http_body_util::{BodyExt, Full};
@@ -19,6 +20,35 @@ use tokio::net::TcpStream;
 /// Makes the next request to send; shared by all connections of a run.
 pub trait RequestSource {
     fn next_request(&mut self) -> Request<Full<Bytes>>;
+
+    /// The next operation to time: one request, or several (see [`Exchange`]).
+    fn next_exchange(&mut self) -> Exchange {
+        Exchange {
+            request: Some(self.next_request()),
+            then: None,
+        }
+    }
+}
+
+/// Makes the next step of an operation from the previous request's successful response body
+/// (an empty body before the first request). It runs on tokio's blocking pool, not on the
+/// connections' thread, so a CPU-heavy step (an SRP client's modular exponentiations) does not
+/// stall the other connections; its CPU still counts as the load generator's.
+pub type Then = Box<dyn FnOnce(&[u8]) -> anyhow::Result<Exchange> + Send>;
+
+/// One operation as the load generator times and counts it: a request, and for an operation of
+/// several requests (an SRP sign-in: InitiateAuth, then RespondToAuthChallenge) what makes the
+/// next one from this one's answer. Without a request, `then` makes the first one (from an
+/// empty body). The connection sends the requests in turn; the operation counts once, its
+/// latency runs from the first step to the last answer, and it is an error if any step fails.
+pub struct Exchange {
+    pub request: Option<Request<Full<Bytes>>>,
+    pub then: Option<Then>,
+}
+
+/// Runs a step on the blocking pool.
+async fn step(then: Then, body: Bytes) -> anyhow::Result<Exchange> {
+    tokio::task::spawn_blocking(move || then(&body)).await?
 }
 
 pub struct LoadConfig {
@@ -297,13 +327,27 @@ async fn connection(
         if sender.ready().await.is_err() {
             sender = connect(addr).await?;
         }
-        let request = source.borrow_mut().next_request();
+        let exchange = source.borrow_mut().next_exchange();
         let outcome = async {
-            sender.ready().await?;
-            let response = sender.send_request(request).await?;
-            let status = response.status();
-            let body = response.into_body().collect().await?.to_bytes();
-            anyhow::Ok((status, body))
+            let mut exchange = exchange;
+            loop {
+                let Some(request) = exchange.request else {
+                    let then = exchange.then.context("an exchange with nothing to send")?;
+                    exchange = step(then, Bytes::new()).await?;
+                    continue;
+                };
+                // moto closes the connection after each response, also between steps.
+                if sender.ready().await.is_err() {
+                    sender = connect(addr).await?;
+                }
+                let response = sender.send_request(request).await?;
+                let status = response.status();
+                let body = response.into_body().collect().await?.to_bytes();
+                match exchange.then {
+                    Some(then) if status.is_success() => exchange = step(then, body).await?,
+                    _ => return anyhow::Ok((status, body)),
+                }
+            }
         }
         .await;
         let done = Instant::now();

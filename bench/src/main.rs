@@ -34,7 +34,7 @@ use crate::load::{LoadConfig, LoadResult};
 use crate::pg_suite::PgSuite;
 use crate::processes::ServerProcess;
 use crate::report::{Limits, Report, RunRecord};
-use crate::scenarios::{Endpoint, Scenario, Seed, Source};
+use crate::scenarios::{Endpoint, Scenario, Seed, SeedParts, Source};
 
 #[derive(Parser)]
 #[command(name = "rognito-bench", about)]
@@ -75,7 +75,7 @@ struct SuiteArgs {
     #[arg(long, default_value_t = 64)]
     create_connections: usize,
     /// Only these scenarios (comma-separated keys: floor, describe, list, create, update, token,
-    /// get-client-token, mix).
+    /// get-client-token, mix, admin-create-user, sign-in-password, sign-in-srp, refresh).
     #[arg(long, value_delimiter = ',')]
     scenarios: Vec<String>,
     /// A few seconds per scenario, one round, no targets judged: for CI, so the bench never rots.
@@ -117,6 +117,25 @@ impl SuiteArgs {
     /// Whether the run includes a PostgreSQL-backed rognito.
     fn postgres(&self) -> bool {
         self.store != "sqlite"
+    }
+
+    /// The scenarios this run measures.
+    fn selected(&self) -> Vec<Scenario> {
+        Scenario::ALL
+            .into_iter()
+            .filter(|s| self.scenarios.is_empty() || self.scenarios.iter().any(|k| k == s.key()))
+            .collect()
+    }
+
+    /// What to seed on a server: the M2M clients on rognito, the users' pool when a user
+    /// scenario runs (with refresh tokens on rognito).
+    fn seed_parts(&self, rognito: bool) -> SeedParts {
+        let users = self.selected().iter().any(|s| s.needs_users());
+        SeedParts {
+            m2m: rognito,
+            users,
+            refresh_tokens: rognito && users,
+        }
     }
 
     /// Whether the PostgreSQL part `key` runs.
@@ -163,11 +182,11 @@ pub struct Target {
 }
 
 impl Target {
-    /// Seeds a started server through its API (with the M2M clients for rognito).
+    /// Seeds a started server through its API (see [`SeedParts`]).
     pub async fn seeded(
         name: &'static str,
         process: ServerProcess,
-        with_m2m: bool,
+        parts: SeedParts,
         postgres_pid: Option<u32>,
     ) -> anyhow::Result<Self> {
         eprintln!("{name} up at {} in {:?}", process.addr, process.startup);
@@ -175,7 +194,7 @@ impl Target {
             name,
             addr: process.addr,
         };
-        let seed = scenarios::seed(&endpoint, 16, with_m2m)
+        let seed = scenarios::seed(&endpoint, 16, parts)
             .await
             .with_context(|| format!("seeding {name}"))?;
         Ok(Target {
@@ -188,10 +207,14 @@ impl Target {
 }
 
 async fn suite(args: SuiteArgs) -> anyhow::Result<()> {
-    let selected: Vec<Scenario> = Scenario::ALL
-        .into_iter()
-        .filter(|s| args.scenarios.is_empty() || args.scenarios.iter().any(|k| k == s.key()))
-        .collect();
+    for key in &args.scenarios {
+        anyhow::ensure!(
+            Scenario::ALL.iter().any(|s| s.key() == key),
+            "unknown scenario {key}: the keys are {}",
+            Scenario::ALL.map(Scenario::key).join(", ")
+        );
+    }
+    let selected = args.selected();
     let work_dir = std::env::temp_dir().join(format!("rognito-bench-{}", std::process::id()));
     std::fs::create_dir_all(&work_dir)?;
     let result = run_suite(&args, &selected, &work_dir).await;
@@ -218,7 +241,7 @@ async fn run_suite(
     )?;
     let idle_rss_kb = process.rss_kb();
     let startup = process.startup;
-    let rognito = Target::seeded("rognito", process, true, None).await?;
+    let rognito = Target::seeded("rognito", process, args.seed_parts(true), None).await?;
     let mut pg = if args.postgres() {
         Some(PgSuite::start(args, work_dir).await?)
     } else {
@@ -226,7 +249,15 @@ async fn run_suite(
         None
     };
     let moto = match &args.moto_bin {
-        Some(bin) => Some(Target::seeded("moto", processes::start_moto(bin)?, false, None).await?),
+        Some(bin) => Some(
+            Target::seeded(
+                "moto",
+                processes::start_moto(bin)?,
+                args.seed_parts(false),
+                None,
+            )
+            .await?,
+        ),
         None => None,
     };
 
@@ -239,7 +270,17 @@ async fn run_suite(
     let sqlite =
         baselines::sqlite_one_row_per_tx(work_dir, Duration::from_secs(u64::from(limit_secs))).ok();
 
+    let user_costs = if selected.iter().any(|s| s.needs_users()) {
+        let samples = if args.smoke { 3 } else { 15 };
+        eprintln!("measuring argon2id, SRP and its modexps ({samples} samples each) ...");
+        Some(baselines::user_costs(samples)?)
+    } else {
+        None
+    };
+
     let mut report = Report::new(Limits {
+        user_costs,
+        cores: std::thread::available_parallelism().map_or(2, usize::from),
         openssl_rsa2048_signs: openssl,
         aws_lc_rsa2048_signs: aws_lc,
         sqlite_tx_per_s: sqlite,

@@ -68,7 +68,8 @@ impl PgSuite {
         )?;
         let idle_rss_kb = process.rss_kb();
         let postgres_pid = cluster.postmaster_pid();
-        let node = Target::seeded("rognito-pg", process, true, postgres_pid).await?;
+        let node =
+            Target::seeded("rognito-pg", process, args.seed_parts(true), postgres_pid).await?;
         Ok(PgSuite {
             cluster,
             url,

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::baselines::UserCosts;
 use crate::load::LoadResult;
 use crate::scenarios::Scenario;
 
@@ -93,6 +94,10 @@ impl RunRecord {
 }
 
 pub struct Limits {
+    /// argon2id, SRP and modexp costs, when a user scenario runs.
+    pub user_costs: Option<UserCosts>,
+    /// The cores of this machine (the server and the load generator share them).
+    pub cores: usize,
     pub openssl_rsa2048_signs: Option<f64>,
     pub aws_lc_rsa2048_signs: Option<f64>,
     pub sqlite_tx_per_s: Option<f64>,
@@ -105,6 +110,17 @@ pub struct Limits {
     pub half_peak_describe: Option<(f64, u64)>,
     /// pgbench's one-row-insert rate at 64 clients, one per round (with `--store postgres`).
     pub pgbench_tps: Vec<f64>,
+}
+
+/// The user scenarios' limits (operations per second), see [`Report::user_limits`].
+pub struct UserLimits {
+    /// CPU seconds of one RSA-2048 signature (openssl speed).
+    pub rsa_sign_s: f64,
+    pub password: f64,
+    pub srp: f64,
+    pub srp_with_client: f64,
+    pub create_user: f64,
+    pub refresh: f64,
 }
 
 pub struct Report {
@@ -169,6 +185,26 @@ impl Report {
                 .map(|r| r.rps)
                 .collect(),
         )
+    }
+
+    /// Operations per second the measured costs allow on this machine's cores, with nothing
+    /// else counted (HTTP, JSON, the store, the load generator but where said).
+    pub fn user_limits(&self) -> Option<UserLimits> {
+        let c = self.limits.user_costs?;
+        // openssl speed -multi 2: signatures per second on two cores.
+        let rsa_sign_s = 2.0 / self.limits.openssl_rsa2048_signs?;
+        let cores = self.limits.cores as f64;
+        let per = |seconds: f64| cores / seconds;
+        Some(UserLimits {
+            rsa_sign_s,
+            password: per(c.argon2_verify.as_secs_f64() + 2.0 * rsa_sign_s),
+            srp: per(c.srp_server.as_secs_f64() + 2.0 * rsa_sign_s),
+            srp_with_client: per(c.srp_server.as_secs_f64()
+                + c.srp_client.as_secs_f64()
+                + 2.0 * rsa_sign_s),
+            create_user: per(c.argon2_hash.as_secs_f64() + c.modexp.as_secs_f64()),
+            refresh: per(2.0 * rsa_sign_s),
+        })
     }
 
     pub fn render(&self, smoke: bool) -> String {
@@ -246,6 +282,34 @@ impl Report {
             let _ = writeln!(
                 out,
                 "- SQLite WAL+FULL, one row per transaction: {s:.0} tx/s"
+            );
+        }
+        let user_limits = self.user_limits();
+        if let (Some(c), Some(l)) = (&self.limits.user_costs, &user_limits) {
+            let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+            let _ = writeln!(
+                out,
+                "- argon2id, the server's parameters (m=19456 KiB, t=2, p=1), median of {} on one thread: hash {:.1} ms, verify {:.1} ms",
+                c.samples,
+                ms(c.argon2_hash),
+                ms(c.argon2_verify)
+            );
+            let _ = writeln!(
+                out,
+                "- one 3072-bit modexp, 256-bit exponent (srp::make_verifier): {:.2} ms; SRP per sign-in, server (4 such modexps): {:.2} ms; client (3 with 1024-bit exponents, 1 with 256): {:.2} ms",
+                ms(c.modexp),
+                ms(c.srp_server),
+                ms(c.srp_client)
+            );
+            let _ = writeln!(
+                out,
+                "- RSA-2048 signature (from openssl speed, per core): {:.3} ms",
+                l.rsa_sign_s * 1000.0
+            );
+            let _ = writeln!(
+                out,
+                "- user limits on {} cores: password sign-in {:.0}/s = cores / (argon2 verify + 2 RSA); SRP sign-in {:.0}/s = cores / (server SRP + 2 RSA), {:.0}/s with the client's SRP too; AdminCreateUser {:.0}/s = cores / (argon2 hash + modexp); refresh {:.0}/s = cores / 2 RSA",
+                self.limits.cores, l.password, l.srp, l.srp_with_client, l.create_user, l.refresh
             );
         }
         let _ = writeln!(
@@ -356,6 +420,44 @@ impl Report {
             "x",
             true,
         );
+        if let Some(l) = &user_limits {
+            let of = |scenario| self.median_rps(scenario, "rognito");
+            target(
+                "Password sign-in / cores ÷ (argon2 verify + 2 RSA)",
+                ratio(of(Scenario::SignInPassword), Some(l.password)),
+                0.8,
+                "x",
+                true,
+            );
+            target(
+                "SRP sign-in / cores ÷ (server SRP + 2 RSA)",
+                ratio(of(Scenario::SignInSrp), Some(l.srp)),
+                0.8,
+                "x",
+                true,
+            );
+            target(
+                "SRP sign-in / cores ÷ (server SRP + client SRP + 2 RSA) (the client shares the cores)",
+                ratio(of(Scenario::SignInSrp), Some(l.srp_with_client)),
+                0.8,
+                "x",
+                true,
+            );
+            target(
+                "AdminCreateUser / cores ÷ (argon2 hash + modexp) (informational)",
+                ratio(of(Scenario::CreateUser), Some(l.create_user)),
+                0.8,
+                "x",
+                true,
+            );
+            target(
+                "Refresh / cores ÷ 2 RSA (informational)",
+                ratio(of(Scenario::Refresh), Some(l.refresh)),
+                0.8,
+                "x",
+                true,
+            );
+        }
         target(
             "Describe p99 at half of peak",
             self.limits

@@ -59,6 +59,7 @@ pub async fn run(
         pool: FIRST_POOL.to_owned(),
         create_pools: Vec::new(),
         m2m: None,
+        users: None,
     };
     for round in 0..args.rounds {
         for node in &mut nodes {

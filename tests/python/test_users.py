@@ -281,3 +281,26 @@ def test_required_attributes_at_sign_up(cognito):
                        UserAttributes=[{"Name": "email", "Value": "x@example.com"},
                                        {"Name": "email_verified", "Value": "true"}])
     assert_error(err, "NotAuthorizedException", "A client attempted to write unauthorized attribute")
+
+
+def test_resend_gives_a_new_temporary_password(cognito, app):
+    pool, client = app
+    cognito.admin_create_user(UserPoolId=pool, Username="gus", TemporaryPassword="Temp0rary!",
+                              MessageAction="SUPPRESS")
+    cognito.admin_create_user(UserPoolId=pool, Username="gus", TemporaryPassword="Sec0nd-Temp!",
+                              MessageAction="RESEND")
+    err = client_error(cognito.initiate_auth, ClientId=client, AuthFlow="USER_PASSWORD_AUTH",
+                       AuthParameters={"USERNAME": "gus", "PASSWORD": "Temp0rary!"})
+    assert_error(err, "NotAuthorizedException", "Incorrect username or password.")
+    challenge = cognito.initiate_auth(ClientId=client, AuthFlow="USER_PASSWORD_AUTH",
+                                      AuthParameters={"USERNAME": "gus",
+                                                      "PASSWORD": "Sec0nd-Temp!"})
+    assert challenge["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
+    cognito.admin_set_user_password(UserPoolId=pool, Username="gus", Password=PASSWORD,
+                                    Permanent=True)
+    err = client_error(cognito.admin_create_user, UserPoolId=pool, Username="gus",
+                       MessageAction="RESEND")
+    assert_error(err, "UnsupportedUserStateException")
+    err = client_error(cognito.admin_create_user, UserPoolId=pool, Username="nobody",
+                       MessageAction="RESEND")
+    assert_error(err, "UserNotFoundException", "User does not exist.")

@@ -12,8 +12,8 @@ use serde_json::Value;
 use super::client::UserClient;
 use super::{Pending, SESSION_CONTEXT, Step, invalid_session, missing};
 use crate::users::codes::{self, Message};
-use crate::users::{PoolView, User, UserDoc, user_not_found};
-use crate::{Cognito, RequestContext, internal, required, totp};
+use crate::users::{PoolView, User, UserDoc};
+use crate::{Cognito, RequestContext, required, totp};
 
 /// One factor's `(Enabled, PreferredMfa)` from a SetUserMFAPreference request.
 type FactorSetting = (Option<bool>, Option<bool>);
@@ -427,30 +427,24 @@ impl Cognito {
         };
         let now = u64::try_from(self.clock.now_ms() / 1000).unwrap_or(0);
         let step = totp::check(&secret, code, now).ok_or_else(mismatch)?;
-        for _ in 0..8 {
-            let mut user = self.existing_user(&pool, &user.record.username).await?;
-            let mut secrets = self.secrets_of(&user)?;
-            secrets.totp = Some(secret.clone());
-            secrets.totp_pending = None;
+        self.modify_user_with(&pool, &user.record.username, true, |user, secrets| {
+            if let Some(secrets) = secrets {
+                secrets.totp = Some(secret.clone());
+                secrets.totp_pending = None;
+            }
             user.doc.mfa.totp_verified = true;
             user.doc.mfa.totp_last_step = step;
-            match self.save_user(&pool, &user, Some(&secrets)).await {
-                Ok(Some(_)) => {
-                    let session = pending.map(|mut p| {
-                        p.mfa_set_up = true;
-                        URL_SAFE_NO_PAD.encode(self.seal_pending(SESSION_CONTEXT, &p))
-                    });
-                    return Ok(VerifySoftwareTokenResponse {
-                        status: Some("SUCCESS".into()),
-                        session,
-                    });
-                }
-                Ok(None) => return Err(user_not_found()),
-                Err(rognito_store::StoreError::Conflict) => continue,
-                Err(e) => return Err(internal(e)),
-            }
-        }
-        Err(CognitoError::internal())
+            Ok(())
+        })
+        .await?;
+        let session = pending.map(|mut p| {
+            p.mfa_set_up = true;
+            URL_SAFE_NO_PAD.encode(self.seal_pending(SESSION_CONTEXT, &p))
+        });
+        Ok(VerifySoftwareTokenResponse {
+            status: Some("SUCCESS".into()),
+            session,
+        })
     }
 
     /// Changes a user's sealed secrets (read, change, save; again on a concurrent change).
@@ -463,18 +457,14 @@ impl Cognito {
     where
         F: Fn(&mut crate::users::UserSecrets),
     {
-        for _ in 0..8 {
-            let user = self.existing_user(pool, &user.record.username).await?;
-            let mut secrets = self.secrets_of(&user)?;
-            change(&mut secrets);
-            match self.save_user(pool, &user, Some(&secrets)).await {
-                Ok(Some(_)) => return Ok(()),
-                Ok(None) => return Err(user_not_found()),
-                Err(rognito_store::StoreError::Conflict) => continue,
-                Err(e) => return Err(internal(e)),
+        self.modify_user_with(pool, &user.record.username, true, |_, secrets| {
+            if let Some(secrets) = secrets {
+                change(secrets);
             }
-        }
-        Err(CognitoError::internal())
+            Ok(())
+        })
+        .await?;
+        Ok(())
     }
 
     pub(crate) async fn set_user_mfa_preference(

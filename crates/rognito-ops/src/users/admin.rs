@@ -50,30 +50,16 @@ impl Cognito {
             .unwrap_or(7);
         let expires = now + i64::from(validity_days) * 86_400_000;
         if input.message_action.as_deref() == Some("RESEND") {
-            let mut user = self.existing_user(&pool, given).await?;
+            let user = self.existing_user(&pool, given).await?;
+            let username = user.record.username.clone();
             if user.doc.status != status::FORCE_CHANGE_PASSWORD {
-                return Err(CognitoError::new(
-                    ErrorCode::UnsupportedUserStateException,
-                    format!(
-                        "Resend not possible. {} status is not FORCE_CHANGE_PASSWORD",
-                        user.record.username
-                    ),
-                ));
+                return Err(resend_not_possible(&username));
             }
-            let secrets = self
-                .password_secrets(
-                    &pool,
-                    &user.record.username,
-                    &temporary,
-                    self.secrets_of(&user)?,
-                )
+            let user = self
+                .set_password(&pool, &username, &temporary, |doc| {
+                    doc.temporary_password_expires_ms = Some(expires);
+                })
                 .await?;
-            user.doc.temporary_password_expires_ms = Some(expires);
-            let saved = self
-                .save_user(&pool, &user, Some(&secrets))
-                .await
-                .map_err(internal)?;
-            let user = saved.ok_or_else(user_not_found)?;
             self.send_invitation(
                 &pool,
                 &user,
@@ -446,26 +432,23 @@ impl Cognito {
     where
         F: Fn(&mut UserDoc),
     {
-        for _ in 0..8 {
-            let mut user = self.existing_user(pool, given).await?;
-            let secrets = self
-                .password_secrets(
-                    pool,
-                    &user.record.username,
-                    password,
-                    self.secrets_of(&user)?,
-                )
-                .await?;
+        // Hashed once, outside the retries: the hash depends only on the username, which
+        // never changes.
+        let username = self.existing_user(pool, given).await?.record.username;
+        let hashed = self
+            .password_secrets(pool, &username, password, UserSecrets::default())
+            .await?;
+        self.modify_user_with(pool, &username, true, |user, secrets| {
+            if let Some(secrets) = secrets {
+                secrets.password.clone_from(&hashed.password);
+                secrets.srp_salt.clone_from(&hashed.srp_salt);
+                secrets.srp_verifier.clone_from(&hashed.srp_verifier);
+            }
             change(&mut user.doc);
             user.doc.failures = Default::default();
-            match self.save_user(pool, &user, Some(&secrets)).await {
-                Ok(Some(saved)) => return Ok(saved),
-                Ok(None) => return Err(user_not_found()),
-                Err(StoreError::Conflict) => continue,
-                Err(e) => return Err(internal(e)),
-            }
-        }
-        Err(CognitoError::internal())
+            Ok(())
+        })
+        .await
     }
 
     pub(crate) async fn admin_confirm_sign_up(
@@ -805,6 +788,15 @@ impl Cognito {
         self.send_verification(pool, user, kind, attribute, destination, code)
             .await
     }
+}
+
+/// `UnsupportedUserStateException` for RESEND to a user who already set a password (text
+/// chosen: Cognito's was not found).
+fn resend_not_possible(username: &str) -> CognitoError {
+    CognitoError::new(
+        ErrorCode::UnsupportedUserStateException,
+        format!("Resend not possible. {username} status is not FORCE_CHANGE_PASSWORD"),
+    )
 }
 
 /// `InvalidParameterException` for a reset without a verified channel (users-and-groups.md §3).

@@ -484,10 +484,31 @@ impl Cognito {
     where
         F: FnMut(&mut User) -> Result<(), CognitoError>,
     {
+        self.modify_user_with(pool, given, false, |user, _| change(user))
+            .await
+    }
+
+    /// [`Cognito::modify_user`], with the user's secrets opened for `change` (and sealed again
+    /// with the user) when `secrets` is true; `change` gets `None` otherwise.
+    pub(crate) async fn modify_user_with<F>(
+        &self,
+        pool: &PoolView,
+        given: &str,
+        secrets: bool,
+        mut change: F,
+    ) -> Result<User, CognitoError>
+    where
+        F: FnMut(&mut User, Option<&mut UserSecrets>) -> Result<(), CognitoError>,
+    {
         for _ in 0..8 {
             let mut user = self.existing_user(pool, given).await?;
-            change(&mut user)?;
-            match self.save_user(pool, &user, None).await {
+            let mut opened = if secrets {
+                Some(self.secrets_of(&user)?)
+            } else {
+                None
+            };
+            change(&mut user, opened.as_mut())?;
+            match self.save_user(pool, &user, opened.as_ref()).await {
                 Ok(Some(saved)) => return Ok(saved),
                 Ok(None) => return Err(user_not_found()),
                 Err(StoreError::Conflict) => continue,
