@@ -112,7 +112,9 @@ def test_update_user_pool_resets_what_it_omits_and_keeps_the_rest(cognito):
     assert after["SchemaAttributes"] == pool["SchemaAttributes"]
     cognito.update_user_pool(UserPoolId=pool_id, PoolName="renamed")
     assert describe(cognito, pool_id)["Name"] == "renamed"
-    listed = cognito.list_user_pools(MaxResults=60)["UserPools"]
+    # The shared server holds many pools: look through every page.
+    listed = [p for page in cognito.get_paginator("list_user_pools").paginate(MaxResults=60)
+              for p in page["UserPools"]]
     assert any(p["Id"] == pool_id and p["Name"] == "renamed" for p in listed)
 
 
