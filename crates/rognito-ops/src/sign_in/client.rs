@@ -162,6 +162,28 @@ impl Cognito {
         ))
     }
 
+    /// The client and pool of a self-service operation by `ClientId` (SignUp, confirmation,
+    /// forgotten passwords): the client must exist, `SECRET_HASH` must be right for `username`
+    /// when the client has a secret, and then the call is charged to the pool's account in
+    /// `category`.
+    ///
+    /// Errors: as [`Cognito::user_client`] and [`UserClient::check_secret_hash`];
+    /// `TooManyRequestsException` over the category's rate.
+    pub(crate) async fn self_service_client(
+        &self,
+        client_id: Option<&str>,
+        username: &str,
+        secret_hash: Option<&str>,
+        category: rognito_model::ApiCategory,
+    ) -> Result<(UserClient, PoolView), CognitoError> {
+        let (client, pool) = self
+            .user_client(crate::required(client_id, "ClientId")?)
+            .await?;
+        client.check_secret_hash(username, secret_hash)?;
+        self.charge_user_operation(&pool, category)?;
+        Ok((client, pool))
+    }
+
     /// [`Cognito::user_client`] for an Admin* operation: the client must belong to the pool
     /// the request names (else `ResourceNotFound`, as for a missing client).
     pub(crate) async fn user_client_in(

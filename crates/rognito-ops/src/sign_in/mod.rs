@@ -140,13 +140,6 @@ fn invalid_session() -> CognitoError {
     not_authorized("Invalid session for the user.")
 }
 
-/// Which operation a sign-in came through: the flows each allows differ.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Api {
-    User,
-    Admin,
-}
-
 impl std::fmt::Debug for Pending {
     /// Leaves out the SRP secret `b`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -474,7 +467,6 @@ impl Cognito {
     async fn start(
         &self,
         source: Option<IpAddr>,
-        api: Api,
         pool: &PoolView,
         client: &UserClient,
         flow: &str,
@@ -487,10 +479,10 @@ impl Cognito {
                 .filter(|v| !v.is_empty())
         };
         let flow_supported = matches!(
-            (api, flow),
+            (client.via_admin, flow),
             (_, "USER_SRP_AUTH" | "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN")
-                | (Api::User, "USER_PASSWORD_AUTH")
-                | (Api::Admin, "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH")
+                | (false, "USER_PASSWORD_AUTH")
+                | (true, "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH")
         );
         if !flow_supported {
             return Err(CognitoError::invalid_parameter(
@@ -606,7 +598,7 @@ impl Cognito {
                     .map_err(|_| CognitoError::internal())?;
                 let pending = Pending {
                     nonce: nonce(),
-                    admin: api == Api::Admin,
+                    admin: client.via_admin,
                     pool: pool.id.clone(),
                     client: client.client_id.clone(),
                     username: username.clone(),
@@ -644,7 +636,7 @@ impl Cognito {
             .await?;
         let flow = required(input.auth_flow.as_deref(), "AuthFlow")?;
         let parameters = input.auth_parameters.clone().unwrap_or_default();
-        self.start(ctx.source_ip, Api::User, &pool, &client, flow, &parameters)
+        self.start(ctx.source_ip, &pool, &client, flow, &parameters)
             .await
             .map(Into::into)
     }
@@ -662,7 +654,7 @@ impl Cognito {
             .await?;
         let flow = required(input.auth_flow.as_deref(), "AuthFlow")?;
         let parameters = input.auth_parameters.clone().unwrap_or_default();
-        self.start(ctx.source_ip, Api::Admin, &pool, &client, flow, &parameters)
+        self.start(ctx.source_ip, &pool, &client, flow, &parameters)
             .await
             .map(Into::into)
     }

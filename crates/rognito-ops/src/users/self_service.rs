@@ -18,12 +18,15 @@ impl Cognito {
         _ctx: &RequestContext,
         input: SignUpRequest,
     ) -> Result<SignUpResponse, CognitoError> {
-        let (client, pool) = self
-            .user_client(required(input.client_id.as_deref(), "ClientId")?)
-            .await?;
         let given = required(input.username.as_deref(), "Username")?;
-        client.check_secret_hash(given, input.secret_hash.as_deref())?;
-        self.charge_user_operation(&pool, ApiCategory::UserCreation)?;
+        let (client, pool) = self
+            .self_service_client(
+                input.client_id.as_deref(),
+                given,
+                input.secret_hash.as_deref(),
+                ApiCategory::UserCreation,
+            )
+            .await?;
         let admin_only = pool
             .pool
             .admin_create_user_config
@@ -124,12 +127,15 @@ impl Cognito {
         _ctx: &RequestContext,
         input: ConfirmSignUpRequest,
     ) -> Result<ConfirmSignUpResponse, CognitoError> {
-        let (client, pool) = self
-            .user_client(required(input.client_id.as_deref(), "ClientId")?)
-            .await?;
         let given = required(input.username.as_deref(), "Username")?;
-        client.check_secret_hash(given, input.secret_hash.as_deref())?;
-        self.charge_user_operation(&pool, ApiCategory::UserCreation)?;
+        let (_, pool) = self
+            .self_service_client(
+                input.client_id.as_deref(),
+                given,
+                input.secret_hash.as_deref(),
+                ApiCategory::UserCreation,
+            )
+            .await?;
         let code = required(input.confirmation_code.as_deref(), "ConfirmationCode")?;
         let user = self.existing_user(&pool, given).await?;
         if user.doc.status != status::UNCONFIRMED {
@@ -179,12 +185,15 @@ impl Cognito {
         _ctx: &RequestContext,
         input: ResendConfirmationCodeRequest,
     ) -> Result<ResendConfirmationCodeResponse, CognitoError> {
-        let (client, pool) = self
-            .user_client(required(input.client_id.as_deref(), "ClientId")?)
-            .await?;
         let given = required(input.username.as_deref(), "Username")?;
-        client.check_secret_hash(given, input.secret_hash.as_deref())?;
-        self.charge_user_operation(&pool, ApiCategory::UserUpdate)?;
+        let (client, pool) = self
+            .self_service_client(
+                input.client_id.as_deref(),
+                given,
+                input.secret_hash.as_deref(),
+                ApiCategory::UserUpdate,
+            )
+            .await?;
         let Some(mut user) = self.find_user(&pool, given).await? else {
             if client.hides_users() {
                 return Ok(ResendConfirmationCodeResponse {
@@ -213,12 +222,15 @@ impl Cognito {
         _ctx: &RequestContext,
         input: ForgotPasswordRequest,
     ) -> Result<ForgotPasswordResponse, CognitoError> {
-        let (client, pool) = self
-            .user_client(required(input.client_id.as_deref(), "ClientId")?)
-            .await?;
         let given = required(input.username.as_deref(), "Username")?;
-        client.check_secret_hash(given, input.secret_hash.as_deref())?;
-        self.charge_user_operation(&pool, ApiCategory::UserAccountRecovery)?;
+        let (client, pool) = self
+            .self_service_client(
+                input.client_id.as_deref(),
+                given,
+                input.secret_hash.as_deref(),
+                ApiCategory::UserAccountRecovery,
+            )
+            .await?;
         let simulated = || ForgotPasswordResponse {
             code_delivery_details: Some(codes::delivery("email", given)),
         };
@@ -275,12 +287,15 @@ impl Cognito {
         _ctx: &RequestContext,
         input: ConfirmForgotPasswordRequest,
     ) -> Result<ConfirmForgotPasswordResponse, CognitoError> {
-        let (client, pool) = self
-            .user_client(required(input.client_id.as_deref(), "ClientId")?)
-            .await?;
         let given = required(input.username.as_deref(), "Username")?;
-        client.check_secret_hash(given, input.secret_hash.as_deref())?;
-        self.charge_user_operation(&pool, ApiCategory::UserAccountRecovery)?;
+        let (client, pool) = self
+            .self_service_client(
+                input.client_id.as_deref(),
+                given,
+                input.secret_hash.as_deref(),
+                ApiCategory::UserAccountRecovery,
+            )
+            .await?;
         let code = required(input.confirmation_code.as_deref(), "ConfirmationCode")?;
         let password = required(input.password.as_deref(), "Password")?;
         let Some(_) = self.find_user(&pool, given).await? else {
